@@ -1,0 +1,53 @@
+# Kabuto: the two commands a newcomer needs are `make demo` and `make test`.
+# Each sets up what it needs first (.venv from PyPI, node_modules from npm), so a fresh clone
+# with only Python 3.11+ and Node 20+ works with nothing installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FORGE  := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+
+VENV_STAMP := $(VENV)/.kabuto-installed
+NODE_STAMP := node_modules/.kabuto-installed
+
+.PHONY: setup demo test lint format compile bench clean
+
+setup: $(VENV_STAMP) $(NODE_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# Install scripts are skipped on purpose: the Anvil and forge binaries arrive as npm optional
+# dependencies, and their postinstall fallback would try to download from elsewhere.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: setup
+	$(PY) scripts/demo_foundation.py
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check pyclient scripts tests
+	$(VENV)/bin/ruff format --check pyclient scripts tests
+	$(FORGE) fmt --check
+
+format: setup
+	$(VENV)/bin/ruff check --fix pyclient scripts tests
+	$(VENV)/bin/ruff format pyclient scripts tests
+	$(FORGE) fmt
+
+# After changing a contract: refresh pyclient/artifacts (a test fails while they are stale).
+compile: setup
+	$(PY) scripts/compile.py
+
+bench: setup
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .kabuto *.egg-info

@@ -1,0 +1,41 @@
+"""Kabuto's Python SDK: deploy the suite, then act as a CCP, clearing member, client or issuer.
+
+    from pyclient import Chain, deploy, Ccp, ClearingMember, TokenIssuer
+    chain = Chain.connect()                     # an embedded Anvil; or Chain.connect(rpc_url)
+    keys = chain.dev_accounts()
+    d = deploy(chain, keys[0])
+    Ccp(d, keys[0]).admit_member(keys[1].address, "member-a")
+
+Every failure is a `pyclient.errors.KabutoError`; see `pyclient.errors`.
+"""
+
+__version__ = "0.1.0"
+
+from . import errors
+from .access import AccountType, Kind, Participant, Status
+from .chain import Chain, EmbeddedAnvil
+from .deploy import Deployment, attach, deploy
+from .roles import Ccp, ClearingMember, Client, Role, TokenIssuer
+from .tokens import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
+
+__all__ = [
+    "DEFAULT_ASSETS",
+    "AccountType",
+    "Asset",
+    "AssetClass",
+    "AssetSpec",
+    "Ccp",
+    "Chain",
+    "ClearingMember",
+    "Client",
+    "Deployment",
+    "EmbeddedAnvil",
+    "Kind",
+    "Participant",
+    "Role",
+    "Status",
+    "TokenIssuer",
+    "attach",
+    "deploy",
+    "errors",
+]

@@ -1,0 +1,150 @@
+"""The embedded chain: an Anvil node started from the project's node_modules.
+
+`pyclient` starts one when it is given no RPC URL, so a participant can try every workflow with
+nothing but Python and the npm-installed binary. Production connects to a permissioned EVM network
+instead (see `pyclient.chain.client.connect`); nothing outside this module and the test helpers in
+`pyclient.chain.devnet` knows that Anvil exists.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import ChainUnavailable
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_CHAIN_ID = 31337
+BLOCK_GAS_LIMIT = 30_000_000
+
+
+def find_anvil() -> Path:
+    """`$KABUTO_ANVIL`, else the npm platform package's binary, else `anvil` on PATH."""
+    env = os.environ.get("KABUTO_ANVIL")
+    if env:
+        return Path(env)
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = platform.system().lower()
+    packaged = (
+        REPO_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    )
+    if packaged.exists():
+        return packaged
+    on_path = shutil.which("anvil")
+    if on_path:
+        return Path(on_path)
+    raise ChainUnavailable(
+        "no Anvil binary: run `npm ci` in the Kabuto checkout, set $KABUTO_ANVIL, "
+        "or pass an RPC URL to use an existing chain"
+    )
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedAnvil:
+    """An Anvil process owned by this Python process; stopped at exit.
+
+    With `state_file`, the chain is loaded from it when it exists and written back to it when the
+    node stops, so deployments and balances survive a restart.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        state_file: str | os.PathLike[str] | None = None,
+        accounts: int = 20,
+        chain_id: int = DEV_CHAIN_ID,
+        startup_timeout: float = 20.0,
+    ) -> None:
+        self.port = port or free_port()
+        self.state_file = Path(state_file) if state_file else None
+        self.accounts = accounts
+        self.chain_id = chain_id
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> EmbeddedAnvil:
+        if self.running:
+            return self
+        cmd = [
+            str(find_anvil()),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--accounts", str(self.accounts),
+            "--balance", "1000000",
+            "--gas-limit", str(BLOCK_GAS_LIMIT),
+            "--mnemonic", DEV_MNEMONIC,
+            "--silent",
+        ]  # fmt: skip
+        if self.state_file:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            cmd += ["--state", str(self.state_file)]
+        self._process = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        atexit.register(self.stop)
+        self._wait_ready()
+        return self
+
+    def stop(self) -> None:
+        """Stop the node; with a state file, Anvil writes the chain to it before exiting."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                err = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise ChainUnavailable(f"Anvil exited at start-up: {err.strip() or 'no output'}")
+            request = urllib.request.Request(
+                self.url, data=body, headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.05)
+        self.stop()
+        raise ChainUnavailable(f"Anvil did not answer on {self.url} within {self.startup_timeout}s")
+
+    def __enter__(self) -> EmbeddedAnvil:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,321 @@
+"""Deploy the whole Kabuto suite in one call, describe it in a manifest, and attach to it later.
+
+`deploy()` puts every contract on the chain in dependency order (the participant registry first,
+then each asset) and returns a `Deployment`: the one object the role classes work through. Its
+manifest (chain id, addresses, deploy block, artifact hashes) is plain JSON, so another process can
+`attach()` to the same deployment. Later features add their contracts here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
+from web3.contract import Contract
+
+from . import __version__, artifacts
+from .access.registry import Participant
+from .chain.client import Chain, ErrorContext, Receipt
+from .errors import DeploymentMismatch, UnknownAsset, UnknownParticipant
+from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
+
+MANIFEST_VERSION = 1
+Progress = Callable[[str], None]
+
+ISSUER_ROLE = "ISSUER_ROLE"
+AGENT_ROLE = "AGENT_ROLE"
+PAUSER_ROLE = "PAUSER_ROLE"
+CCP_OPERATOR_ROLE = "CCP_OPERATOR_ROLE"
+
+
+@dataclass
+class Deployment:
+    """A deployed Kabuto suite on one chain: its contracts, its assets and who is who."""
+
+    chain: Chain
+    registry: Contract
+    assets: dict[str, Asset]
+    deploy_block: int
+    operator: str
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
+    _participants: dict[str, Participant] = field(default_factory=dict, repr=False)
+    _tokens: dict[str, Contract] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ lookup
+
+    def asset(self, ref: str | Asset) -> Asset:
+        """An asset by symbol, address or `Asset`; `UnknownAsset` names the ones that exist."""
+        if isinstance(ref, Asset):
+            ref = ref.symbol
+        if isinstance(ref, str):
+            if ref in self.assets:
+                return self.assets[ref]
+            for a in self.assets.values():
+                if is_address(ref) and a.address == to_checksum_address(ref):
+                    return a
+        raise UnknownAsset(f"no asset {ref!r}; this deployment has {', '.join(self.assets)}")
+
+    def token(self, ref: str | Asset) -> Contract:
+        """The web3 contract of an asset."""
+        a = self.asset(ref)
+        if a.symbol not in self._tokens:
+            self._tokens[a.symbol] = self.chain.contract("PermissionedToken", a.address)
+        return self._tokens[a.symbol]
+
+    def participants(self) -> list[Participant]:
+        """Every registered participant, in admission order, read from the chain now."""
+        fns = self.registry.functions
+        addresses = [fns.participantAt(i).call() for i in range(fns.participantCount().call())]
+        self._participants = {
+            a: Participant.from_chain(a, fns.participant(a).call()) for a in addresses
+        }
+        return list(self._participants.values())
+
+    def participant(self, ref: Any) -> Participant:
+        """A participant by name, address or role object; `UnknownParticipant` if not registered."""
+        address = getattr(ref, "address", None) or ref
+        if not isinstance(address, str):
+            raise UnknownParticipant(f"{ref!r} is not a participant name or address")
+        for refresh in (False, True):
+            if refresh:
+                self.participants()
+            if is_address(address):
+                found = self._participants.get(to_checksum_address(address))
+            else:
+                found = next((p for p in self._participants.values() if p.name == address), None)
+            if found is not None:
+                return found
+        raise UnknownParticipant(f"no participant {address!r} is registered")
+
+    def address_of(self, ref: Any) -> str:
+        """The address of a participant given by name, address or role object.
+
+        Addresses pass through unchecked so that the chain itself can refuse an unregistered
+        one; names must be registered.
+        """
+        address = getattr(ref, "address", None)
+        if isinstance(address, str):
+            return address
+        if isinstance(ref, str) and is_address(ref):
+            return to_checksum_address(ref)
+        return self.participant(ref).address
+
+    # ------------------------------------------------------------------ Formatter protocol
+
+    def address(self, address: str) -> str:
+        """`member-a (0x1234…abcd)` when the address is known, else the address itself."""
+        name = self._name_of(address)
+        short = f"{address[:6]}…{address[-4:]}"
+        return f"{name} ({short})" if name else address
+
+    def amount(self, value: int, asset: str | None) -> str:
+        if asset:
+            try:
+                return self.asset(asset).format(value)
+            except UnknownAsset:
+                pass
+        return f"{value:,} units"
+
+    def _name_of(self, address: str) -> str | None:
+        if address == self.registry.address:
+            return "participant registry"
+        for a in self.assets.values():
+            if a.address == address:
+                return f"{a.symbol} token"
+        p = self._participants.get(address)
+        if p is None:
+            try:
+                record = self.registry.functions.participant(address).call()
+            except Exception:  # naming is best effort; the error itself must still surface
+                return None
+            if record[0] == 0:
+                return None
+            p = self._participants[address] = Participant.from_chain(address, record)
+        return p.name
+
+    # ------------------------------------------------------------------ sending
+
+    def transact(
+        self,
+        fn: Any,
+        signer: LocalAccount,
+        *,
+        label: str,
+        contract: str | None = None,
+        asset: Asset | None = None,
+    ) -> Receipt:
+        """Send through the chain; errors name this deployment's participants and assets."""
+        context = ErrorContext(
+            contract=contract or (f"{asset.symbol} token" if asset else None),
+            asset=asset.address if asset else None,
+            formatter=self,
+        )
+        return self.chain.transact(fn, signer, label=label, context=context)
+
+    def call(self, fn: Any, *, asset: Asset | None = None) -> Any:
+        return self.chain.call(
+            fn, context=ErrorContext(asset=asset.address if asset else None, formatter=self)
+        )
+
+    def forget_participants(self) -> None:
+        """Drop cached participant records (after a chain revert in tests, say)."""
+        self._participants.clear()
+
+    # ------------------------------------------------------------------ manifest
+
+    def manifest(self) -> dict[str, Any]:
+        build = artifacts.manifest()
+        return {
+            "manifestVersion": MANIFEST_VERSION,
+            "kabutoVersion": __version__,
+            "chainId": self.chain.chain_id,
+            "deployBlock": self.deploy_block,
+            "operator": self.operator,
+            "compiler": build["compiler"]["build"],
+            "sourcesHash": build["sourcesHash"],
+            "contracts": {
+                "ParticipantRegistry": {
+                    "address": self.registry.address,
+                    "bytecodeSha256": artifacts.load("ParticipantRegistry").sha256,
+                },
+            },
+            "assets": {
+                a.symbol: {
+                    "address": a.address,
+                    "name": a.spec.name,
+                    "decimals": a.spec.decimals,
+                    "assetClass": a.spec.asset_class.name,
+                    "currency": a.spec.currency,
+                    "isin": a.spec.isin,
+                    "maturity": a.spec.maturity.isoformat() if a.spec.maturity else None,
+                    "faceUnit": a.spec.face_unit,
+                    "bytecodeSha256": artifacts.load("PermissionedToken").sha256,
+                }
+                for a in self.assets.values()
+            },
+            **self.manifest_extra,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the manifest as JSON; returns the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.manifest(), indent=2) + "\n")
+        return out
+
+
+def deploy(
+    chain: Chain,
+    operator: LocalAccount,
+    *,
+    assets: Sequence[AssetSpec] = DEFAULT_ASSETS,
+    issuer: str | None = None,
+    progress: Progress | None = None,
+) -> Deployment:
+    """Deploy the whole suite, in dependency order, with `operator` as the CCP operator.
+
+    `operator` holds every admin role. With `issuer`, that address becomes the only minter and
+    burner of every asset; without it the operator keeps that role too.
+    """
+    say = progress or (lambda _msg: None)
+    symbols = [a.symbol for a in assets]
+    if len(set(symbols)) != len(symbols):
+        raise UnknownAsset(f"asset symbols repeat: {symbols}")
+    say("deploying ParticipantRegistry")
+    registry, first = chain.deploy("ParticipantRegistry", [operator.address], operator)
+
+    # Tokens depend only on the registry: send them back to back, then wait for all.
+    pending = []
+    for spec in assets:
+        say(f"deploying {spec.symbol} ({spec.name})")
+        factory = chain.w3.eth.contract(
+            abi=artifacts.load("PermissionedToken").abi,
+            bytecode=artifacts.load("PermissionedToken").bytecode,
+        )
+        ctor = factory.constructor(
+            spec.name, spec.symbol, spec.decimals, registry.address, spec.constructor_info(),
+            operator.address,
+        )  # fmt: skip
+        pending.append(chain.send(ctor, operator, label="deploy.PermissionedToken"))
+    deployed: dict[str, Asset] = {}
+    for spec, tx in zip(assets, pending, strict=True):
+        chain.wait(tx)
+        address = chain.w3.eth.get_transaction_receipt(tx.tx_hash)["contractAddress"]
+        deployed[spec.symbol] = Asset(address=address, spec=spec)
+
+    deployment = Deployment(
+        chain=chain,
+        registry=registry,
+        assets=deployed,
+        deploy_block=first.block_number,
+        operator=operator.address,
+    )
+    if issuer is not None:
+        say(f"granting the issuer role on every asset to {issuer}")
+        _hand_over_issuer(deployment, operator, to_checksum_address(issuer), deployed.values())
+    say(f"deployed {len(deployed) + 1} contracts from block {first.block_number}")
+    return deployment
+
+
+def _hand_over_issuer(
+    deployment: Deployment, operator: LocalAccount, issuer: str, assets: Iterable[Asset]
+) -> None:
+    chain = deployment.chain
+    role = chain.w3.keccak(text=ISSUER_ROLE)
+    calls = []
+    for a in assets:
+        token = deployment.token(a)
+        calls.append((token.functions.grantRole(role, issuer), operator))
+        calls.append((token.functions.revokeRole(role, operator.address), operator))
+    chain.transact_many(calls, label="token.handOverIssuer")
+
+
+def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> Deployment:
+    """Reconnect to a deployment described by `manifest` (a path or the parsed JSON).
+
+    Refuses with `DeploymentMismatch` when the chain id differs or a contract is missing.
+    """
+    data = manifest if isinstance(manifest, dict) else json.loads(Path(manifest).read_text())
+    if data.get("manifestVersion") != MANIFEST_VERSION:
+        raise DeploymentMismatch(f"manifest version {data.get('manifestVersion')} is not supported")
+    if data["chainId"] != chain.chain_id:
+        raise DeploymentMismatch(
+            f"manifest is for chain {data['chainId']}, but {chain.url} is chain {chain.chain_id}"
+        )
+    addresses = {"ParticipantRegistry": data["contracts"]["ParticipantRegistry"]["address"]}
+    addresses |= {f"asset {s}": a["address"] for s, a in data["assets"].items()}
+    for what, address in addresses.items():
+        if len(chain.w3.eth.get_code(address)) == 0:
+            raise DeploymentMismatch(f"{what}: no contract at {address} on chain {chain.chain_id}")
+    assets = {}
+    for symbol, a in data["assets"].items():
+        spec = AssetSpec(
+            symbol=symbol,
+            name=a["name"],
+            decimals=a["decimals"],
+            asset_class=AssetClass[a["assetClass"]],
+            currency=a["currency"],
+            isin=a["isin"],
+            maturity=dt.date.fromisoformat(a["maturity"]) if a["maturity"] else None,
+            face_unit=a["faceUnit"],
+        )
+        assets[symbol] = Asset(address=to_checksum_address(a["address"]), spec=spec)
+        on_chain = chain.contract("PermissionedToken", a["address"]).functions.symbol().call()
+        if on_chain != symbol:
+            raise DeploymentMismatch(
+                f"asset {symbol}: the contract at {a['address']} is {on_chain}"
+            )
+    return Deployment(
+        chain=chain,
+        registry=chain.contract("ParticipantRegistry", addresses["ParticipantRegistry"]),
+        assets=assets,
+        deploy_block=data["deployBlock"],
+        operator=data["operator"],
+    )

@@ -1,0 +1,278 @@
+"""Every way a Kabuto call can fail, as a typed Python exception.
+
+Two families sit under `KabutoError`:
+
+* `InputError`: bad input caught in Python before anything is sent (an unknown participant, a
+  negative or fractional amount, more decimals than the asset has).
+* `ContractError`: a revert decoded from the chain. There is one subclass per custom error in
+  every ABI under `pyclient/artifacts/`, generated when this module is imported and named exactly
+  like the Solidity error (`errors.TokenAccountFrozen`, `errors.ERC20InsufficientBalance`...).
+  Each carries the decoded arguments in `.args_by_name`; its message comes from the error's
+  NatSpec `@notice`, with participants, assets and amounts written out by name.
+
+A user of `pyclient` never sees a bare web3 `ContractLogicError` or a hex blob.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from . import artifacts
+
+
+class KabutoError(Exception):
+    """Base of every error `pyclient` raises on purpose."""
+
+
+class InputError(KabutoError, ValueError):
+    """Refused in Python before anything was sent to the chain."""
+
+
+class UnknownParticipant(InputError):
+    """No participant by that name or address is known to this deployment."""
+
+
+class UnknownAsset(InputError):
+    """No asset by that symbol or address is part of this deployment."""
+
+
+class InvalidAmount(InputError):
+    """An amount that is negative, zero where zero means nothing, a float, or too precise."""
+
+
+class ChainUnavailable(KabutoError):
+    """The chain could not be started or reached."""
+
+
+class DeploymentMismatch(KabutoError):
+    """A deployment manifest does not describe the chain it is being attached to."""
+
+
+class TransactionFailed(KabutoError):
+    """A transaction reverted without a reason `pyclient` can decode (out of gas, say)."""
+
+
+class SignerUnavailable(KabutoError):
+    """No key to sign with: dev keys exist only on the local chain."""
+
+
+class Formatter(Protocol):
+    """Writes addresses and amounts out in business words (a deployment knows the names)."""
+
+    def address(self, address: str) -> str: ...
+
+    def amount(self, value: int, asset: str | None) -> str: ...
+
+
+class _PlainFormatter:
+    def address(self, address: str) -> str:
+        return address
+
+    def amount(self, value: int, asset: str | None) -> str:
+        return f"{value:,}"
+
+
+# Argument names that hold token amounts in the smallest unit of some asset.
+_AMOUNT_ARGS = frozenset(
+    {"amount", "balance", "needed", "frozen", "freeBalance", "value", "allowance", "totalFrozen"}
+)
+# Argument names that say which asset the amounts are in, when the error names one.
+_ASSET_ARGS = ("asset", "token")
+# Solidity enums decoded into Python enums, by ABI internal type ("IParticipantRegistry.Status").
+_ENUMS: dict[str, type[enum.Enum]] = {}
+
+
+def register_enum(internal_type: str, python_enum: type[enum.Enum]) -> None:
+    """Decode arguments of Solidity enum `internal_type` into `python_enum` members."""
+    _ENUMS[internal_type] = python_enum
+
+
+class ContractError(KabutoError):
+    """A decoded custom-error revert. Subclasses are generated, one per Solidity error."""
+
+    error_name: ClassVar[str] = ""
+    signature: ClassVar[str] = ""
+    selector: ClassVar[bytes] = b""
+    inputs: ClassVar[tuple[dict[str, Any], ...]] = ()
+    notice: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        args_by_name: Mapping[str, Any],
+        *,
+        contract: str | None = None,
+        formatter: Formatter | None = None,
+        context_asset: str | None = None,
+    ) -> None:
+        self.args_by_name = dict(args_by_name)
+        self.contract = contract
+        super().__init__(self._render(formatter or _PlainFormatter(), context_asset))
+
+    def __getattr__(self, item: str) -> Any:
+        # Decoded arguments read as attributes: `err.account`, `err.needed`.
+        args = self.__dict__.get("args_by_name", {})
+        if item in args:
+            return args[item]
+        raise AttributeError(item)
+
+    def _render(self, fmt: Formatter, context_asset: str | None) -> str:
+        asset = next(
+            (
+                self.args_by_name[a]
+                for a in _ASSET_ARGS
+                if isinstance(self.args_by_name.get(a), str)
+            ),
+            context_asset,
+        )
+        words = {
+            name: self._word(name, value, fmt, asset) for name, value in self.args_by_name.items()
+        }
+        if self.notice:
+            text = re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), self.notice)
+        else:
+            text = ", ".join(f"{k}={v}" for k, v in words.items()) or "reverted"
+        where = f" in {self.contract}" if self.contract else ""
+        return f"{self.error_name}{where}: {text}"
+
+    @staticmethod
+    def _word(name: str, value: Any, fmt: Formatter, asset: str | None) -> str:
+        if isinstance(value, enum.Enum):
+            return value.name
+        if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+            return fmt.address(value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, int) and name in _AMOUNT_ARGS:
+            return fmt.amount(value, asset)
+        if isinstance(value, bytes):
+            return _bytes_word(value)
+        return str(value)
+
+
+class ContractPanic(KabutoError):
+    """The contract hit a Solidity panic (arithmetic overflow, bad array index...): a bug."""
+
+    def __init__(self, code: int, contract: str | None = None) -> None:
+        self.code = code
+        super().__init__(f"panic 0x{code:02x}{f' in {contract}' if contract else ''}")
+
+
+class ContractRevert(KabutoError):
+    """A revert with a plain reason string (only third-party code uses them)."""
+
+
+# AccessControl roles by their hash, so that a refusal names the role it wanted.
+_ROLE_NAMES = {
+    keccak(text=role): role
+    for role in ("CCP_OPERATOR_ROLE", "ISSUER_ROLE", "AGENT_ROLE", "PAUSER_ROLE")
+} | {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
+
+
+def _bytes_word(value: bytes) -> str:
+    if value in _ROLE_NAMES:
+        return _ROLE_NAMES[value]
+    stripped = value.rstrip(b"\0")
+    if stripped and all(32 <= c < 127 for c in stripped):
+        return stripped.decode()
+    return "0x" + value.hex()
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+_BY_SELECTOR: dict[bytes, type[ContractError]] = {}
+_PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
+_ERROR_SELECTOR = function_signature_to_4byte_selector("Error(string)")
+
+
+def _generate() -> dict[str, type[ContractError]]:
+    classes: dict[str, type[ContractError]] = {}
+    for contract_name in artifacts.names():
+        art = artifacts.load(contract_name)
+        notices = art.userdoc.get("errors", {})
+        for item in art.abi:
+            if item["type"] != "error":
+                continue
+            signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+            selector = function_signature_to_4byte_selector(signature)
+            if selector in _BY_SELECTOR:
+                continue
+            name = item["name"]
+            if name in classes or name in globals():
+                name = f"{name}_{selector.hex()}"
+            notice = next(
+                (n.get("notice") for n in notices.get(signature, []) if "notice" in n), None
+            )
+            cls = type(
+                name,
+                (ContractError,),
+                {
+                    "__doc__": notice or f"Solidity error {signature}.",
+                    "__module__": __name__,
+                    "error_name": item["name"],
+                    "signature": signature,
+                    "selector": selector,
+                    "inputs": tuple(item["inputs"]),
+                    "notice": notice,
+                },
+            )
+            _BY_SELECTOR[selector] = cls
+            classes[name] = cls
+    return classes
+
+
+_GENERATED = _generate()
+globals().update(_GENERATED)
+
+
+def contract_error_classes() -> dict[str, type[ContractError]]:
+    """Every generated error class, by name."""
+    return dict(_GENERATED)
+
+
+def decode_revert(
+    data: str | bytes | None,
+    *,
+    contract: str | None = None,
+    formatter: Formatter | None = None,
+    context_asset: str | None = None,
+) -> KabutoError:
+    """Turn revert data into the matching typed exception (not raised, returned)."""
+    if isinstance(data, str):
+        data = bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else b""
+    if not data:
+        return TransactionFailed(
+            f"reverted without a reason{f' in {contract}' if contract else ''}"
+        )
+    selector, payload = data[:4], data[4:]
+    if selector == _PANIC_SELECTOR:
+        return ContractPanic(abi_decode(["uint256"], payload)[0], contract)
+    if selector == _ERROR_SELECTOR:
+        return ContractRevert(
+            f"{contract or 'contract'} reverted: {abi_decode(['string'], payload)[0]}"
+        )
+    cls = _BY_SELECTOR.get(selector)
+    if cls is None:
+        return TransactionFailed(
+            f"unknown custom error 0x{data.hex()} from {contract or 'contract'}"
+        )
+    values = abi_decode([_abi_type(i) for i in cls.inputs], payload)
+    args = {}
+    for param, value in zip(cls.inputs, values, strict=True):
+        internal = param.get("internalType", "").removeprefix("enum ")
+        if internal in _ENUMS:
+            value = _ENUMS[internal](value)
+        elif param["type"] == "address":
+            value = to_checksum_address(value)
+        args[param["name"] or f"arg{len(args)}"] = value
+    return cls(args, contract=contract, formatter=formatter, context_asset=context_asset)
