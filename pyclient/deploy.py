@@ -21,7 +21,7 @@ from eth_utils import is_address, to_checksum_address
 from web3.contract import Contract
 
 from . import __version__, artifacts
-from .access.registry import Participant
+from .access.registry import Kind, Participant
 from .chain.client import Chain, ErrorContext, Receipt
 from .errors import DeploymentMismatch, UnknownAsset, UnknownParticipant
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
@@ -79,20 +79,33 @@ class Deployment:
         return list(self._participants.values())
 
     def participant(self, ref: Any) -> Participant:
-        """A participant by name, address or role object; `UnknownParticipant` if not registered."""
+        """A participant by name, address or role object, read fresh from the chain.
+
+        Names and addresses never change once admitted, so they are resolved from a cache; the
+        record itself (status above all) is always read now. `UnknownParticipant` if not registered.
+        """
         address = getattr(ref, "address", None) or ref
         if not isinstance(address, str):
             raise UnknownParticipant(f"{ref!r} is not a participant name or address")
+        if not is_address(address):
+            address = self._address_by_name(address)
+        address = to_checksum_address(address)
+        record = Participant.from_chain(
+            address, self.registry.functions.participant(address).call()
+        )
+        if record.kind is Kind.NONE:
+            raise UnknownParticipant(f"no participant {address} is registered")
+        self._participants[address] = record
+        return record
+
+    def _address_by_name(self, name: str) -> str:
         for refresh in (False, True):
             if refresh:
                 self.participants()
-            if is_address(address):
-                found = self._participants.get(to_checksum_address(address))
-            else:
-                found = next((p for p in self._participants.values() if p.name == address), None)
+            found = next((p for p in self._participants.values() if p.name == name), None)
             if found is not None:
-                return found
-        raise UnknownParticipant(f"no participant {address!r} is registered")
+                return found.address
+        raise UnknownParticipant(f"no participant named {name!r} is registered")
 
     def address_of(self, ref: Any) -> str:
         """The address of a participant given by name, address or role object.

@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.logs import DISCARD
 
 from .. import artifacts
 from ..errors import (
@@ -189,6 +190,12 @@ class Chain:
         )  # fmt: skip
         tx = self.w3.eth.get_transaction_receipt(receipt.tx_hash)
         return self.contract(name, tx["contractAddress"]), receipt
+
+    def events(self, contract: Contract, event: str, receipt: Receipt) -> list[dict[str, Any]]:
+        """The `event` logs that `contract` emitted in `receipt`, decoded (others are skipped)."""
+        raw = self.w3.eth.get_transaction_receipt(receipt.tx_hash)
+        decoded = getattr(contract.events, event)().process_receipt(raw, errors=DISCARD)
+        return [dict(e.args) for e in decoded if e.address == contract.address]
 
     # ------------------------------------------------------------------ calls
 

@@ -1,0 +1,185 @@
+"""The participant register: who is admitted, how status changes, and who may change it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import World, refused
+
+from pyclient import AccountType, Kind, Status, errors
+from pyclient.units import to_bytes32
+
+
+def registry_state(world: World) -> list:
+    return [(p.address, p.status, p.kind) for p in world.deployment.participants()]
+
+
+def registry_refused(world: World, call, error: type[Exception]) -> Exception:
+    before = registry_state(world)
+    err = refused(world, ("JPY",), call, error)
+    assert registry_state(world) == before
+    return err
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [Kind.CCP, Kind.CLEARING_MEMBER, Kind.TRUST_BANK, Kind.ETF_MANAGER, Kind.ORACLE, Kind.WAREHOUSE],
+)
+def test_operator_admits_each_kind_active_with_an_event(world: World, kind: Kind) -> None:
+    address, name = world.keys[8].address, f"new-{kind.name.lower()}"
+    block = world.chain.w3.eth.block_number + 1
+    p = world.ccp.admit(address, kind, name)
+    assert (p.kind, p.status, p.name) == (kind, Status.ACTIVE, name)
+    (log,) = world.deployment.registry.events.ParticipantAdmitted().get_logs(from_block=block)
+    ev = log.args
+    assert (ev["account"], ev["kind"], ev["name"]) == (address, kind, to_bytes32(name))
+    assert ev["operator"] == world.ccp.address
+
+
+def test_client_is_admitted_under_its_member_with_its_account_type(world: World) -> None:
+    p = world.deployment.participant("client-omni")
+    assert p.kind is Kind.CLIENT
+    assert p.clearing_member == world.member_a.address
+    assert p.account_type is AccountType.OMNIBUS
+    assert [c.name for c in world.member_a.clients()] == ["client-omni"]
+    assert [c.name for c in world.member_b.clients()] == ["client-seg"]
+
+
+def test_participants_are_listed_in_admission_order(world: World) -> None:
+    names = [p.name for p in world.deployment.participants()]
+    assert names == [
+        "issuer",
+        "member-a",
+        "member-b",
+        "client-seg",
+        "client-omni",
+        "ccp-default-mgmt",
+    ]
+
+
+@pytest.mark.parametrize("kind", [Kind.NONE, Kind.CLIENT])
+def test_admit_refuses_kinds_that_need_another_path(world: World, kind: Kind) -> None:
+    err = registry_refused(
+        world,
+        lambda: world.ccp.admit(world.keys[8].address, kind, "x"),
+        errors.ParticipantKindInvalid,
+    )
+    assert err.kind is kind
+
+
+def test_system_contract_must_be_a_contract(world: World) -> None:
+    registry_refused(
+        world,
+        lambda: world.ccp.register_system_contract(world.keys[8].address, "not-a-contract"),
+        errors.ParticipantKindInvalid,
+    )
+    vault_standin = world.deployment.assets["SPY"].address
+    p = world.ccp.register_system_contract(vault_standin, "vault")
+    assert p.kind is Kind.SYSTEM_CONTRACT and p.active
+    world.member_a.transfer("JPY", vault_standin, 10)  # a system contract may hold assets
+
+
+def test_admission_needs_an_address_and_a_name(world: World) -> None:
+    registry_refused(
+        world,
+        lambda: world.ccp.admit(world.keys[8].address, Kind.ORACLE, ""),
+        errors.ParticipantIdentityInvalid,
+    )
+    registry_refused(
+        world,
+        lambda: world.ccp.admit("0x" + "00" * 20, Kind.ORACLE, "zero"),
+        errors.ParticipantIdentityInvalid,
+    )
+
+
+def test_a_participant_is_admitted_once(world: World) -> None:
+    err = registry_refused(
+        world,
+        lambda: world.ccp.admit(world.member_a.address, Kind.ORACLE, "again"),
+        errors.ParticipantAlreadyRegistered,
+    )
+    assert err.kind is Kind.CLEARING_MEMBER
+
+
+@pytest.mark.parametrize("member", ["client-seg", "outsider", "suspended-member"])
+def test_client_needs_an_active_clearing_member(world: World, member: str) -> None:
+    if member == "outsider":
+        member = world.outsider.address
+    elif member == "suspended-member":
+        world.ccp.suspend("member-b", "x")
+        member = "member-b"
+    registry_refused(
+        world,
+        lambda: world.ccp.admit_client(world.keys[8].address, "c", member, AccountType.SEGREGATED),
+        errors.ParticipantClearingMemberInvalid,
+    )
+
+
+def test_client_needs_an_account_type(world: World) -> None:
+    registry_refused(
+        world,
+        lambda: world.ccp.admit_client(world.keys[8].address, "c", "member-a", AccountType.NONE),
+        errors.ParticipantAccountTypeInvalid,
+    )
+
+
+ALLOWED = {
+    (Status.ACTIVE, Status.SUSPENDED),
+    (Status.ACTIVE, Status.DEFAULTED),
+    (Status.SUSPENDED, Status.ACTIVE),
+    (Status.SUSPENDED, Status.DEFAULTED),
+    (Status.DEFAULTED, Status.ACTIVE),
+}
+STATUSES = [Status.ACTIVE, Status.SUSPENDED, Status.DEFAULTED]
+
+
+@pytest.mark.parametrize("start", STATUSES)
+@pytest.mark.parametrize("target", [*STATUSES, Status.NONE])
+def test_status_transitions_follow_the_rules(world: World, start: Status, target: Status) -> None:
+    if start is not Status.ACTIVE:
+        world.ccp.set_status("member-a", start, "setup")
+    if (start, target) in ALLOWED:
+        r = world.ccp.set_status("member-a", target, "because")
+        assert world.deployment.participant("member-a").status is target
+        (ev,) = world.chain.events(world.deployment.registry, "ParticipantStatusChanged", r)
+        assert (ev["previous"], ev["current"]) == (start, target)
+        assert ev["reason"] == to_bytes32("because") and ev["operator"] == world.ccp.address
+    else:
+        err = registry_refused(
+            world,
+            lambda: world.ccp.set_status("member-a", target, "because"),
+            errors.ParticipantStatusTransitionInvalid,
+        )
+        assert (err.current, err.requested) == (start, target)
+
+
+def test_named_status_changes_are_the_same_transitions(world: World) -> None:
+    world.ccp.suspend("member-a", "s")
+    assert world.deployment.participant("member-a").status is Status.SUSPENDED
+    world.ccp.declare_default("member-a", "d")
+    assert world.deployment.participant("member-a").status is Status.DEFAULTED
+    world.ccp.reinstate("member-a", "r")
+    assert world.deployment.participant("member-a").status is Status.ACTIVE
+
+
+def test_status_of_an_unknown_address_is_refused(world: World) -> None:
+    err = registry_refused(
+        world, lambda: world.ccp.suspend(world.outsider.address, "x"), errors.ParticipantUnknown
+    )
+    assert err.account == world.outsider.address
+
+
+@pytest.mark.parametrize("action", ["admit", "suspend", "declare_default", "admit_client"])
+def test_only_the_ccp_operator_changes_the_register(world: World, action: str) -> None:
+    from pyclient import Ccp
+
+    impostor = Ccp(world.deployment, world.member_a.signer)
+    calls = {
+        "admit": lambda: impostor.admit(world.keys[8].address, Kind.ORACLE, "x"),
+        "suspend": lambda: impostor.suspend("member-b", "x"),
+        "declare_default": lambda: impostor.declare_default("member-b", "x"),
+        "admit_client": lambda: impostor.admit_client(
+            world.keys[8].address, "x", "member-a", AccountType.SEGREGATED
+        ),
+    }
+    err = registry_refused(world, calls[action], errors.AccessControlUnauthorizedAccount)
+    assert "CCP_OPERATOR_ROLE" in str(err) and "member-a" in str(err)
