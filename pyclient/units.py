@@ -7,12 +7,15 @@ texts (names, reasons, references) travel as `bytes32`.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import InputError, InvalidAmount
 
 Amount = int | Decimal | str
+
+# uint256 has 78 digits; the default decimal context (28) would silently round large amounts.
+_EXACT = Context(prec=100)
 
 
 def to_units(amount: Any, decimals: int, *, what: str = "amount", allow_zero: bool = False) -> int:
@@ -31,7 +34,7 @@ def to_units(amount: Any, decimals: int, *, what: str = "amount", allow_zero: bo
         raise InvalidAmount(f"{what} {amount} is negative")
     if value == 0 and not allow_zero:
         raise InvalidAmount(f"{what} must be greater than zero")
-    scaled = value.scaleb(decimals)
+    scaled = value.scaleb(decimals, context=_EXACT)
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{what} {amount} has more than {decimals} decimal places")
     return int(scaled)
@@ -39,7 +42,7 @@ def to_units(amount: Any, decimals: int, *, what: str = "amount", allow_zero: bo
 
 def from_units(units: int, decimals: int) -> Decimal:
     """Smallest units back to a `Decimal` of whole units, exactly."""
-    return Decimal(units).scaleb(-decimals)
+    return Decimal(units).scaleb(-decimals, context=_EXACT)
 
 
 def format_amount(units: int, decimals: int, symbol: str | None = None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from pyclient import AccountType, Ccp, Chain, Client, ClearingMember, Deployment, Kind, TokenIssuer
+from pyclient import AccountType, Ccp, Chain, ClearingMember, Client, Deployment, Kind, TokenIssuer
 from pyclient.chain import devnet
 
 

@@ -93,7 +93,9 @@ def test_transfer_from_is_held_to_the_same_rules(world: World) -> None:
     """The allowance path reaches the same `_update`: no second copy of the rules to drift."""
     d = world.deployment
     token = d.token("JPY")
-    d.transact(token.functions.approve(world.member_b.address, 500), world.member_a.signer, label="a")
+    d.transact(
+        token.functions.approve(world.member_b.address, 500), world.member_a.signer, label="a"
+    )
     fn = token.functions.transferFrom(world.member_a.address, world.outsider.address, 100)
     refused(
         world,
@@ -330,7 +332,11 @@ def test_forced_transfer_beyond_the_balance_and_by_a_non_agent_are_refused(world
 def test_issuer_mints_and_burns_with_reconcilable_events(world: World) -> None:
     r = world.issuer.issue("JGB374", "member-b", 20, ref="BOJ-NET 123")
     (ev,) = events(world, "JGB374", "Issued", r)
-    assert (ev["to"], ev["amount"], ev["issuer"]) == (world.member_b.address, 20, world.issuer.address)
+    assert (ev["to"], ev["amount"], ev["issuer"]) == (
+        world.member_b.address,
+        20,
+        world.issuer.address,
+    )
     assert ev["ref"] == to_bytes32("BOJ-NET 123")
     r = world.issuer.redeem("JGB374", "member-b", 5, ref="BOJ-NET 124")
     (ev,) = events(world, "JGB374", "Redeemed", r)
@@ -359,7 +365,10 @@ def test_mint_to_unregistered_or_suspended_is_refused(world: World) -> None:
     )
     world.ccp.suspend("member-a", "x")
     refused(
-        world, ("JPY",), lambda: world.issuer.issue("JPY", "member-a", 1), errors.ParticipantNotActive
+        world,
+        ("JPY",),
+        lambda: world.issuer.issue("JPY", "member-a", 1),
+        errors.ParticipantNotActive,
     )
 
 

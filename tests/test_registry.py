@@ -22,7 +22,14 @@ def registry_refused(world: World, call, error: type[Exception]) -> Exception:
 
 @pytest.mark.parametrize(
     "kind",
-    [Kind.CCP, Kind.CLEARING_MEMBER, Kind.TRUST_BANK, Kind.ETF_MANAGER, Kind.ORACLE, Kind.WAREHOUSE],
+    [
+        Kind.CCP,
+        Kind.CLEARING_MEMBER,
+        Kind.TRUST_BANK,
+        Kind.ETF_MANAGER,
+        Kind.ORACLE,
+        Kind.WAREHOUSE,
+    ],
 )
 def test_operator_admits_each_kind_active_with_an_event(world: World, kind: Kind) -> None:
     address, name = world.keys[8].address, f"new-{kind.name.lower()}"

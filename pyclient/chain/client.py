@@ -304,17 +304,20 @@ class Chain:
             raise context.decode(exc.data) from None
 
     def _explain_failure(self, pending: PendingTx, block: int) -> KabutoError:
-        call = {
-            k: pending.request[k] for k in ("from", "to", "data", "value") if k in pending.request
-        }
+        # Replaying the call on the state before its block recovers the revert data; an
+        # out-of-gas failure has none, and the node says so in its own words.
+        call = {k: pending.request[k] for k in ("from", "to", "data", "value") if k in pending.request}
         call["gas"] = pending.request["gas"]
         try:
             self.w3.eth.call(call, block - 1)
+            why = "replaying it gave no reason"
         except ContractLogicError as exc:
             return pending.context.decode(exc.data)
+        except Web3RPCError as exc:
+            why = f"the node says {exc.rpc_response.get('error', {}).get('message', exc)!r}"
         return TransactionFailed(
-            f"{pending.label} reverted in block {block} (tx {pending.tx_hash}); replaying it "
-            f"gave no reason, so it most likely ran out of gas (limit {pending.request['gas']})"
+            f"{pending.label} reverted in block {block} (tx {pending.tx_hash}): {why}; with a gas "
+            f"limit of {pending.request['gas']:,} it most likely ran out of gas"
         )
 
     def _fee_fields(self) -> dict[str, int]:

@@ -1,0 +1,38 @@
+"""The `kabuto` command line: deploy, then status from another invocation."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from pyclient.cli import app
+
+runner = CliRunner()
+
+
+def test_deploy_then_status_share_the_embedded_chain_through_its_state_file(tmp_path) -> None:
+    state, manifest = tmp_path / "state.json", tmp_path / "deployment.json"
+    args = ["--state", str(state), "--manifest", str(manifest)]
+    result = runner.invoke(app, ["deploy", "--state", str(state), "--manifest", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "deployed" in result.output and manifest.exists()
+    assert json.loads(manifest.read_text())["chainId"] == 31337
+    status = runner.invoke(app, ["status", *args], env={"COLUMNS": "200"})
+    assert status.exit_code == 0, status.output
+    for word in ("JGB374", "Participants", "Balances", "total supply"):
+        assert word in status.output
+
+
+def test_status_without_a_manifest_says_what_to_do(tmp_path) -> None:
+    result = runner.invoke(app, ["status", "--manifest", str(tmp_path / "none.json")])
+    assert result.exit_code == 1
+    assert "kabuto deploy" in result.output
+
+
+def test_rpc_that_does_not_answer_is_a_clear_error(tmp_path) -> None:
+    result = runner.invoke(
+        app, ["deploy", "--rpc", "http://127.0.0.1:9", "--manifest", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 1
+    assert "ChainUnavailable" in result.output

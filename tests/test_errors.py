@@ -1,0 +1,165 @@
+"""Every failure reaches the user as a typed exception that says what was wrong.
+
+Custom errors of every ABI decode into their own class with their arguments; bad input is caught
+in Python before anything is sent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import World, refused
+from eth_abi import encode
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pyclient import artifacts, errors
+from pyclient.errors import _abi_type, decode_revert
+from pyclient.units import from_units, to_bytes32, to_units
+
+ALL_ABI_ERRORS = {
+    item["name"]
+    for name in artifacts.names()
+    for item in artifacts.load(name).abi
+    if item["type"] == "error"
+}
+
+
+def _sample(param: dict) -> object:
+    t = param["type"]
+    if t == "address":
+        return "0x" + "12" * 20
+    if t == "bool":
+        return True
+    if t.startswith("bytes"):
+        return b"\x07" * int(t[5:] or 32)
+    if t.startswith("uint"):
+        return 1 if param.get("internalType", "").startswith("enum") else 123_456
+    if t.startswith("int"):
+        return -5
+    raise AssertionError(f"add a sample for {t}")
+
+
+def test_every_abi_error_has_its_own_class() -> None:
+    classes = errors.contract_error_classes()
+    assert {c.error_name for c in classes.values()} == ALL_ABI_ERRORS
+    for cls in classes.values():
+        assert issubclass(cls, errors.ContractError) and issubclass(cls, errors.KabutoError)
+        assert getattr(errors, cls.__name__) is cls
+
+
+@pytest.mark.parametrize("cls", list(errors.contract_error_classes().values()), ids=str)
+def test_each_error_decodes_with_its_arguments_and_a_readable_message(cls) -> None:
+    values = [_sample(p) for p in cls.inputs]
+    data = cls.selector + encode([_abi_type(p) for p in cls.inputs], values)
+    err = decode_revert(data, contract="some contract")
+    assert type(err) is cls
+    for param, value in zip(cls.inputs, values, strict=True):
+        got = err.args_by_name[param["name"]]
+        got = got.value if hasattr(got, "value") else got
+        if isinstance(value, str):  # addresses come back checksummed
+            got, value = got.lower(), value.lower()
+        assert got == value, param["name"]
+    text = str(err)
+    assert text.startswith(f"{cls.error_name} in some contract")
+    assert "`" not in text, "every NatSpec placeholder must be filled in"
+
+
+def test_errors_of_our_contracts_all_carry_a_notice() -> None:
+    """Our own errors explain themselves; only OpenZeppelin's fall back to name=value lists."""
+    ours = [
+        c
+        for c in errors.contract_error_classes().values()
+        if not c.error_name.startswith(("ERC20", "AccessControl", "EnforcedPause", "ExpectedPause"))
+    ]
+    assert ours
+    assert all(c.notice for c in ours), [c.error_name for c in ours if not c.notice]
+
+
+def test_panic_plain_revert_and_empty_revert_are_typed_too() -> None:
+    panic = bytes.fromhex("4e487b71") + encode(["uint256"], [0x11])
+    assert isinstance(decode_revert(panic), errors.ContractPanic)
+    assert decode_revert(panic).code == 0x11
+    plain = bytes.fromhex("08c379a0") + encode(["string"], ["nope"])
+    assert "nope" in str(decode_revert(plain))
+    assert isinstance(decode_revert(plain), errors.ContractRevert)
+    assert isinstance(decode_revert(b""), errors.TransactionFailed)
+    assert isinstance(decode_revert(b"\xde\xad\xbe\xef"), errors.TransactionFailed)
+
+
+def test_a_real_revert_names_participants_and_amounts(world: World) -> None:
+    err = refused(
+        world,
+        ("USD",),
+        lambda: world.member_b.transfer("USD", "client-seg", "20000"),
+        errors.ERC20InsufficientBalance,
+    )
+    assert "member-b" in str(err) and "10,000.00 USD" in str(err) and "20,000.00 USD" in str(err)
+    assert not isinstance(err, errors.InputError)
+
+
+# ---------------------------------------------------------------- caught before sending
+
+
+@pytest.mark.parametrize(
+    ("amount", "fragment"),
+    [
+        (1.5, "float"),
+        (True, "bool"),
+        (-1, "negative"),
+        (0, "greater than zero"),
+        ("0.001", "more than 2 decimal places"),
+        ("abc", "not a number"),
+        (Decimal("NaN"), "not a number"),
+        (None, "not a number"),
+    ],
+)
+def test_bad_amounts_are_refused_before_sending(world: World, amount, fragment: str) -> None:
+    err = refused(
+        world,
+        ("USD",),
+        lambda: world.member_a.transfer("USD", "member-b", amount),
+        errors.InvalidAmount,
+    )
+    assert fragment in str(err) and "USD" in str(err)
+
+
+def test_unknown_participant_and_asset_names_are_refused_before_sending(world: World) -> None:
+    err = refused(
+        world,
+        ("JPY",),
+        lambda: world.member_a.transfer("JPY", "nobody", 1),
+        errors.UnknownParticipant,
+    )
+    assert "nobody" in str(err)
+    err = refused(
+        world, ("JPY",), lambda: world.member_a.transfer("EUR", "member-b", 1), errors.UnknownAsset
+    )
+    assert "EUR" in str(err) and "JPY" in str(err)
+
+
+def test_texts_too_long_for_the_chain_are_refused_before_sending(world: World) -> None:
+    refused(
+        world,
+        ("JPY",),
+        lambda: world.ccp.suspend("member-a", "x" * 33),
+        errors.InputError,
+    )
+
+
+def test_input_errors_are_value_errors_for_callers_that_expect_them() -> None:
+    with pytest.raises(ValueError):
+        to_units(-1, 0)
+
+
+@given(st.integers(min_value=1, max_value=2**256 - 1), st.integers(min_value=0, max_value=18))
+def test_units_round_trip_exactly(units: int, decimals: int) -> None:
+    assert to_units(from_units(units, decimals), decimals) == units
+    assert to_units(str(from_units(units, decimals)), decimals) == units
+
+
+def test_bytes32_texts_round_trip() -> None:
+    assert to_bytes32("default") == b"default" + b"\0" * 25
+    with pytest.raises(errors.InputError):
+        to_bytes32("日本語" * 4)  # 36 bytes of UTF-8

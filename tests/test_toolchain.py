@@ -1,0 +1,72 @@
+"""The pinned toolchain: the solc shim behaves like native solc, and the artifacts are current."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from pyclient import artifacts, compiler
+
+pytestmark = pytest.mark.skipif(not compiler.SHIM.exists(), reason="needs the repository checkout")
+
+
+def run_shim(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(compiler.SHIM), *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_shim_reports_the_pinned_version_like_native_solc() -> None:
+    out = run_shim("--version")
+    assert out.returncode == 0
+    assert f"Version: {compiler.SOLC_VERSION}+commit." in out.stdout
+
+
+def test_shim_standard_json_prints_only_json_and_reads_imports_from_disk() -> None:
+    source = (
+        'pragma solidity 0.8.28; import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";'
+        ' contract T is ERC20 { constructor() ERC20("t", "t") {} }'
+    )
+    request = {
+        "language": "Solidity",
+        "sources": {"t.sol": {"content": source}},
+        "settings": {"outputSelection": {"*": {"*": ["abi"]}}},
+    }
+    out = run_shim("--standard-json", "--base-path", ".", stdin=json.dumps(request))
+    assert out.returncode == 0
+    result = json.loads(out.stdout)  # nothing but JSON on stdout
+    assert not [e for e in result.get("errors", []) if e["severity"] == "error"]
+    assert "T" in result["contracts"]["t.sol"]
+
+
+def test_compiler_resolution_honours_SOLC(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("SOLC", str(compiler.SHIM))
+    assert compiler.find_solc() == compiler.SHIM
+    monkeypatch.setenv("SOLC", str(tmp_path / "missing-solc"))
+    with pytest.raises(compiler.CompilerNotFound):
+        compiler.find_solc()
+
+
+def test_committed_artifacts_match_the_sources() -> None:
+    """Fails when a contract changed without `make compile`."""
+    manifest = artifacts.manifest()
+    current = compiler.sources_digest(compiler.collect_sources())
+    stale = sorted(
+        unit for unit in current.keys() | manifest["sources"].keys()
+        if current.get(unit) != manifest["sources"].get(unit)
+    )  # fmt: skip
+    assert not stale, f"artifacts are stale for {stale}: run `make compile`"
+    assert manifest["compiler"]["version"] == compiler.SOLC_VERSION
+    assert manifest["compiler"]["settings"] == compiler.SETTINGS
+
+
+def test_recompiling_yields_the_committed_bytecode() -> None:
+    result = compiler.compile_contracts()
+    assert set(result.artifacts) == set(artifacts.names())
+    for name, fresh in result.artifacts.items():
+        committed = artifacts.load(name)
+        assert fresh["bytecode"] == committed.bytecode, f"{name}: run `make compile`"
+        assert fresh["abi"] == committed.abi
+    assert result.manifest == artifacts.manifest()
