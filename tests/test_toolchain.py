@@ -26,7 +26,8 @@ def test_shim_reports_the_pinned_version_like_native_solc() -> None:
 
 def test_shim_standard_json_prints_only_json_and_reads_imports_from_disk() -> None:
     source = (
-        'pragma solidity 0.8.28; import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";'
+        "pragma solidity 0.8.28;"
+        ' import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";'
         ' contract T is ERC20 { constructor() ERC20("t", "t") {} }'
     )
     request = {

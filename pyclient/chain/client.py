@@ -297,17 +297,15 @@ class Chain:
     # ------------------------------------------------------------------ internals
 
     def _estimate(self, request: dict[str, Any], context: ErrorContext) -> int:
-        call = {k: request[k] for k in ("from", "to", "data", "value") if k in request}
         try:
-            return int(self.w3.eth.estimate_gas(call) * GAS_MARGIN)
+            return int(self.w3.eth.estimate_gas(_call_fields(request)) * GAS_MARGIN)
         except ContractLogicError as exc:
             raise context.decode(exc.data) from None
 
     def _explain_failure(self, pending: PendingTx, block: int) -> KabutoError:
         # Replaying the call on the state before its block recovers the revert data; an
         # out-of-gas failure has none, and the node says so in its own words.
-        call = {k: pending.request[k] for k in ("from", "to", "data", "value") if k in pending.request}
-        call["gas"] = pending.request["gas"]
+        call = _call_fields(pending.request) | {"gas": pending.request["gas"]}
         try:
             self.w3.eth.call(call, block - 1)
             why = "replaying it gave no reason"
@@ -333,6 +331,11 @@ class Chain:
                 self._fees = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
             self._fees_at = now
         return self._fees
+
+
+def _call_fields(request: dict[str, Any]) -> dict[str, Any]:
+    """The part of a signed request that `eth_call`/`eth_estimateGas` take."""
+    return {k: request[k] for k in ("from", "to", "data", "value") if k in request}
 
 
 def _label_of(fn: Any) -> str:
