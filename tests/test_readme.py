@@ -1,0 +1,14 @@
+"""The README's SDK example runs as written (it starts its own embedded chain)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_sdk_example_runs(capsys) -> None:
+    (example,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    exec(compile(example, "README.md", "exec"), {})
+    assert "ParticipantUnknown in USD token" in capsys.readouterr().out
