@@ -23,7 +23,7 @@ from web3.contract import Contract
 from . import __version__, artifacts
 from .access.registry import Kind, Participant
 from .chain.client import Chain, ErrorContext, Receipt
-from .errors import DeploymentMismatch, UnknownAsset, UnknownParticipant
+from .errors import AssetNotFound, DeploymentMismatch, ParticipantNotFound
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 
 MANIFEST_VERSION = 1
@@ -51,7 +51,7 @@ class Deployment:
     # ------------------------------------------------------------------ lookup
 
     def asset(self, ref: str | Asset) -> Asset:
-        """An asset by symbol, address or `Asset`; `UnknownAsset` names the ones that exist."""
+        """An asset by symbol, address or `Asset`; `AssetNotFound` names the ones that exist."""
         if isinstance(ref, Asset):
             ref = ref.symbol
         if isinstance(ref, str):
@@ -60,7 +60,7 @@ class Deployment:
             for a in self.assets.values():
                 if is_address(ref) and a.address == to_checksum_address(ref):
                     return a
-        raise UnknownAsset(f"no asset {ref!r}; this deployment has {', '.join(self.assets)}")
+        raise AssetNotFound(f"no asset {ref!r}; this deployment has {', '.join(self.assets)}")
 
     def token(self, ref: str | Asset) -> Contract:
         """The web3 contract of an asset."""
@@ -82,11 +82,11 @@ class Deployment:
         """A participant by name, address or role object, read fresh from the chain.
 
         Names and addresses never change once admitted, so they are resolved from a cache; the
-        record itself (status above all) is always read now. `UnknownParticipant` if not registered.
+        record itself (status above all) is always read now; `ParticipantNotFound` if unregistered.
         """
         address = getattr(ref, "address", None) or ref
         if not isinstance(address, str):
-            raise UnknownParticipant(f"{ref!r} is not a participant name or address")
+            raise ParticipantNotFound(f"{ref!r} is not a participant name or address")
         if not is_address(address):
             address = self._address_by_name(address)
         address = to_checksum_address(address)
@@ -94,7 +94,7 @@ class Deployment:
             address, self.registry.functions.participant(address).call()
         )
         if record.kind is Kind.NONE:
-            raise UnknownParticipant(f"no participant {address} is registered")
+            raise ParticipantNotFound(f"no participant {address} is registered")
         self._participants[address] = record
         return record
 
@@ -105,7 +105,7 @@ class Deployment:
             found = next((p for p in self._participants.values() if p.name == name), None)
             if found is not None:
                 return found.address
-        raise UnknownParticipant(f"no participant named {name!r} is registered")
+        raise ParticipantNotFound(f"no participant named {name!r} is registered")
 
     def address_of(self, ref: Any) -> str:
         """The address of a participant given by name, address or role object.
@@ -132,7 +132,7 @@ class Deployment:
         if asset:
             try:
                 return self.asset(asset).format(value)
-            except UnknownAsset:
+            except AssetNotFound:
                 pass
         return f"{value:,} units"
 
@@ -240,7 +240,7 @@ def deploy(
     say = progress or (lambda _msg: None)
     symbols = [a.symbol for a in assets]
     if len(set(symbols)) != len(symbols):
-        raise UnknownAsset(f"asset symbols repeat: {symbols}")
+        raise AssetNotFound(f"asset symbols repeat: {symbols}")
     say("deploying ParticipantRegistry")
     registry, first = chain.deploy("ParticipantRegistry", [operator.address], operator)
 

@@ -34,11 +34,11 @@ class InputError(KabutoError, ValueError):
     """Refused in Python before anything was sent to the chain."""
 
 
-class UnknownParticipant(InputError):
+class ParticipantNotFound(InputError):
     """No participant by that name or address is known to this deployment."""
 
 
-class UnknownAsset(InputError):
+class AssetNotFound(InputError):
     """No asset by that symbol or address is part of this deployment."""
 
 
@@ -190,6 +190,20 @@ def _abi_type(param: dict[str, Any]) -> str:
     return param["type"]
 
 
+# OpenZeppelin documents its errors with @dev only; these stand in for the missing @notice.
+_THIRD_PARTY_NOTICES = {
+    "ERC20InsufficientBalance": "`sender` holds `balance`; `needed` was needed.",
+    "ERC20InsufficientAllowance": "`spender` may spend `allowance`; `needed` was needed.",
+    "ERC20InvalidSender": "`sender` cannot send tokens (the zero address).",
+    "ERC20InvalidReceiver": "`receiver` cannot receive tokens (the zero address).",
+    "ERC20InvalidApprover": "`approver` cannot approve (the zero address).",
+    "ERC20InvalidSpender": "`spender` cannot be approved (the zero address).",
+    "AccessControlUnauthorizedAccount": "`account` lacks the role `neededRole`.",
+    "AccessControlBadConfirmation": "only the account itself may renounce its role.",
+    "EnforcedPause": "the asset is paused: ordinary transfers are halted.",
+    "ExpectedPause": "the asset is not paused.",
+}
+
 _BY_SELECTOR: dict[bytes, type[ContractError]] = {}
 _PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 _ERROR_SELECTOR = function_signature_to_4byte_selector("Error(string)")
@@ -211,7 +225,8 @@ def _generate() -> dict[str, type[ContractError]]:
             if name in classes or name in globals():
                 name = f"{name}_{selector.hex()}"
             notice = next(
-                (n.get("notice") for n in notices.get(signature, []) if "notice" in n), None
+                (n.get("notice") for n in notices.get(signature, []) if "notice" in n),
+                _THIRD_PARTY_NOTICES.get(item["name"]),
             )
             cls = type(
                 name,

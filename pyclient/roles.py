@@ -37,7 +37,7 @@ class Role:
 
     @property
     def record(self) -> Participant:
-        """This participant's entry in the register (`UnknownParticipant` until admitted)."""
+        """This participant's entry in the register (`ParticipantNotFound` until admitted)."""
         return self.deployment.participant(self.address)
 
     @property
