@@ -120,7 +120,8 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = N
             continue
         for name, out in contracts.items():
             bytecode = out["evm"]["bytecode"]["object"]
-            if not bytecode:  # interfaces and abstract contracts deploy nothing
+            # Interfaces and abstract contracts deploy nothing; internal-only libraries are inlined.
+            if not bytecode or not out["abi"]:
                 continue
             if name in artifacts:
                 raise CompilationFailed(f"two deployable contracts are named {name}")

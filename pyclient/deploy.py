@@ -25,6 +25,7 @@ from .access.registry import Kind, Participant
 from .chain.client import Chain, ErrorContext, Receipt
 from .errors import AssetNotFound, DeploymentMismatch, ParticipantNotFound
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
+from .units import to_bytes32
 
 MANIFEST_VERSION = 1
 Progress = Callable[[str], None]
@@ -33,6 +34,9 @@ ISSUER_ROLE = "ISSUER_ROLE"
 AGENT_ROLE = "AGENT_ROLE"
 PAUSER_ROLE = "PAUSER_ROLE"
 CCP_OPERATOR_ROLE = "CCP_OPERATOR_ROLE"
+ORACLE_ROLE = "ORACLE_ROLE"
+MARGIN_ENGINE_ROLE = "MARGIN_ENGINE_ROLE"
+DEFAULT_MAX_PRICE_AGE = 24 * 3600
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Deployment:
 
     chain: Chain
     registry: Contract
+    market_data: Contract
+    vault: Contract
     assets: dict[str, Asset]
     deploy_block: int
     operator: str
@@ -137,8 +143,13 @@ class Deployment:
         return f"{value:,} units"
 
     def _name_of(self, address: str) -> str | None:
-        if address == self.registry.address:
-            return "participant registry"
+        system = {
+            self.registry.address: "participant registry",
+            self.market_data.address: "market data",
+            self.vault.address: "collateral vault",
+        }
+        if address in system:
+            return system[address]
         for a in self.assets.values():
             if a.address == address:
                 return f"{a.symbol} token"
@@ -177,6 +188,14 @@ class Deployment:
             fn, context=ErrorContext(asset=asset.address if asset else None, formatter=self)
         )
 
+    def system_contracts(self) -> dict[str, Contract]:
+        """The suite's contracts other than the assets, by artifact name."""
+        return {
+            "ParticipantRegistry": self.registry,
+            "MarketData": self.market_data,
+            "CollateralVault": self.vault,
+        }
+
     def forget_participants(self) -> None:
         """Drop cached participant records (after a chain revert in tests, say)."""
         self._participants.clear()
@@ -194,10 +213,8 @@ class Deployment:
             "compiler": build["compiler"]["build"],
             "sourcesHash": build["sourcesHash"],
             "contracts": {
-                "ParticipantRegistry": {
-                    "address": self.registry.address,
-                    "bytecodeSha256": artifacts.load("ParticipantRegistry").sha256,
-                },
+                name: {"address": c.address, "bytecodeSha256": artifacts.load(name).sha256}
+                for name, c in self.system_contracts().items()
             },
             "assets": {
                 a.symbol: {
@@ -230,12 +247,16 @@ def deploy(
     *,
     assets: Sequence[AssetSpec] = DEFAULT_ASSETS,
     issuer: str | None = None,
+    oracle: str | None = None,
+    max_price_age: int = DEFAULT_MAX_PRICE_AGE,
     progress: Progress | None = None,
 ) -> Deployment:
     """Deploy the whole suite, in dependency order, with `operator` as the CCP operator.
 
-    `operator` holds every admin role. With `issuer`, that address becomes the only minter and
-    burner of every asset; without it the operator keeps that role too.
+    `operator` holds every admin role and is registered as the CCP. With `issuer`, that address
+    becomes the only minter and burner of every asset; with `oracle`, the only publisher of market
+    data; otherwise the operator keeps those roles too. Prices older than `max_price_age` seconds
+    are stale.
     """
     say = progress or (lambda _msg: None)
     symbols = [a.symbol for a in assets]
@@ -244,50 +265,74 @@ def deploy(
     say("deploying ParticipantRegistry")
     registry, first = chain.deploy("ParticipantRegistry", [operator.address], operator)
 
-    # Tokens depend only on the registry: send them back to back, then wait for all.
-    pending = []
+    # Everything else depends only on the registry (the vault also on market data): send back to
+    # back, then wait for all.
+    say("deploying MarketData")
+    market_data, _ = chain.deploy("MarketData", [operator.address, max_price_age], operator)
+    pending = [chain.send_deploy("CollateralVault", [registry.address, market_data.address,
+                                                      operator.address], operator)]  # fmt: skip
     for spec in assets:
         say(f"deploying {spec.symbol} ({spec.name})")
-        factory = chain.w3.eth.contract(
-            abi=artifacts.load("PermissionedToken").abi,
-            bytecode=artifacts.load("PermissionedToken").bytecode,
-        )
-        ctor = factory.constructor(
-            spec.name, spec.symbol, spec.decimals, registry.address, spec.constructor_info(),
-            operator.address,
-        )  # fmt: skip
-        pending.append(chain.send(ctor, operator, label="deploy.PermissionedToken"))
-    deployed: dict[str, Asset] = {}
-    for spec, tx in zip(assets, pending, strict=True):
-        chain.wait(tx)
-        address = chain.w3.eth.get_transaction_receipt(tx.tx_hash)["contractAddress"]
-        deployed[spec.symbol] = Asset(address=address, spec=spec)
-
+        args = [spec.name, spec.symbol, spec.decimals, registry.address, spec.constructor_info(),
+                operator.address]  # fmt: skip
+        pending.append(chain.send_deploy("PermissionedToken", args, operator))
+    say("deploying CollateralVault")
+    vault_receipt, *token_receipts = [chain.wait(tx) for tx in pending]
+    deployed = {
+        spec.symbol: Asset(address=r.contract_address, spec=spec)
+        for spec, r in zip(assets, token_receipts, strict=True)
+    }
+    vault = chain.contract("CollateralVault", vault_receipt.contract_address)
     deployment = Deployment(
         chain=chain,
         registry=registry,
+        market_data=market_data,
+        vault=vault,
         assets=deployed,
         deploy_block=first.block_number,
         operator=operator.address,
     )
+
+    say("wiring: the CCP and the vault join the register, assets are listed for pricing")
+    reg, md = registry.functions, market_data.functions
+    chain.transact_many(
+        [
+            (reg.admit(operator.address, int(Kind.CCP), to_bytes32("ccp")), operator),
+            (reg.admit(vault.address, int(Kind.SYSTEM_CONTRACT), to_bytes32("collateral-vault")),
+             operator),
+            # The vault declares defaults in the register on the CCP's instruction.
+            (reg.grantRole(chain.w3.keccak(text=CCP_OPERATOR_ROLE), vault.address), operator),
+            (md.listAssets([a.address for a in deployed.values()],
+                           [a.spec.currency.encode() for a in deployed.values()],
+                           [a.spec.decimals for a in deployed.values()]), operator),
+        ],
+        label="deploy.wiring",
+    )  # fmt: skip
     if issuer is not None:
         say(f"granting the issuer role on every asset to {issuer}")
-        _hand_over_issuer(deployment, operator, to_checksum_address(issuer), deployed.values())
-    say(f"deployed {len(deployed) + 1} contracts from block {first.block_number}")
+        _hand_over(deployment, operator, ISSUER_ROLE, to_checksum_address(issuer),
+                   [deployment.token(a) for a in deployed.values()])  # fmt: skip
+    if oracle is not None:
+        say(f"granting the oracle role to {oracle}")
+        _hand_over(deployment, operator, ORACLE_ROLE, to_checksum_address(oracle), [market_data])
+    say(f"deployed {len(deployed) + 3} contracts from block {first.block_number}")
     return deployment
 
 
-def _hand_over_issuer(
-    deployment: Deployment, operator: LocalAccount, issuer: str, assets: Iterable[Asset]
+def _hand_over(
+    deployment: Deployment,
+    operator: LocalAccount,
+    role: str,
+    to: str,
+    contracts: Iterable[Contract],
 ) -> None:
-    chain = deployment.chain
-    role = chain.w3.keccak(text=ISSUER_ROLE)
+    """Give `role` on every contract to `to`, and take it from the operator."""
+    role_id = deployment.chain.w3.keccak(text=role)
     calls = []
-    for a in assets:
-        token = deployment.token(a)
-        calls.append((token.functions.grantRole(role, issuer), operator))
-        calls.append((token.functions.revokeRole(role, operator.address), operator))
-    chain.transact_many(calls, label="token.handOverIssuer")
+    for contract in contracts:
+        calls.append((contract.functions.grantRole(role_id, to), operator))
+        calls.append((contract.functions.revokeRole(role_id, operator.address), operator))
+    deployment.chain.transact_many(calls, label=f"deploy.handOver.{role}")
 
 
 def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> Deployment:
@@ -302,8 +347,11 @@ def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> D
         raise DeploymentMismatch(
             f"manifest is for chain {data['chainId']}, but {chain.url} is chain {chain.chain_id}"
         )
-    addresses = {"ParticipantRegistry": data["contracts"]["ParticipantRegistry"]["address"]}
-    addresses |= {f"asset {s}": a["address"] for s, a in data["assets"].items()}
+    system = {name: c["address"] for name, c in data["contracts"].items()}
+    missing = {"ParticipantRegistry", "MarketData", "CollateralVault"} - system.keys()
+    if missing:
+        raise DeploymentMismatch(f"manifest lacks {', '.join(sorted(missing))}")
+    addresses = dict(system) | {f"asset {s}": a["address"] for s, a in data["assets"].items()}
     for what, address in addresses.items():
         if len(chain.w3.eth.get_code(address)) == 0:
             raise DeploymentMismatch(f"{what}: no contract at {address} on chain {chain.chain_id}")
@@ -327,7 +375,9 @@ def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> D
             )
     return Deployment(
         chain=chain,
-        registry=chain.contract("ParticipantRegistry", addresses["ParticipantRegistry"]),
+        registry=chain.contract("ParticipantRegistry", system["ParticipantRegistry"]),
+        market_data=chain.contract("MarketData", system["MarketData"]),
+        vault=chain.contract("CollateralVault", system["CollateralVault"]),
         assets=assets,
         deploy_block=data["deployBlock"],
         operator=data["operator"],

@@ -167,10 +167,16 @@ class ContractRevert(KabutoError):
     """A revert with a plain reason string (only third-party code uses them)."""
 
 
-# AccessControl roles by their hash, so that a refusal names the role it wanted.
+# AccessControl roles by their hash, so that a refusal names the role it wanted. Every role is
+# a public `*_ROLE()` constant in some ABI; the admin role is zero.
 _ROLE_NAMES = {
-    keccak(text=role): role
-    for role in ("CCP_OPERATOR_ROLE", "ISSUER_ROLE", "AGENT_ROLE", "PAUSER_ROLE")
+    keccak(text=item["name"]): item["name"]
+    for name in artifacts.names()
+    for item in artifacts.load(name).abi
+    if item["type"] == "function"
+    and item["name"].endswith("_ROLE")
+    and not item["inputs"]
+    and item["name"] != "DEFAULT_ADMIN_ROLE"
 } | {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
 
 
@@ -202,6 +208,9 @@ _THIRD_PARTY_NOTICES = {
     "AccessControlBadConfirmation": "only the account itself may renounce its role.",
     "EnforcedPause": "the asset is paused: ordinary transfers are halted.",
     "ExpectedPause": "the asset is not paused.",
+    "SafeCastOverflowedUintDowncast": "`value` does not fit in `bits` bits.",
+    "SafeERC20FailedOperation": "the transfer of `token` failed.",
+    "ReentrancyGuardReentrantCall": "the call re-entered the contract.",
 }
 
 _BY_SELECTOR: dict[bytes, type[ContractError]] = {}

@@ -35,7 +35,11 @@ def _sample(param: dict) -> object:
     if t.startswith("bytes"):
         return b"\x07" * int(t[5:] or 32)
     if t.startswith("uint"):
-        return 1 if param.get("internalType", "").startswith("enum") else 123_456
+        return (
+            1
+            if param.get("internalType", "").startswith("enum")
+            else min(123_456, 2 ** int(t[4:]) - 1)
+        )
     if t.startswith("int"):
         return -5
     raise AssertionError(f"add a sample for {t}")

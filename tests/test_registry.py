@@ -54,6 +54,8 @@ def test_client_is_admitted_under_its_member_with_its_account_type(world: World)
 def test_participants_are_listed_in_admission_order(world: World) -> None:
     names = [p.name for p in world.deployment.participants()]
     assert names == [
+        "ccp",
+        "collateral-vault",
         "issuer",
         "member-a",
         "member-b",

@@ -50,6 +50,7 @@ class Receipt:
     gas_used: int
     label: str
     logs: Sequence[Any] = field(repr=False, default=())
+    contract_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,14 +183,20 @@ class Chain:
         self, name: str, args: Sequence[Any], sender: LocalAccount, *, label: str | None = None
     ) -> tuple[Contract, Receipt]:
         """Deploy artifact `name` with constructor `args`; returns the contract and receipt."""
+        receipt = self.wait(self.send_deploy(name, args, sender, label=label))
+        assert receipt.contract_address is not None
+        return self.contract(name, receipt.contract_address), receipt
+
+    def send_deploy(
+        self, name: str, args: Sequence[Any], sender: LocalAccount, *, label: str | None = None
+    ) -> PendingTx:
+        """Send the deployment of artifact `name` without waiting (see `wait`)."""
         art = artifacts.load(name)
         factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-        receipt = self.transact(
+        return self.send(
             factory.constructor(*args), sender, label=label or f"deploy.{name}",
             context=ErrorContext(contract=name),
         )  # fmt: skip
-        tx = self.w3.eth.get_transaction_receipt(receipt.tx_hash)
-        return self.contract(name, tx["contractAddress"]), receipt
 
     def events(self, contract: Contract, event: str, receipt: Receipt) -> list[dict[str, Any]]:
         """The `event` logs that `contract` emitted in `receipt`, decoded (others are skipped)."""
@@ -261,6 +268,7 @@ class Chain:
             gas_used=raw["gasUsed"],
             label=pending.label,
             logs=raw["logs"],
+            contract_address=raw.get("contractAddress"),
         )
         self.gas_log.append(GasRecord(pending.label, receipt.gas_used, receipt.tx_hash))
         return receipt

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IMarketData} from "../oracle/IMarketData.sol";
+
+/// @title ICollateralVault
+/// @notice Holds collateral for the CCP and runs margin calls: requirements posted by the CCP's
+/// margin engine, calls issued on accounts whose collateral value falls short, collateral pulled
+/// automatically by standing instruction in the same transaction, and default when a call is
+/// missed.
+/// @dev Accounts are identified by `accountId(owner, kind)`:
+///  - `House`, `Omnibus`, `ClearingFund`: owned by a clearing member;
+///  - `Segregated`: owned by the segregated client itself, who pays into it;
+///  - `DefaultManagement`: owned by the CCP; receives a defaulted member's collateral.
+/// The omnibus account keeps a beneficial-owner sub-ledger (client -> asset -> quantity) whose
+/// totals equal the omnibus holdings by construction: every omnibus deposit and withdrawal names
+/// its client. Holdings are quantities of fungible assets in smallest units; a non-fungible asset
+/// (a warehouse receipt) will be held as items whose quantity is the goods they represent, valued
+/// the same way, without changing these entry points.
+/// Value = sum over assets of quantity x price x FX x (1 - haircut), each asset counted only up to
+/// its concentration limit of the account's total; see {Valuation}.
+interface ICollateralVault {
+    enum AccountKind {
+        None,
+        House,
+        Segregated,
+        Omnibus,
+        ClearingFund,
+        DefaultManagement
+    }
+
+    /// @notice Regular: due 11:00 the next business day. Intraday: computed 11:00, due 14:00.
+    /// Emergency: computed 13:00, due 16:00 (Tokyo time, XTKS business days; the engine sets the deadline).
+    enum CallType {
+        Regular,
+        Intraday,
+        Emergency
+    }
+
+    /// @notice Issued -> PartiallyMet -> Met; Issued | PartiallyMet -> Overdue -> Met | DefaultDeclared.
+    enum CallStatus {
+        None,
+        Issued,
+        PartiallyMet,
+        Met,
+        Overdue,
+        DefaultDeclared
+    }
+
+    /// @dev Owner, kind, freeze and requirement share one slot: posting a requirement is one read
+    /// and one write. Requirements are whole yen.
+    struct Account {
+        address owner;
+        AccountKind kind;
+        bool frozen;
+        uint80 requirement;
+        uint64 openCall;
+    }
+
+    struct MarginCall {
+        uint256 account;
+        CallType callType;
+        CallStatus status;
+        uint64 issuedAt;
+        uint64 deadline;
+        uint256 shortfall;
+        uint256 requirement;
+    }
+
+    /// @notice Pull up to `maxPerCall` smallest units of `asset` from the owner when a call is issued.
+    struct Instruction {
+        address asset;
+        uint256 maxPerCall;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice No account `account` has been opened.
+    error VaultAccountUnknown(uint256 account);
+    /// @notice Account `account` is already open.
+    error VaultAccountExists(uint256 account);
+    /// @notice `owner` is not registered as the kind of participant that may own a `kind` account.
+    error VaultAccountOwnerInvalid(address owner, AccountKind kind);
+    /// @notice Account `account` is frozen after a default.
+    error VaultAccountFrozen(uint256 account);
+    /// @notice `caller` may not act on account `account`.
+    error VaultNotAccountOwner(uint256 account, address caller);
+    /// @notice The operation needs a non-zero amount.
+    error VaultZeroAmount();
+    /// @notice `asset` is not eligible as collateral for `purpose`.
+    error VaultAssetNotEligible(address asset, IMarketData.Purpose purpose);
+    /// @notice Account `account` holds only `held` of `asset`; `amount` was asked for.
+    error VaultInsufficientHolding(uint256 account, address asset, uint256 held, uint256 amount);
+    /// @notice Withdrawing `amount` of `asset` would leave account `account` worth `valueAfter` JPY,
+    /// below its requirement of `requirement` JPY.
+    error VaultWithdrawalExceedsExcess(
+        uint256 account, address asset, uint256 amount, uint256 valueAfter, uint256 requirement
+    );
+    /// @notice A batch has `expected` entries in one list and `actual` in another.
+    error VaultBatchLengthMismatch(uint256 expected, uint256 actual);
+    /// @notice Account `account` already has margin call `callId` open.
+    error VaultMarginCallOpen(uint256 account, uint256 callId);
+    /// @notice Account `account` is worth `value` JPY against a requirement of `requirement`: no shortfall.
+    error VaultNoShortfall(uint256 account, uint256 value, uint256 requirement);
+    /// @notice A call's deadline `deadline` must be after the current block time.
+    error VaultDeadlineInvalid(uint64 deadline);
+    /// @notice No margin call `callId` exists.
+    error VaultMarginCallUnknown(uint256 callId);
+    /// @notice Margin call `callId` is `status`; the operation needs another state.
+    error VaultMarginCallState(uint256 callId, CallStatus status);
+    /// @notice Margin call `callId` is due at `deadline`; that time has not passed.
+    error VaultDeadlineNotPassed(uint256 callId, uint64 deadline);
+    /// @notice `client` is not an omnibus client of the owner of account `account`.
+    error VaultBeneficialOwnerInvalid(uint256 account, address client);
+    /// @notice Account `account` is an omnibus account: name the client (depositFor/withdrawFor).
+    error VaultOmnibusNeedsClient(uint256 account);
+    /// @notice `client` has only `held` of `asset` in omnibus account `account`; `amount` was asked for.
+    error VaultSubLedgerInsufficient(uint256 account, address client, address asset, uint256 held, uint256 amount);
+    /// @notice A standing instruction may have at most `max` entries; `given` were given.
+    error VaultInstructionTooLong(uint256 given, uint256 max);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice Account `account` was opened for `owner` as `kind`.
+    event AccountOpened(uint256 indexed account, address indexed owner, AccountKind kind, address operator);
+    /// @notice `amount` of `asset` came into `account` from `from`; `beneficialOwner` is the omnibus
+    /// client it belongs to (zero otherwise); `automatic` when pulled by standing instruction.
+    event CollateralDeposited(
+        uint256 indexed account,
+        address indexed asset,
+        uint256 amount,
+        address indexed from,
+        address beneficialOwner,
+        bool automatic
+    );
+    /// @notice `amount` of `asset` left `account` to `to`, leaving it worth `valueAfter` JPY
+    /// against a requirement of `requirement` JPY.
+    event CollateralWithdrawn(
+        uint256 indexed account,
+        address indexed asset,
+        uint256 amount,
+        address indexed to,
+        address beneficialOwner,
+        uint256 valueAfter,
+        uint256 requirement
+    );
+    /// @notice The margin engine set the requirement of `account` to `requirement` JPY (was `previous`) in run `runId`.
+    event RequirementPosted(uint256 indexed account, uint256 requirement, uint256 previous, bytes32 indexed runId);
+    /// @notice Call `callId` asks `account` for `shortfall` JPY by `deadline` (value `value` against `requirement`).
+    event MarginCallIssued(
+        uint256 indexed callId,
+        uint256 indexed account,
+        CallType callType,
+        uint256 shortfall,
+        uint256 value,
+        uint256 requirement,
+        uint64 deadline
+    );
+    /// @notice Call `callId` is partly covered: `remaining` JPY still short.
+    event MarginCallPartiallyMet(uint256 indexed callId, uint256 indexed account, uint256 remaining);
+    /// @notice Call `callId` is covered: `account` is worth `value` JPY against `requirement`.
+    event MarginCallMet(uint256 indexed callId, uint256 indexed account, uint256 value, uint256 requirement);
+    /// @notice Call `callId` passed its deadline with `remaining` JPY still short.
+    event MarginCallOverdue(uint256 indexed callId, uint256 indexed account, uint256 remaining);
+    /// @notice The owner of omnibus `account` passed `amount` JPY of call `callId` on to `client`.
+    event MarginCallPassedOn(uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amount);
+    /// @notice `member` was declared in default over call `callId`, for `reason`.
+    event DefaultDeclared(uint256 indexed callId, address indexed member, bytes32 reason, address operator);
+    /// @notice `account` was frozen: no deposit, withdrawal or call from now on.
+    event AccountFrozen(uint256 indexed account, uint256 indexed callId);
+    /// @notice `amount` of `asset` moved from `fromAccount` to the CCP's `toAccount` without the owner's consent.
+    event CollateralSeized(
+        uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 callId
+    );
+    /// @notice The owner of `account` replaced its standing instruction (pull order = array order).
+    event StandingInstructionSet(uint256 indexed account, Instruction[] instruction);
+
+    // ---------------------------------------------------------------- accounts (CCP_OPERATOR_ROLE)
+
+    /// @notice Opens an account for `owner`, checked against the participant registry.
+    function openAccount(address owner, AccountKind kind) external returns (uint256 account);
+
+    // ---------------------------------------------------------------- collateral (account owner)
+
+    /// @notice Deposits `amount` of `asset` from the caller (who approved the vault) into `account`.
+    /// @dev The owner only; not for omnibus accounts. Re-evaluates an open call.
+    function deposit(uint256 account, address asset, uint256 amount) external;
+
+    /// @notice Deposits into omnibus `account` on behalf of its client `client`.
+    /// @dev The member who owns the account, or `client` itself, pays. Re-evaluates an open call.
+    function depositFor(uint256 account, address client, address asset, uint256 amount) external;
+
+    /// @notice Withdraws `amount` of `asset` from `account` to the owner, if value stays at or above
+    /// the requirement.
+    function withdraw(uint256 account, address asset, uint256 amount) external;
+
+    /// @notice Withdraws `client`'s `amount` of `asset` from omnibus `account` to the member.
+    function withdrawFor(uint256 account, address client, address asset, uint256 amount) external;
+
+    /// @notice Replaces the standing instruction of `account` (at most 8 entries, pulled in order).
+    /// @dev The owner only; not for omnibus accounts. The owner approves the vault on each asset.
+    function setStandingInstruction(uint256 account, Instruction[] calldata instruction) external;
+
+    // ---------------------------------------------------------------- margin (MARGIN_ENGINE_ROLE)
+
+    /// @notice Sets the requirement (whole JPY) of many accounts at once.
+    function postRequirements(uint256[] calldata accounts, uint256[] calldata requirements, bytes32 runId) external;
+
+    /// @notice Issues a call on every account given, each short of its requirement, due at `deadline`,
+    /// and pulls collateral by standing instruction in the same transaction.
+    /// @return callIds one per account, in order.
+    function issueMarginCalls(uint256[] calldata accounts, CallType callType, uint64 deadline)
+        external
+        returns (uint256[] memory callIds);
+
+    /// @notice Marks calls whose deadline has passed and that are not met as overdue.
+    function markOverdue(uint256[] calldata callIds) external;
+
+    /// @notice Tells omnibus clients their share of call `callId` (the member who owns the account).
+    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amounts) external;
+
+    // ---------------------------------------------------------------- default (CCP_OPERATOR_ROLE)
+
+    /// @notice Declares the member responsible for overdue call `callId` in default: its registry status
+    /// becomes defaulted, its accounts are frozen, and its house and clearing-fund collateral moves to
+    /// the CCP's default-management account. Segregated and omnibus client collateral stays, frozen.
+    function declareDefault(uint256 callId, bytes32 reason) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The id of the `kind` account of `owner`.
+    function accountId(address owner, AccountKind kind) external pure returns (uint256);
+
+    function account(uint256 account) external view returns (Account memory);
+
+    function holding(uint256 account, address asset) external view returns (uint256);
+
+    /// @notice Assets `account` holds (or has held).
+    function assetsOf(uint256 account) external view returns (address[] memory);
+
+    /// @notice Collateral value of `account` in JPY after haircuts and concentration limits.
+    function collateralValue(uint256 account) external view returns (uint256);
+
+    function marginCall(uint256 callId) external view returns (MarginCall memory);
+
+    function marginCallCount() external view returns (uint256);
+
+    function standingInstruction(uint256 account) external view returns (Instruction[] memory);
+
+    /// @notice `client`'s quantity of `asset` in omnibus `account`.
+    function subLedger(uint256 account, address client, address asset) external view returns (uint256);
+
+    /// @notice Clients that have held anything in omnibus `account`.
+    function beneficialOwners(uint256 account) external view returns (address[] memory);
+
+    /// @notice True when, for every asset, the sub-ledger totals of omnibus `account` equal its holdings.
+    function verifyOmnibus(uint256 account) external view returns (bool);
+
+    /// @notice The CCP's default-management account.
+    function defaultManagementAccount() external view returns (uint256);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IMarketData
+/// @notice The on-chain shared store of market data that collateral is valued with: price of each
+/// asset in its own currency, FX rate of each currency to JPY, haircut, eligibility per purpose,
+/// concentration limit, and how old a price may be. The oracle publishes in batches.
+/// @dev Prices and FX rates are fixed point with 18 decimals (`priceE18` is the price of one whole
+/// token, `rateE18` the JPY for one unit of the currency); haircuts and limits are in basis points.
+/// JPY's rate to itself is fixed at 1e18 and never stale.
+interface IMarketData {
+    /// @notice What collateral is posted for; eligibility is set per purpose.
+    enum Purpose {
+        InitialMargin,
+        ClearingFund
+    }
+
+    /// @param haircutBps Share of value not counted, 0..9999.
+    /// @param concentrationBps Largest share of one account's collateral value this asset may count
+    /// for, 1..10000 (10000 = no limit).
+    /// @param eligibility Bit `1 << uint8(purpose)` set when eligible for that purpose.
+    struct RiskParameters {
+        uint16 haircutBps;
+        uint16 concentrationBps;
+        uint8 eligibility;
+    }
+
+    /// @notice Everything needed to value a quantity of one asset, as of now.
+    struct Quote {
+        uint256 priceE18;
+        uint256 fxE18;
+        uint16 haircutBps;
+        uint16 concentrationBps;
+        uint8 decimals;
+        uint8 eligibility;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice `asset` is not listed in the market data.
+    error MarketDataAssetUnlisted(address asset);
+    /// @notice `asset` is already listed.
+    error MarketDataAssetListed(address asset);
+    /// @notice No price has been published for `asset`.
+    error MarketDataPriceMissing(address asset);
+    /// @notice The price of `asset` dates from `asOf`, older than the maximum age `maxAge` seconds.
+    error MarketDataPriceStale(address asset, uint64 asOf, uint64 maxAge);
+    /// @notice No FX rate to JPY has been published for `currency`.
+    error MarketDataFxRateMissing(bytes3 currency);
+    /// @notice The FX rate of `currency` dates from `asOf`, older than the maximum age `maxAge` seconds.
+    error MarketDataFxRateStale(bytes3 currency, uint64 asOf, uint64 maxAge);
+    /// @notice A batch has `expected` entries in one list and `actual` in another.
+    error MarketDataBatchLengthMismatch(uint256 expected, uint256 actual);
+    /// @notice A price or rate must be positive; `asset` got zero.
+    error MarketDataPriceInvalid(address asset);
+    /// @notice An FX rate must be positive and fit 192 bits; `currency` got `rateE18`.
+    error MarketDataFxRateInvalid(bytes3 currency, uint256 rateE18);
+    /// @notice Observations cannot be dated `asOf`, after the current block time.
+    error MarketDataAsOfInFuture(uint64 asOf);
+    /// @notice Haircut `haircutBps` or concentration limit `concentrationBps` is out of range for `asset`.
+    error MarketDataParametersInvalid(address asset, uint16 haircutBps, uint16 concentrationBps);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice `asset` is priced in `currency` and counts `decimals` decimals.
+    event AssetListed(address indexed asset, bytes3 currency, uint8 decimals, address indexed oracle);
+    /// @notice One whole `asset` was worth `priceE18` of its currency at `asOf`.
+    event PricePublished(address indexed asset, uint256 priceE18, uint64 asOf, address indexed oracle);
+    /// @notice One unit of `currency` was worth `rateE18` JPY at `asOf`.
+    event FxRatePublished(bytes3 indexed currency, uint256 rateE18, uint64 asOf, address indexed oracle);
+    /// @notice New haircut, concentration limit and eligibility for `asset`.
+    event RiskParametersSet(
+        address indexed asset, uint16 haircutBps, uint16 concentrationBps, uint8 eligibility, address indexed oracle
+    );
+    /// @notice Prices and rates older than `maxAge` seconds are stale from now on.
+    event MaxPriceAgeSet(uint64 maxAge, address indexed oracle);
+
+    // ---------------------------------------------------------------- publishing (ORACLE_ROLE)
+
+    /// @notice Lists assets with their pricing currency and decimals; they start unpriced and ineligible.
+    function listAssets(address[] calldata assets, bytes3[] calldata currencies, uint8[] calldata decimals) external;
+
+    /// @notice Publishes one price per asset, all observed at `asOf`.
+    function publishPrices(address[] calldata assets, uint256[] calldata pricesE18, uint64 asOf) external;
+
+    /// @notice Publishes one FX rate to JPY per currency, all observed at `asOf`.
+    function publishFxRates(bytes3[] calldata currencies, uint256[] calldata ratesE18, uint64 asOf) external;
+
+    /// @notice Sets haircut, concentration limit and eligibility per asset.
+    function setRiskParameters(address[] calldata assets, RiskParameters[] calldata parameters) external;
+
+    /// @notice Sets how old a price or rate may be before valuing with it is refused.
+    function setMaxPriceAge(uint64 maxAge) external;
+
+    // ---------------------------------------------------------------- reading
+
+    /// @notice The quote to value `asset` with now; reverts when its price or FX rate is missing or stale.
+    function quote(address asset) external view returns (Quote memory);
+
+    /// @notice True when `asset` is listed and eligible for `purpose`.
+    function isEligible(address asset, Purpose purpose) external view returns (bool);
+
+    /// @notice Haircut JPY value of `quantity` smallest units of `asset`, rounded down; reverts when stale.
+    function valueOf(address asset, uint256 quantity) external view returns (uint256 valueJpy);
+
+    /// @notice The last published price of `asset` and its date, stale or not.
+    function priceOf(address asset) external view returns (uint256 priceE18, uint64 asOf);
+
+    /// @notice The last published FX rate of `currency` and its date, stale or not.
+    function fxRateOf(bytes3 currency) external view returns (uint256 rateE18, uint64 asOf);
+
+    /// @notice Risk parameters of `asset`.
+    function riskParameters(address asset) external view returns (RiskParameters memory);
+
+    /// @notice Maximum age of prices and rates, in seconds.
+    function maxPriceAge() external view returns (uint64);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+import {Valuation} from "../collateral/Valuation.sol";
+import {IMarketData} from "./IMarketData.sol";
+
+/// @title MarketData
+/// @notice See {IMarketData}.
+contract MarketData is IMarketData, AccessControl {
+    /// @notice Publishes prices, FX rates and risk parameters.
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+
+    bytes3 private constant JPY = "JPY";
+    uint256 private constant ONE = 1e18;
+
+    /// @dev Price and its date share a slot with the static facts, so a quote reads two slots.
+    struct AssetData {
+        uint256 priceE18;
+        uint64 asOf;
+        bytes3 currency;
+        uint8 decimals;
+        bool listed;
+        uint16 haircutBps;
+        uint16 concentrationBps;
+        uint8 eligibility;
+    }
+
+    struct FxRate {
+        uint192 rateE18;
+        uint64 asOf;
+    }
+
+    mapping(address asset => AssetData) private _assets;
+    mapping(bytes3 currency => FxRate) private _fx;
+    uint64 private _maxPriceAge;
+
+    /// @param admin receives the admin and oracle roles.
+    /// @param maxAge initial maximum age of prices and rates, in seconds.
+    constructor(address admin, uint64 maxAge) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ORACLE_ROLE, admin);
+        _maxPriceAge = maxAge;
+        emit MaxPriceAgeSet(maxAge, admin);
+    }
+
+    // ---------------------------------------------------------------- publishing
+
+    /// @inheritdoc IMarketData
+    function listAssets(address[] calldata assets, bytes3[] calldata currencies, uint8[] calldata decimals)
+        external
+        onlyRole(ORACLE_ROLE)
+    {
+        _sameLength(assets.length, currencies.length);
+        _sameLength(assets.length, decimals.length);
+        for (uint256 i; i < assets.length; ++i) {
+            AssetData storage a = _assets[assets[i]];
+            if (a.listed) revert MarketDataAssetListed(assets[i]);
+            a.listed = true;
+            a.currency = currencies[i];
+            a.decimals = decimals[i];
+            a.concentrationBps = uint16(Valuation.BPS);
+            emit AssetListed(assets[i], currencies[i], decimals[i], _msgSender());
+        }
+    }
+
+    /// @inheritdoc IMarketData
+    function publishPrices(address[] calldata assets, uint256[] calldata pricesE18, uint64 asOf)
+        external
+        onlyRole(ORACLE_ROLE)
+    {
+        _sameLength(assets.length, pricesE18.length);
+        _notInFuture(asOf);
+        for (uint256 i; i < assets.length; ++i) {
+            AssetData storage a = _listed(assets[i]);
+            if (pricesE18[i] == 0) revert MarketDataPriceInvalid(assets[i]);
+            a.priceE18 = pricesE18[i];
+            a.asOf = asOf;
+            emit PricePublished(assets[i], pricesE18[i], asOf, _msgSender());
+        }
+    }
+
+    /// @inheritdoc IMarketData
+    function publishFxRates(bytes3[] calldata currencies, uint256[] calldata ratesE18, uint64 asOf)
+        external
+        onlyRole(ORACLE_ROLE)
+    {
+        _sameLength(currencies.length, ratesE18.length);
+        _notInFuture(asOf);
+        for (uint256 i; i < currencies.length; ++i) {
+            if (ratesE18[i] == 0 || ratesE18[i] > type(uint192).max) {
+                revert MarketDataFxRateInvalid(currencies[i], ratesE18[i]);
+            }
+            _fx[currencies[i]] = FxRate(uint192(ratesE18[i]), asOf);
+            emit FxRatePublished(currencies[i], ratesE18[i], asOf, _msgSender());
+        }
+    }
+
+    /// @inheritdoc IMarketData
+    function setRiskParameters(address[] calldata assets, RiskParameters[] calldata parameters)
+        external
+        onlyRole(ORACLE_ROLE)
+    {
+        _sameLength(assets.length, parameters.length);
+        for (uint256 i; i < assets.length; ++i) {
+            RiskParameters calldata p = parameters[i];
+            if (p.haircutBps >= Valuation.BPS || p.concentrationBps == 0 || p.concentrationBps > Valuation.BPS) {
+                revert MarketDataParametersInvalid(assets[i], p.haircutBps, p.concentrationBps);
+            }
+            AssetData storage a = _listed(assets[i]);
+            a.haircutBps = p.haircutBps;
+            a.concentrationBps = p.concentrationBps;
+            a.eligibility = p.eligibility;
+            emit RiskParametersSet(assets[i], p.haircutBps, p.concentrationBps, p.eligibility, _msgSender());
+        }
+    }
+
+    /// @inheritdoc IMarketData
+    function setMaxPriceAge(uint64 maxAge) external onlyRole(ORACLE_ROLE) {
+        _maxPriceAge = maxAge;
+        emit MaxPriceAgeSet(maxAge, _msgSender());
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /// @inheritdoc IMarketData
+    function quote(address asset) public view returns (Quote memory q) {
+        AssetData storage a = _listed(asset);
+        uint64 maxAge = _maxPriceAge;
+        if (a.priceE18 == 0) revert MarketDataPriceMissing(asset);
+        if (_stale(a.asOf, maxAge)) revert MarketDataPriceStale(asset, a.asOf, maxAge);
+        q.priceE18 = a.priceE18;
+        q.haircutBps = a.haircutBps;
+        q.concentrationBps = a.concentrationBps;
+        q.decimals = a.decimals;
+        q.eligibility = a.eligibility;
+        bytes3 currency = a.currency;
+        if (currency == JPY) {
+            q.fxE18 = ONE;
+        } else {
+            FxRate memory fx = _fx[currency];
+            if (fx.rateE18 == 0) revert MarketDataFxRateMissing(currency);
+            if (_stale(fx.asOf, maxAge)) revert MarketDataFxRateStale(currency, fx.asOf, maxAge);
+            q.fxE18 = fx.rateE18;
+        }
+    }
+
+    /// @inheritdoc IMarketData
+    function isEligible(address asset, Purpose purpose) external view returns (bool) {
+        AssetData storage a = _assets[asset];
+        return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+    }
+
+    /// @inheritdoc IMarketData
+    function valueOf(address asset, uint256 quantity) external view returns (uint256) {
+        return Valuation.haircutValue(quantity, quote(asset));
+    }
+
+    /// @inheritdoc IMarketData
+    function priceOf(address asset) external view returns (uint256, uint64) {
+        AssetData storage a = _listed(asset);
+        return (a.priceE18, a.asOf);
+    }
+
+    /// @inheritdoc IMarketData
+    function fxRateOf(bytes3 currency) external view returns (uint256, uint64) {
+        if (currency == JPY) return (ONE, uint64(block.timestamp));
+        FxRate memory fx = _fx[currency];
+        return (fx.rateE18, fx.asOf);
+    }
+
+    /// @inheritdoc IMarketData
+    function riskParameters(address asset) external view returns (RiskParameters memory) {
+        AssetData storage a = _listed(asset);
+        return RiskParameters(a.haircutBps, a.concentrationBps, a.eligibility);
+    }
+
+    /// @inheritdoc IMarketData
+    function maxPriceAge() external view returns (uint64) {
+        return _maxPriceAge;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _listed(address asset) private view returns (AssetData storage a) {
+        a = _assets[asset];
+        if (!a.listed) revert MarketDataAssetUnlisted(asset);
+    }
+
+    function _stale(uint64 asOf, uint64 maxAge) private view returns (bool) {
+        return uint256(asOf) + maxAge < block.timestamp;
+    }
+
+    function _notInFuture(uint64 asOf) private view {
+        if (asOf > block.timestamp) revert MarketDataAsOfInFuture(asOf);
+    }
+
+    function _sameLength(uint256 expected, uint256 actual) private pure {
+        if (expected != actual) revert MarketDataBatchLengthMismatch(expected, actual);
+    }
+}
