@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from web3.contract import Contract
 from . import __version__, artifacts
 from .access.registry import Kind, Participant
 from .chain.client import Chain, ErrorContext, Receipt
+from .collateral.vault import MarginCall, split_account_id
 from .errors import AssetNotFound, DeploymentMismatch, ParticipantNotFound
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 from .units import to_bytes32
@@ -141,6 +143,51 @@ class Deployment:
             except AssetNotFound:
                 pass
         return f"{value:,} units"
+
+    def collateral_holdings(self, account: int) -> dict[str, Decimal]:
+        """Holdings of vault `account` per asset symbol, in whole units (held assets only)."""
+        vault = self.vault.functions
+        out = {}
+        for address in vault.assetsOf(account).call():
+            a = self.asset(address)
+            units = vault.holding(account, address).call()
+            if units:
+                out[a.symbol] = a.whole(units)
+        return out
+
+    def omnibus_sub_ledger(self, account: int) -> dict[str, dict[str, Decimal]]:
+        """Beneficial owners of omnibus `account`: client name -> asset symbol -> quantity."""
+        vault = self.vault.functions
+        assets = [self.asset(a) for a in vault.assetsOf(account).call()]
+        ledger: dict[str, dict[str, Decimal]] = {}
+        for client in vault.beneficialOwners(account).call():
+            name = self.participant(client).name
+            rows = {
+                a.symbol: a.whole(vault.subLedger(account, client, a.address).call())
+                for a in assets
+            }
+            ledger[name] = {k: v for k, v in rows.items() if v}
+        return ledger
+
+    def margin_call(self, call_id: int) -> MarginCall:
+        return MarginCall.from_chain(call_id, self.call(self.vault.functions.marginCall(call_id)))
+
+    def margin_calls(self) -> list[MarginCall]:
+        """Every margin call ever issued, oldest first."""
+        count = self.vault.functions.marginCallCount().call()
+        return [self.margin_call(i) for i in range(1, count + 1)]
+
+    def vault_account(self, account_id: int) -> str:
+        """`member-a house account` for a vault account id."""
+        try:
+            owner, kind = split_account_id(account_id)
+        except ValueError:
+            return f"account 0x{account_id:x}"
+        return f"{self._name_of(owner) or owner} {kind.name.lower().replace('_', ' ')} account"
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: the clock contracts judge staleness and deadlines by."""
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
     def _name_of(self, address: str) -> str | None:
         system = {

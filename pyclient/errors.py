@@ -69,6 +69,8 @@ class Formatter(Protocol):
 
     def amount(self, value: int, asset: str | None) -> str: ...
 
+    def vault_account(self, account_id: int) -> str: ...
+
 
 class _PlainFormatter:
     def address(self, address: str) -> str:
@@ -77,11 +79,16 @@ class _PlainFormatter:
     def amount(self, value: int, asset: str | None) -> str:
         return f"{value:,}"
 
+    def vault_account(self, account_id: int) -> str:
+        return f"account 0x{account_id:x}"
+
 
 # Argument names that hold token amounts in the smallest unit of some asset.
 _AMOUNT_ARGS = frozenset(
     {"amount", "balance", "needed", "frozen", "freeBalance", "value", "allowance", "totalFrozen"}
 )
+# Argument names that hold a collateral-vault account id.
+_ACCOUNT_ARGS = frozenset({"account", "fromAccount", "toAccount"})
 # Argument names that say which asset the amounts are in, when the error names one.
 _ASSET_ARGS = ("asset", "token")
 # Solidity enums decoded into Python enums, by ABI internal type ("IParticipantRegistry.Status").
@@ -148,6 +155,10 @@ class ContractError(KabutoError):
             return fmt.address(value)
         if isinstance(value, bool):
             return str(value).lower()
+        if isinstance(value, int) and name.endswith("Jpy"):
+            return f"{value:,} JPY"
+        if isinstance(value, int) and name in _ACCOUNT_ARGS:
+            return fmt.vault_account(value)
         if isinstance(value, int) and name in _AMOUNT_ARGS:
             return fmt.amount(value, asset)
         if isinstance(value, bytes):

@@ -12,6 +12,7 @@ that cannot be right (an unknown name, a float, too many decimals) is refused be
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +20,13 @@ from eth_account.signers.local import LocalAccount
 
 from .access.registry import AccountType, Kind, Participant, Status
 from .chain.client import Receipt
+from .collateral.vault import AccountKind, MarginCall, VaultAccount, account_id
 from .deploy import AGENT_ROLE, ISSUER_ROLE, PAUSER_ROLE, Deployment
+from .errors import InputError
+from .margin.calendar import CallType, call_deadline, from_unix, to_unix
+from .oracle.market_data import RiskParameters, price_to_chain
 from .tokens.asset import Asset
-from .units import Amount, to_bytes32
+from .units import Amount, to_bytes32, to_units
 
 
 class Role:
@@ -68,17 +73,6 @@ class Role:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.address})"
-
-
-class ClearingMember(Role):
-    """A clearing member: holds house assets; its clients sit under it."""
-
-    def clients(self) -> list[Participant]:
-        return [p for p in self.deployment.participants() if p.clearing_member == self.address]
-
-
-class Client(Role):
-    """A client of a clearing member, segregated or in the member's omnibus account."""
 
 
 class TokenIssuer(Role):
@@ -203,8 +197,6 @@ class Ccp(Role):
     def grant_token_role(self, asset: str | Asset, role: str, account: Any) -> Receipt:
         """Give `account` one of a token's operating roles (issuer, agent, pauser)."""
         if role not in (ISSUER_ROLE, AGENT_ROLE, PAUSER_ROLE):
-            from .errors import InputError
-
             raise InputError(f"unknown token role {role!r}")
         a = self.deployment.asset(asset)
         role_id = self.deployment.chain.w3.keccak(text=role)
@@ -212,6 +204,52 @@ class Ccp(Role):
             role_id, self.deployment.address_of(account)
         )
         return self.deployment.transact(fn, self.signer, label="token.grantRole", asset=a)
+
+    # ------------------------------------------------------------------ collateral and margin
+
+    def open_account(self, owner: Any, kind: AccountKind) -> int:
+        """Open a vault account for `owner` (checked against the register); returns its id."""
+        address = self.deployment.address_of(owner)
+        fn = self.deployment.vault.functions.openAccount(address, int(kind))
+        self._send(fn, "vault.openAccount", "collateral vault")
+        return account_id(address, kind)
+
+    def post_requirements(self, requirements: dict[int, Any], *, run_id: str) -> Receipt:
+        """Set the requirement (whole JPY) of many accounts in one transaction."""
+        ids = list(requirements)
+        values = [
+            to_units(v, 0, what="requirement (JPY)", allow_zero=True) for v in requirements.values()
+        ]
+        fn = self.deployment.vault.functions.postRequirements(
+            ids, values, to_bytes32(run_id, what="run id")
+        )
+        return self._send(fn, "vault.postRequirements", "collateral vault")
+
+    def issue_margin_calls(
+        self, accounts: list[int], call_type: CallType, *, computed_at: dt.datetime | None = None
+    ) -> list[MarginCall]:
+        """Call every account given for its shortfall, due by the Tokyo timetable.
+
+        `computed_at` defaults to the chain's clock; the deadline follows `call_deadline`. Standing
+        instructions are honoured in the same transaction, so a returned call may already be met.
+        """
+        moment = computed_at or from_unix(self.deployment.chain_time())
+        deadline = to_unix(call_deadline(call_type, moment))
+        fn = self.deployment.vault.functions.issueMarginCalls(accounts, int(call_type), deadline)
+        receipt = self._send(fn, "vault.issueMarginCalls", "collateral vault")
+        issued = self.deployment.chain.events(self.deployment.vault, "MarginCallIssued", receipt)
+        return [self.deployment.margin_call(ev["callId"]) for ev in issued]
+
+    def mark_overdue(self, call_ids: list[int]) -> Receipt:
+        fn = self.deployment.vault.functions.markOverdue(call_ids)
+        return self._send(fn, "vault.markOverdue", "collateral vault")
+
+    def declare_default_for_call(self, call_id: int, reason: str) -> Receipt:
+        """Default the member behind an overdue call: register, freeze, seize its own collateral."""
+        fn = self.deployment.vault.functions.declareDefault(
+            call_id, to_bytes32(reason, what="reason")
+        )
+        return self._send(fn, "vault.declareDefault", "collateral vault")
 
     # ------------------------------------------------------------------ internals
 
@@ -234,3 +272,208 @@ class Ccp(Role):
 
     def _send(self, fn: Any, label: str, contract: str) -> Receipt:
         return self.deployment.transact(fn, self.signer, label=label, contract=contract)
+
+
+# ====================================================================== market data and collateral
+
+
+def _vault_fn(role: Role) -> Any:
+    return role.deployment.vault.functions
+
+
+class Oracle(Role):
+    """The market-data oracle: publishes prices, FX rates and risk parameters in batches."""
+
+    def publish_prices(self, prices: dict[str, Any], *, as_of: int | None = None) -> Receipt:
+        """Prices per whole token in each asset's own currency, `{"JGB374": Decimal("98.5")}`."""
+        assets = [self.deployment.asset(symbol) for symbol in prices]
+        values = [
+            price_to_chain(p, what=f"{a.symbol} price")
+            for a, p in zip(assets, prices.values(), strict=True)
+        ]
+        fn = self.deployment.market_data.functions.publishPrices(
+            [a.address for a in assets],
+            values,
+            as_of if as_of is not None else self.deployment.chain_time(),
+        )
+        return self.deployment.transact(
+            fn, self.signer, label="oracle.publishPrices", contract="market data"
+        )
+
+    def publish_fx_rates(self, rates: dict[str, Any], *, as_of: int | None = None) -> Receipt:
+        """JPY per unit of each currency, `{"USD": Decimal("151.20")}`."""
+        for currency in rates:
+            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+                raise InputError(f"{currency!r} is not an ISO 4217 currency code")
+        values = [price_to_chain(r, what=f"{c} rate") for c, r in rates.items()]
+        fn = self.deployment.market_data.functions.publishFxRates(
+            [c.encode() for c in rates],
+            values,
+            as_of if as_of is not None else self.deployment.chain_time(),
+        )
+        return self.deployment.transact(
+            fn, self.signer, label="oracle.publishFxRates", contract="market data"
+        )
+
+    def set_risk_parameters(self, parameters: dict[str, RiskParameters]) -> Receipt:
+        assets = [self.deployment.asset(symbol) for symbol in parameters]
+        fn = self.deployment.market_data.functions.setRiskParameters(
+            [a.address for a in assets], [p.to_chain() for p in parameters.values()]
+        )
+        return self.deployment.transact(
+            fn, self.signer, label="oracle.setRiskParameters", contract="market data"
+        )
+
+    def set_max_price_age(self, seconds: int) -> Receipt:
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+            raise InputError(f"maximum price age {seconds!r} must be a positive number of seconds")
+        fn = self.deployment.market_data.functions.setMaxPriceAge(seconds)
+        return self.deployment.transact(
+            fn, self.signer, label="oracle.setMaxPriceAge", contract="market data"
+        )
+
+
+class _Collateral(Role):
+    """What every owner of vault accounts can do: approve, deposit, withdraw, read."""
+
+    def account_id(self, kind: AccountKind) -> int:
+        return account_id(self.address, kind)
+
+    def vault_account(self, kind: AccountKind) -> VaultAccount:
+        aid = self.account_id(kind)
+        return VaultAccount.from_chain(aid, self.deployment.call(_vault_fn(self).account(aid)))
+
+    def collateral(self, kind: AccountKind) -> dict[str, Decimal]:
+        """Holdings of the `kind` account, per asset symbol, in whole units."""
+        return self.deployment.collateral_holdings(self.account_id(kind))
+
+    def collateral_value(self, kind: AccountKind) -> int:
+        """Value of the `kind` account in JPY after haircuts and concentration limits."""
+        return self.deployment.call(_vault_fn(self).collateralValue(self.account_id(kind)))
+
+    def approve_vault(self, asset: str | Asset, amount: Amount | None = None) -> Receipt:
+        """Let the vault pull `amount` of `asset` (unlimited if omitted, for standing orders)."""
+        a = self.deployment.asset(asset)
+        units = 2**256 - 1 if amount is None else a.units(amount, allow_zero=True)
+        fn = self.deployment.token(a).functions.approve(self.deployment.vault.address, units)
+        return self.deployment.transact(fn, self.signer, label="token.approve", asset=a)
+
+    def _ensure_allowance(self, a: Asset, units: int) -> None:
+        token = self.deployment.token(a).functions
+        if token.allowance(self.address, self.deployment.vault.address).call() < units:
+            self.deployment.transact(
+                token.approve(self.deployment.vault.address, units),
+                self.signer,
+                label="token.approve",
+                asset=a,
+            )
+
+    def _deposit(
+        self, account: int, asset: str | Asset, amount: Amount, client: str | None
+    ) -> Receipt:
+        a = self.deployment.asset(asset)
+        units = a.units(amount)
+        self._ensure_allowance(a, units)
+        vault = _vault_fn(self)
+        if client is None:
+            fn = vault.deposit(account, a.address, units)
+        else:
+            fn = vault.depositFor(account, client, a.address, units)
+        return self.deployment.transact(
+            fn, self.signer, label="vault.deposit", contract="collateral vault", asset=a
+        )
+
+    def _withdraw(
+        self, account: int, asset: str | Asset, amount: Amount, client: str | None
+    ) -> Receipt:
+        a = self.deployment.asset(asset)
+        units = a.units(amount)
+        vault = _vault_fn(self)
+        if client is None:
+            fn = vault.withdraw(account, a.address, units)
+        else:
+            fn = vault.withdrawFor(account, client, a.address, units)
+        return self.deployment.transact(
+            fn, self.signer, label="vault.withdraw", contract="collateral vault", asset=a
+        )
+
+    def set_standing_instruction(
+        self, instruction: list[tuple[str, Amount]], *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Receipt:
+        """Pull order for margin calls: `[("JPY", 50_000_000), ("JGB374", 100)]` (asset, cap).
+
+        Approves the vault on each asset so the pull can happen in the call's own transaction.
+        """
+        entries = []
+        for symbol, cap in instruction:
+            a = self.deployment.asset(symbol)
+            entries.append((a.address, a.units(cap, what="cap per call")))
+        for symbol, _ in instruction:
+            self.approve_vault(symbol)
+        fn = _vault_fn(self).setStandingInstruction(self.account_id(kind), entries)
+        return self.deployment.transact(
+            fn, self.signer, label="vault.setStandingInstruction", contract="collateral vault"
+        )
+
+
+class ClearingMember(_Collateral):
+    """A clearing member: house, omnibus and clearing-fund accounts; its clients sit under it."""
+
+    def clients(self) -> list[Participant]:
+        return [p for p in self.deployment.participants() if p.clearing_member == self.address]
+
+    def deposit(
+        self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Receipt:
+        """Post `amount` of `asset` into the member's `kind` account (house by default)."""
+        if kind is AccountKind.OMNIBUS:
+            raise InputError("omnibus deposits name their client: use deposit_for(client, ...)")
+        return self._deposit(self.account_id(kind), asset, amount, None)
+
+    def withdraw(
+        self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Receipt:
+        """Take collateral back; refused when the account would fall below its requirement."""
+        if kind is AccountKind.OMNIBUS:
+            raise InputError("omnibus withdrawals name their client: use withdraw_for(client, ...)")
+        return self._withdraw(self.account_id(kind), asset, amount, None)
+
+    def deposit_for(self, client: Any, asset: str | Asset, amount: Amount) -> Receipt:
+        """Post collateral into the omnibus account on behalf of `client` (its sub-ledger grows)."""
+        return self._deposit(
+            self.account_id(AccountKind.OMNIBUS), asset, amount, self.deployment.address_of(client)
+        )
+
+    def withdraw_for(self, client: Any, asset: str | Asset, amount: Amount) -> Receipt:
+        return self._withdraw(
+            self.account_id(AccountKind.OMNIBUS), asset, amount, self.deployment.address_of(client)
+        )
+
+    def pass_on_margin_call(self, call_id: int, shares: dict[Any, int]) -> Receipt:
+        """Tell omnibus clients their share (JPY) of an omnibus margin call."""
+        clients = [self.deployment.address_of(c) for c in shares]
+        amounts = [to_units(v, 0, what="JPY share") for v in shares.values()]
+        fn = _vault_fn(self).passOnMarginCall(call_id, clients, amounts)
+        return self.deployment.transact(
+            fn, self.signer, label="vault.passOnMarginCall", contract="collateral vault"
+        )
+
+    def sub_ledger(self) -> dict[str, dict[str, Decimal]]:
+        """The omnibus beneficial-owner sub-ledger: client name -> asset -> quantity."""
+        return self.deployment.omnibus_sub_ledger(self.account_id(AccountKind.OMNIBUS))
+
+
+class Client(_Collateral):
+    """A client of a clearing member, segregated (own vault account) or in the member's omnibus."""
+
+    def deposit(self, asset: str | Asset, amount: Amount) -> Receipt:
+        """Pay collateral into its own segregated account, or as its share of the omnibus one."""
+        record = self.record
+        if record.account_type is AccountType.SEGREGATED:
+            return self._deposit(self.account_id(AccountKind.SEGREGATED), asset, amount, None)
+        member_omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
+        return self._deposit(member_omnibus, asset, amount, self.address)
+
+    def withdraw(self, asset: str | Asset, amount: Amount) -> Receipt:
+        """Take collateral back from its segregated account (the member withdraws omnibus)."""
+        return self._withdraw(self.account_id(AccountKind.SEGREGATED), asset, amount, None)

@@ -91,17 +91,17 @@ interface ICollateralVault {
     error VaultAssetNotEligible(address asset, IMarketData.Purpose purpose);
     /// @notice Account `account` holds only `held` of `asset`; `amount` was asked for.
     error VaultInsufficientHolding(uint256 account, address asset, uint256 held, uint256 amount);
-    /// @notice Withdrawing `amount` of `asset` would leave account `account` worth `valueAfter` JPY,
-    /// below its requirement of `requirement` JPY.
+    /// @notice Withdrawing `amount` of `asset` would leave account `account` worth `valueAfterJpy` JPY,
+    /// below its requirement of `requirementJpy` JPY.
     error VaultWithdrawalExceedsExcess(
-        uint256 account, address asset, uint256 amount, uint256 valueAfter, uint256 requirement
+        uint256 account, address asset, uint256 amount, uint256 valueAfterJpy, uint256 requirementJpy
     );
     /// @notice A batch has `expected` entries in one list and `actual` in another.
     error VaultBatchLengthMismatch(uint256 expected, uint256 actual);
     /// @notice Account `account` already has margin call `callId` open.
     error VaultMarginCallOpen(uint256 account, uint256 callId);
-    /// @notice Account `account` is worth `value` JPY against a requirement of `requirement`: no shortfall.
-    error VaultNoShortfall(uint256 account, uint256 value, uint256 requirement);
+    /// @notice Account `account` is worth `valueJpy` JPY against a requirement of `requirementJpy`: no shortfall.
+    error VaultNoShortfall(uint256 account, uint256 valueJpy, uint256 requirementJpy);
     /// @notice A call's deadline `deadline` must be after the current block time.
     error VaultDeadlineInvalid(uint64 deadline);
     /// @notice No margin call `callId` exists.
@@ -133,37 +133,42 @@ interface ICollateralVault {
         address beneficialOwner,
         bool automatic
     );
-    /// @notice `amount` of `asset` left `account` to `to`, leaving it worth `valueAfter` JPY
-    /// against a requirement of `requirement` JPY.
+    /// @notice `amount` of `asset` left `account` to `to`, leaving it worth `valueAfterJpy` JPY
+    /// against a requirement of `requirementJpy` JPY (`valueAfterJpy` is 0, not computed, when the
+    /// account has no requirement).
     event CollateralWithdrawn(
         uint256 indexed account,
         address indexed asset,
         uint256 amount,
         address indexed to,
         address beneficialOwner,
-        uint256 valueAfter,
-        uint256 requirement
+        uint256 valueAfterJpy,
+        uint256 requirementJpy
     );
-    /// @notice The margin engine set the requirement of `account` to `requirement` JPY (was `previous`) in run `runId`.
-    event RequirementPosted(uint256 indexed account, uint256 requirement, uint256 previous, bytes32 indexed runId);
-    /// @notice Call `callId` asks `account` for `shortfall` JPY by `deadline` (value `value` against `requirement`).
+    /// @notice The margin engine set the requirement of `account` to `requirementJpy` JPY (was `previousJpy`) in run `runId`.
+    event RequirementPosted(
+        uint256 indexed account, uint256 requirementJpy, uint256 previousJpy, bytes32 indexed runId
+    );
+    /// @notice Call `callId` asks `account` for `shortfallJpy` JPY by `deadline` (value `valueJpy` against `requirementJpy`).
     event MarginCallIssued(
         uint256 indexed callId,
         uint256 indexed account,
         CallType callType,
-        uint256 shortfall,
-        uint256 value,
-        uint256 requirement,
+        uint256 shortfallJpy,
+        uint256 valueJpy,
+        uint256 requirementJpy,
         uint64 deadline
     );
-    /// @notice Call `callId` is partly covered: `remaining` JPY still short.
-    event MarginCallPartiallyMet(uint256 indexed callId, uint256 indexed account, uint256 remaining);
-    /// @notice Call `callId` is covered: `account` is worth `value` JPY against `requirement`.
-    event MarginCallMet(uint256 indexed callId, uint256 indexed account, uint256 value, uint256 requirement);
-    /// @notice Call `callId` passed its deadline with `remaining` JPY still short.
-    event MarginCallOverdue(uint256 indexed callId, uint256 indexed account, uint256 remaining);
-    /// @notice The owner of omnibus `account` passed `amount` JPY of call `callId` on to `client`.
-    event MarginCallPassedOn(uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amount);
+    /// @notice Call `callId` is partly covered: `remainingJpy` JPY still short.
+    event MarginCallPartiallyMet(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
+    /// @notice Call `callId` is covered: `account` is worth `valueJpy` JPY against `requirementJpy`.
+    event MarginCallMet(uint256 indexed callId, uint256 indexed account, uint256 valueJpy, uint256 requirementJpy);
+    /// @notice Call `callId` passed its deadline with `remainingJpy` JPY still short.
+    event MarginCallOverdue(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
+    /// @notice The owner of omnibus `account` passed `amountJpy` JPY of call `callId` on to `client`.
+    event MarginCallPassedOn(
+        uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amountJpy
+    );
     /// @notice `member` was declared in default over call `callId`, for `reason`.
     event DefaultDeclared(uint256 indexed callId, address indexed member, bytes32 reason, address operator);
     /// @notice `account` was frozen: no deposit, withdrawal or call from now on.
@@ -204,7 +209,7 @@ interface ICollateralVault {
     // ---------------------------------------------------------------- margin (MARGIN_ENGINE_ROLE)
 
     /// @notice Sets the requirement (whole JPY) of many accounts at once.
-    function postRequirements(uint256[] calldata accounts, uint256[] calldata requirements, bytes32 runId) external;
+    function postRequirements(uint256[] calldata accounts, uint256[] calldata requirementsJpy, bytes32 runId) external;
 
     /// @notice Issues a call on every account given, each short of its requirement, due at `deadline`,
     /// and pulls collateral by standing instruction in the same transaction.
@@ -217,7 +222,7 @@ interface ICollateralVault {
     function markOverdue(uint256[] calldata callIds) external;
 
     /// @notice Tells omnibus clients their share of call `callId` (the member who owns the account).
-    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amounts) external;
+    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amountsJpy) external;
 
     // ---------------------------------------------------------------- default (CCP_OPERATOR_ROLE)
 

@@ -1,0 +1,19 @@
+"""Collateral: the vault's accounts, holdings and margin calls."""
+
+from .vault import (
+    AccountKind,
+    CallStatus,
+    MarginCall,
+    VaultAccount,
+    account_id,
+    split_account_id,
+)
+
+__all__ = [
+    "AccountKind",
+    "CallStatus",
+    "MarginCall",
+    "VaultAccount",
+    "account_id",
+    "split_account_id",
+]

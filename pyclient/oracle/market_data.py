@@ -1,0 +1,60 @@
+"""Market data as Python sees it: purposes, risk parameters and fixed-point conversions.
+
+Mirrors `contracts/oracle/IMarketData.sol`. Prices are `Decimal` of the asset's currency per whole
+token, FX rates `Decimal` JPY per currency unit; on chain both are 18-decimal fixed point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from ..errors import InputError, register_enum
+from ..units import from_units, to_units
+
+PRICE_DECIMALS = 18
+BPS = 10_000
+
+
+class Purpose(IntEnum):
+    INITIAL_MARGIN = 0
+    CLEARING_FUND = 1
+
+
+register_enum("IMarketData.Purpose", Purpose)
+
+
+@dataclass(frozen=True)
+class RiskParameters:
+    """Haircut and concentration limit (basis points) and the purposes an asset serves."""
+
+    haircut_bps: int
+    concentration_bps: int = BPS
+    eligible_for: frozenset[Purpose] = frozenset({Purpose.INITIAL_MARGIN, Purpose.CLEARING_FUND})
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.haircut_bps, int) or not 0 <= self.haircut_bps < BPS:
+            raise InputError(f"haircut {self.haircut_bps!r} bps must be an int in 0..9999")
+        if not isinstance(self.concentration_bps, int) or not 0 < self.concentration_bps <= BPS:
+            raise InputError(f"concentration limit {self.concentration_bps!r} bps must be 1..10000")
+
+    def to_chain(self) -> tuple[int, int, int]:
+        mask = sum(1 << int(p) for p in self.eligible_for)
+        return (self.haircut_bps, self.concentration_bps, mask)
+
+    @classmethod
+    def from_chain(cls, raw: tuple[Any, ...]) -> RiskParameters:
+        haircut, concentration, mask = raw
+        purposes = frozenset(p for p in Purpose if mask & (1 << int(p)))
+        return cls(haircut, concentration, purposes)
+
+
+def price_to_chain(price: Any, *, what: str = "price") -> int:
+    """A positive `Decimal` price or rate as 18-decimal fixed point (floats refused)."""
+    return to_units(price, PRICE_DECIMALS, what=what)
+
+
+def price_from_chain(value: int) -> Decimal:
+    return from_units(value, PRICE_DECIMALS)

@@ -1,0 +1,558 @@
+"""The margin engine's arithmetic and timetable, off chain.
+
+Initial margin is mark-to-market loss + estimated loss (historical expected shortfall) + an
+add-on for members under JPY 2bn of net capital, floored at 0, in whole yen rounded up; the
+clearing fund is shared pro rata to margin with a JPY 10m minimum; calls fall due on the Tokyo
+timetable. None of these tests touches the chain.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pyclient.errors import InputError, InvalidAmount
+from pyclient.margin import (
+    ADD_ON_CAPITAL_THRESHOLD,
+    CLEARING_FUND_MINIMUM,
+    EMERGENCY_COMPUTED,
+    EMERGENCY_DUE,
+    INTRADAY_COMPUTED,
+    INTRADAY_DUE,
+    REGULAR_DUE,
+    TOKYO,
+    CallType,
+    InsufficientHistory,
+    InvalidMarginAmount,
+    InvalidRiskParameter,
+    MarginInputError,
+    Position,
+    TimetableError,
+    UnknownInstrument,
+    add_business_days,
+    add_on,
+    call_deadline,
+    clearing_fund_shares,
+    expected_shortfall,
+    from_unix,
+    initial_margin,
+    is_business_day,
+    mark_to_market_loss,
+    next_business_day,
+    to_unix,
+)
+
+D = Decimal
+TEN_M = D(10_000_000)
+
+
+def tokyo(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=TOKYO)
+
+
+# -- calendar and timetable ----------------------------------------------------------------------
+
+
+def test_call_type_values_match_the_solidity_enum() -> None:
+    assert [(t.name, int(t)) for t in CallType] == [
+        ("REGULAR", 0),
+        ("INTRADAY", 1),
+        ("EMERGENCY", 2),
+    ]
+
+
+def test_cut_off_times_are_those_of_the_timetable() -> None:
+    assert (time(11), time(11), time(14)) == (REGULAR_DUE, INTRADAY_COMPUTED, INTRADAY_DUE)
+    assert (time(13), time(16)) == (EMERGENCY_COMPUTED, EMERGENCY_DUE)
+
+
+def test_regular_call_computed_on_friday_is_due_monday_at_11_tokyo() -> None:
+    assert is_business_day(date(2026, 11, 30))
+    due = call_deadline(CallType.REGULAR, tokyo(2026, 11, 27, 18))
+    assert due == tokyo(2026, 11, 30, 11)
+    assert due.utcoffset() == timedelta(hours=9)
+
+
+def test_regular_call_computed_before_a_holiday_monday_is_due_tuesday() -> None:
+    # 2026-11-23 is Labour Thanksgiving Day, a Monday.
+    assert date(2026, 11, 23).weekday() == 0
+    assert not is_business_day(date(2026, 11, 23))
+    assert call_deadline(CallType.REGULAR, tokyo(2026, 11, 20, 18)) == tokyo(2026, 11, 24, 11)
+
+
+def test_regular_call_computed_on_a_non_business_day_is_due_on_the_first_business_day_after() -> (
+    None
+):
+    assert call_deadline(CallType.REGULAR, tokyo(2026, 11, 21, 9)) == tokyo(2026, 11, 24, 11)
+
+
+def test_year_end_closure_from_31_december_to_3_january_has_no_business_days() -> None:
+    closed = [date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3)]
+    assert not any(is_business_day(d) for d in closed)
+    assert is_business_day(date(2026, 12, 30)) and is_business_day(date(2027, 1, 4))
+    assert call_deadline(CallType.REGULAR, tokyo(2026, 12, 30, 18)) == tokyo(2027, 1, 4, 11)
+    assert next_business_day(date(2026, 12, 30)) == date(2027, 1, 4)
+
+
+def test_t_plus_2_counts_only_business_days() -> None:
+    assert add_business_days(date(2026, 12, 29), 2) == date(2027, 1, 4)
+    assert add_business_days(date(2026, 11, 19), 2) == date(2026, 11, 24)
+    assert add_business_days(date(2026, 11, 24), 2) == date(2026, 11, 26)
+    assert add_business_days(date(2026, 11, 24), 0) == date(2026, 11, 24)
+    # From a holiday, the count starts on the next business day.
+    assert add_business_days(date(2026, 11, 23), 1) == date(2026, 11, 24)
+
+
+def test_t_plus_0_of_a_holiday_and_negative_offsets_are_refused() -> None:
+    with pytest.raises(TimetableError):
+        add_business_days(date(2026, 11, 23), 0)
+    with pytest.raises(TimetableError):
+        add_business_days(date(2026, 11, 24), -1)
+
+
+def test_intraday_call_computed_by_11_is_due_at_14_the_same_day() -> None:
+    assert call_deadline(CallType.INTRADAY, tokyo(2026, 11, 24, 11)) == tokyo(2026, 11, 24, 14)
+    assert call_deadline(CallType.INTRADAY, tokyo(2026, 11, 24, 10, 30)) == tokyo(2026, 11, 24, 14)
+
+
+def test_intraday_call_computed_after_11_is_refused() -> None:
+    with pytest.raises(TimetableError, match="cut-off") as info:
+        call_deadline(CallType.INTRADAY, tokyo(2026, 11, 24, 11, 0, 1))
+    assert isinstance(info.value, InputError)
+
+
+def test_emergency_call_computed_by_13_is_due_at_16_the_same_day() -> None:
+    assert call_deadline(CallType.EMERGENCY, tokyo(2026, 11, 24, 13)) == tokyo(2026, 11, 24, 16)
+
+
+def test_emergency_call_computed_after_13_is_refused() -> None:
+    with pytest.raises(TimetableError, match="cut-off"):
+        call_deadline(CallType.EMERGENCY, tokyo(2026, 11, 24, 13, 1))
+
+
+@pytest.mark.parametrize("call_type", [CallType.INTRADAY, CallType.EMERGENCY])
+def test_same_day_calls_on_a_holiday_are_refused(call_type: CallType) -> None:
+    with pytest.raises(TimetableError, match="not a business day"):
+        call_deadline(call_type, tokyo(2026, 11, 23, 9))
+
+
+def test_the_tokyo_date_and_time_decide_not_the_callers_zone() -> None:
+    # 02:00 UTC is 11:00 in Tokyo: just in time for an intraday call, due 05:00 UTC.
+    due = call_deadline(CallType.INTRADAY, datetime(2026, 11, 24, 2, tzinfo=UTC))
+    assert due == datetime(2026, 11, 24, 5, tzinfo=UTC)
+    # Friday 20:00 UTC is already Saturday in Tokyo.
+    assert call_deadline(CallType.REGULAR, datetime(2026, 11, 20, 20, tzinfo=UTC)) == tokyo(
+        2026, 11, 24, 11
+    )
+
+
+def test_naive_times_unknown_call_types_and_dates_outside_the_calendar_are_refused() -> None:
+    with pytest.raises(TimetableError, match="time zone"):
+        call_deadline(CallType.REGULAR, datetime(2026, 11, 24, 11))
+    with pytest.raises(TimetableError, match="call type"):
+        call_deadline(7, tokyo(2026, 11, 24, 9))  # type: ignore[arg-type]
+    with pytest.raises(TimetableError, match="outside"):
+        is_business_day(date(1999, 12, 30))
+    with pytest.raises(TimetableError, match="outside"):
+        next_business_day(date(2050, 1, 4))
+
+
+def test_deadlines_go_on_chain_as_unix_seconds() -> None:
+    due = tokyo(2026, 11, 24, 11)
+    assert to_unix(due) == 1_795_485_600  # 2026-11-24 02:00:00 UTC
+    assert from_unix(1_795_485_600) == due
+    assert from_unix(1_795_485_600).tzinfo == TOKYO
+    assert to_unix(due + timedelta(microseconds=999_999)) == 1_795_485_600
+    with pytest.raises(TimetableError):
+        to_unix(datetime(2026, 11, 24, 11))
+
+
+@settings(deadline=None)
+@given(st.dates(min_value=date(2001, 1, 1), max_value=date(2044, 12, 31)))
+def test_next_business_day_is_the_first_open_day_strictly_after(day: date) -> None:
+    following = next_business_day(day)
+    assert following > day and is_business_day(following)
+    assert following.weekday() < 5
+    gap = (following - day).days
+    assert not any(is_business_day(day + timedelta(days=k)) for k in range(1, gap))
+    assert add_business_days(day, 2) == next_business_day(following)
+
+
+# -- mark-to-market loss -------------------------------------------------------------------------
+
+
+def test_long_position_loses_when_the_price_falls_and_not_when_it_rises() -> None:
+    long = [Position("7203", 100)]
+    assert mark_to_market_loss(long, {"7203": D(1000)}, {"7203": D(990)}) == D(1000)
+    assert mark_to_market_loss(long, {"7203": D(1000)}, {"7203": D(1010)}) == D(0)
+
+
+def test_short_position_loses_when_the_price_rises_and_not_when_it_falls() -> None:
+    short = [Position("7203", -100)]
+    assert mark_to_market_loss(short, {"7203": D(1000)}, {"7203": D(1010)}) == D(1000)
+    assert mark_to_market_loss(short, {"7203": D(1000)}, {"7203": D(990)}) == D(0)
+
+
+def test_gains_on_one_instrument_offset_losses_on_another() -> None:
+    book = [Position("A", 100), Position("B", -40)]
+    assert mark_to_market_loss(book, {"A": 1000, "B": 500}, {"A": 990, "B": 490}) == D(600)
+
+
+def test_mark_to_market_loss_is_rounded_up_to_the_yen() -> None:
+    # 3 × 0.1 = 0.3 yen of loss is charged as 1 yen.
+    assert mark_to_market_loss([Position("A", 3)], {"A": D("100.1")}, {"A": D(100)}) == D(1)
+
+
+def test_mark_to_market_needs_both_prices_of_every_instrument() -> None:
+    with pytest.raises(UnknownInstrument, match="B"):
+        mark_to_market_loss([Position("A", 1), Position("B", 1)], {"A": 1}, {"A": 1, "B": 1})
+    with pytest.raises(UnknownInstrument, match="current price"):
+        mark_to_market_loss([Position("A", 1)], {"A": 1}, {})
+
+
+def test_float_prices_and_quantities_are_refused() -> None:
+    with pytest.raises(InvalidMarginAmount) as info:
+        mark_to_market_loss([Position("A", 1)], {"A": 100.1}, {"A": D(100)})
+    assert isinstance(info.value, InvalidAmount)
+    with pytest.raises(MarginInputError):
+        Position("A", 1.0)  # type: ignore[arg-type]
+
+
+# -- estimated loss (expected shortfall) ---------------------------------------------------------
+
+# Six closes, two-day returns: 90/100 - 1 = -10%, 160/200 - 1 = -20%, 99/90 - 1 = +10%,
+# 200/160 - 1 = +25%. Today's close is 200, so 10 units (JPY 2,000) make -200, -400, +200, +500.
+HAND = {"A": [D(100), D(200), D(90), D(160), D(99), D(200)]}
+
+
+def es(positions: list[Position], history=HAND, **kw) -> Decimal:
+    kw.setdefault("lookback_days", 6)
+    return expected_shortfall(positions, history, **kw)
+
+
+def test_expected_shortfall_is_the_mean_loss_of_the_worst_tail() -> None:
+    # 50%: the worst 2 of 4 scenarios, losses 400 and 200.
+    assert es([Position("A", 10)], confidence=D("0.5")) == D(300)
+    # 75%: the single worst.
+    assert es([Position("A", 10)], confidence=D("0.75")) == D(400)
+    # A short position suffers the rises: losses 500 and 200.
+    assert es([Position("A", -10)], confidence=D("0.5")) == D(350)
+
+
+def test_expected_shortfall_is_rounded_up_to_the_yen() -> None:
+    # At 40%, ceil(4 × 0.6) = 3 scenarios: (400 + 200 - 200) / 3.
+    assert es([Position("A", 10)], confidence=D("0.4")) == D(134)  # 133.33..., never 133
+
+
+def test_tail_always_holds_at_least_one_scenario() -> None:
+    assert es([Position("A", 10)], confidence=D("0.999")) == D(400)
+
+
+def test_only_the_last_lookback_closes_count() -> None:
+    longer = {"A": [D(1), D(1000), *HAND["A"]]}
+    assert es([Position("A", 10)], longer, confidence=D("0.5")) == D(300)
+
+
+def test_current_prices_revalue_the_position_against_the_same_returns() -> None:
+    assert es([Position("A", 10)], confidence=D("0.5"), current_prices={"A": D(100)}) == D(150)
+
+
+def test_no_loss_in_the_tail_means_no_estimated_loss() -> None:
+    rising = {"A": [D(100 + k) for k in range(6)]}
+    assert es([Position("A", 10)], rising, confidence=D("0.5")) == D(0)
+    assert es([], confidence=D("0.5")) == D(0)
+    assert es([Position("A", 0)], confidence=D("0.5")) == D(0)
+
+
+def test_a_hedged_book_needs_less_than_its_legs_apart() -> None:
+    twins = {"A": HAND["A"], "B": HAND["A"]}
+    long_a, short_b = Position("A", 10), Position("B", -10)
+    assert es([long_a], twins, confidence=D("0.5")) == D(300)
+    assert es([short_b], twins, confidence=D("0.5")) == D(350)
+    assert es([long_a, short_b], twins, confidence=D("0.5")) == D(0)
+
+
+def test_positions_in_the_same_instrument_are_netted() -> None:
+    split = [Position("A", 4), Position("A", 6)]
+    assert es(split, confidence=D("0.5")) == es([Position("A", 10)], confidence=D("0.5"))
+
+
+def test_expected_shortfall_refuses_what_it_cannot_price() -> None:
+    with pytest.raises(UnknownInstrument, match="B"):
+        es([Position("B", 1)])
+    with pytest.raises(InsufficientHistory, match="5 closes"):
+        es([Position("A", 1)], {"A": HAND["A"][1:]})
+    with pytest.raises(InsufficientHistory):
+        es([Position("A", 1)], lookback_days=2, holding_period_days=2)
+    for bad in (D(0), D(1), D("1.5"), D(-1), 0.99, "NaN"):
+        with pytest.raises(InvalidRiskParameter):
+            es([Position("A", 1)], confidence=bad)
+    with pytest.raises(InvalidRiskParameter):
+        es([Position("A", 1)], holding_period_days=0)
+    with pytest.raises(InvalidMarginAmount):
+        es([Position("A", 1)], {"A": [*HAND["A"][:-1], 200.0]})
+    with pytest.raises(InvalidMarginAmount, match="greater than zero"):
+        es([Position("A", 1)], {"A": [D(0), *HAND["A"][1:]]})
+
+
+def reference_es(positions, history, h, lookback, confidence, now=None) -> Fraction:
+    """The rule written out in exact rationals: the mean of the worst tail's losses, or 0."""
+    pnl = []
+    for t in range(h, lookback):
+        total = Fraction(0)
+        for p in positions:
+            closes = history[p.instrument][-lookback:]
+            price = Fraction((now or {}).get(p.instrument, closes[-1]))
+            total += p.quantity * price * (Fraction(closes[t]) / Fraction(closes[t - h]) - 1)
+        pnl.append(total)
+    losses = sorted((-x for x in pnl), reverse=True)
+    k = max(1, math.ceil(len(losses) * (1 - Fraction(confidence))))
+    return max(Fraction(0), sum(losses[:k]) / k)
+
+
+prices = st.integers(1, 20_000).map(lambda x: D(x).scaleb(-1))
+
+
+@st.composite
+def markets(draw):
+    """(history, holding period, lookback, confidence) for one to three instruments."""
+    h = draw(st.integers(1, 3))
+    lookback = draw(st.integers(h + 1, h + 12))
+    n = draw(st.integers(1, 3))
+    extra = draw(st.integers(0, 3))
+    history = {
+        f"I{k}": draw(st.lists(prices, min_size=lookback + extra, max_size=lookback + extra))
+        for k in range(n)
+    }
+    confidence = draw(st.integers(1, 99).map(lambda x: D(x).scaleb(-2)))
+    return history, h, lookback, confidence
+
+
+def books(history):
+    return st.lists(
+        st.builds(Position, st.sampled_from(sorted(history)), st.integers(-1000, 1000)),
+        max_size=4,
+    )
+
+
+@given(st.data(), markets())
+def test_expected_shortfall_is_the_exact_tail_mean_rounded_up(data, market) -> None:
+    history, h, lookback, confidence = market
+    book = data.draw(books(history))
+    got = expected_shortfall(
+        book, history, confidence=confidence, holding_period_days=h, lookback_days=lookback
+    )
+    exact = reference_es(book, history, h, lookback, confidence)
+    assert got == math.ceil(exact)
+    assert got == got.to_integral_value() and got >= 0
+
+
+@given(st.data(), markets())
+def test_expected_shortfall_is_at_least_the_tail_threshold_and_at_most_the_worst_loss(
+    data, market
+) -> None:
+    history, h, lookback, confidence = market
+    book = data.draw(books(history))
+    got = expected_shortfall(
+        book, history, confidence=confidence, holding_period_days=h, lookback_days=lookback
+    )
+    losses = sorted(
+        (
+            -sum(
+                p.quantity
+                * Fraction(history[p.instrument][-1])
+                * (
+                    Fraction(history[p.instrument][-lookback:][t])
+                    / Fraction(history[p.instrument][-lookback:][t - h])
+                    - 1
+                )
+                for p in book
+            )
+            for t in range(h, lookback)
+        ),
+        reverse=True,
+    )
+    k = max(1, math.ceil(len(losses) * (1 - Fraction(confidence))))
+    var = losses[k - 1]  # the loss at the confidence level: the tail's mildest member
+    assert got >= var
+    assert got <= max(0, math.ceil(losses[0]))
+
+
+@given(st.data(), markets(), st.integers(2, 50))
+def test_expected_shortfall_scales_with_position_size(data, market, k) -> None:
+    history, h, lookback, confidence = market
+    book = data.draw(books(history))
+    kw = dict(confidence=confidence, holding_period_days=h, lookback_days=lookback)
+    one = expected_shortfall(book, history, **kw)
+    scaled = expected_shortfall(
+        [Position(p.instrument, k * p.quantity) for p in book], history, **kw
+    )
+    # Exactly k times as much before rounding each up to the yen.
+    assert k * one - (k - 1) <= scaled <= k * one
+
+
+@given(st.data(), markets())
+def test_a_combined_book_never_needs_more_than_its_parts(data, market) -> None:
+    history, h, lookback, confidence = market
+    first, second = data.draw(books(history)), data.draw(books(history))
+    kw = dict(confidence=confidence, holding_period_days=h, lookback_days=lookback)
+    together = expected_shortfall(first + second, history, **kw)
+    assert together <= expected_shortfall(first, history, **kw) + expected_shortfall(
+        second, history, **kw
+    )
+
+
+# -- add-on and initial margin -------------------------------------------------------------------
+
+
+def test_add_on_applies_only_under_jpy_2bn_of_net_capital() -> None:
+    assert D(2_000_000_000) == ADD_ON_CAPITAL_THRESHOLD
+    assert add_on(D(1_999_999_999), D(1_000_000)) == D(100_000)
+    assert add_on(D(-5), D(1_000_000)) == D(100_000)
+    assert add_on(D(2_000_000_000), D(1_000_000)) == D(0)
+    assert add_on(D(50_000_000_000), D(1_000_000)) == D(0)
+
+
+def test_add_on_is_rounded_up_and_its_rate_is_a_parameter() -> None:
+    assert add_on(D(0), D(1005)) == D(101)  # 100.5
+    assert add_on(D(0), D(1000), D("0.25")) == D(250)
+    with pytest.raises(InvalidRiskParameter):
+        add_on(D(0), D(1000), 0.1)
+    with pytest.raises(InvalidRiskParameter):
+        add_on(D(0), D(1000), D("-0.1"))
+
+
+def margin(net_capital, **kw):
+    kw.setdefault("lookback_days", 6)
+    kw.setdefault("confidence", D("0.5"))
+    return initial_margin(
+        [Position("A", 10)],
+        trade_prices={"A": D(210)},
+        current_prices={"A": D(200)},
+        history=HAND,
+        net_capital=net_capital,
+        **kw,
+    )
+
+
+def test_initial_margin_adds_mtm_loss_estimated_loss_and_add_on() -> None:
+    small = margin(D(500_000_000))
+    assert (small.mtm_loss, small.estimated_loss, small.add_on) == (D(100), D(300), D(40))
+    assert small.total == D(440)
+    large = margin(D(3_000_000_000))
+    assert (large.add_on, large.total) == (D(0), D(400))
+
+
+def test_initial_margin_is_floored_at_zero_and_a_gain_is_no_credit() -> None:
+    flat = {"A": [D(200)] * 6}
+    result = initial_margin(
+        [Position("A", 10)],
+        trade_prices={"A": D(100)},  # 1,000 yen in the money
+        current_prices={"A": D(200)},
+        history=flat,
+        net_capital=D(0),
+        lookback_days=6,
+    )
+    assert result.total == D(0)
+    assert (result.mtm_loss, result.estimated_loss, result.add_on) == (D(0), D(0), D(0))
+
+
+def test_initial_margin_is_whole_yen_rounded_up() -> None:
+    result = initial_margin(
+        [Position("A", 3)],
+        trade_prices={"A": D("200.1")},
+        current_prices={"A": D(200)},
+        history=HAND,
+        net_capital=D(0),
+        lookback_days=6,
+        confidence=D("0.4"),
+    )
+    # MTM 0.3 -> 1; ES 3/10 of 400/3 = 40 exactly; add-on 10% of 41 = 4.1 -> 5.
+    assert (result.mtm_loss, result.estimated_loss, result.add_on) == (D(1), D(40), D(5))
+    assert result.total == D(46)
+    assert all(v == v.to_integral_value() for v in vars(result).values())
+
+
+# -- clearing fund -------------------------------------------------------------------------------
+
+
+def test_clearing_fund_is_shared_pro_rata_to_margin() -> None:
+    shares = clearing_fund_shares({"a": D(300), "b": D(100)}, D(100_000_000))
+    assert shares == {"a": D(75_000_000), "b": D(25_000_000)}
+
+
+def test_members_under_the_minimum_pay_it_and_the_rest_is_shared_pro_rata() -> None:
+    assert CLEARING_FUND_MINIMUM == TEN_M
+    margins = {"a": D(1000), "b": D(10), "c": D(0), "d": D(5000)}
+    shares = clearing_fund_shares(margins, D(100_000_000))
+    assert shares["b"] == shares["c"] == TEN_M
+    # 80m left for a and d, 1:5; 13,333,333.33 and 66,666,666.67 rounded up.
+    assert shares["a"] == D(13_333_334) and shares["d"] == D(66_666_667)
+    assert list(shares) == list(margins)
+
+
+def test_when_minimums_exceed_the_fund_everyone_pays_the_minimum() -> None:
+    shares = clearing_fund_shares({"a": D(1), "b": D(2), "c": D(3)}, D(25_000_000))
+    assert shares == {"a": TEN_M, "b": TEN_M, "c": TEN_M}
+
+
+def test_with_no_margin_anywhere_the_fund_is_split_equally_at_least_the_minimum() -> None:
+    assert clearing_fund_shares({"a": 0, "b": 0}, D(5_000_000)) == {"a": TEN_M, "b": TEN_M}
+    assert clearing_fund_shares({"a": 0, "b": 0, "c": 0}, D(100_000_000)) == {
+        m: D(33_333_334) for m in "abc"
+    }
+
+
+def test_clearing_fund_refuses_bad_input() -> None:
+    with pytest.raises(InvalidMarginAmount, match="negative"):
+        clearing_fund_shares({"a": D(1)}, D(-1))
+    with pytest.raises(InvalidMarginAmount):
+        clearing_fund_shares({"a": 1.5}, D(100))
+    with pytest.raises(InvalidMarginAmount):
+        clearing_fund_shares({"a": D(-1)}, D(100))
+    with pytest.raises(MarginInputError, match="no members"):
+        clearing_fund_shares({}, D(100))
+    assert clearing_fund_shares({}, D(0)) == {}
+
+
+@given(
+    st.dictionaries(
+        st.text("abcdefgh", min_size=1, max_size=3),
+        st.integers(0, 10**12).map(D) | st.integers(0, 10**6).map(lambda x: D(x).scaleb(-2)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 10**11).map(D),
+)
+def test_clearing_fund_shares_cover_the_fund_pro_rata_above_the_minimum(margins, fund) -> None:
+    shares = clearing_fund_shares(margins, fund)
+    assert set(shares) == set(margins)
+    assert all(s >= TEN_M and s == s.to_integral_value() for s in shares.values())
+    total = sum(shares.values())
+    assert total >= fund
+    if len(margins) * TEN_M < fund:
+        assert total < fund + len(margins)  # nothing beyond rounding
+    else:
+        assert all(s == TEN_M for s in shares.values())
+    if not any(margins.values()):
+        assert len(set(shares.values())) == 1  # no margin anywhere: equal shares
+        return
+    above = [m for m in margins if shares[m] > TEN_M]
+    for i in above:
+        for j in margins:
+            # Rounding-tolerant proportionality: (s_i - 1) / m_i < λ <= s_j / m_j.
+            if j in above:
+                assert (shares[i] - 1) * margins[j] < shares[j] * margins[i]
+            else:  # a member paying the minimum would not have owed more pro rata
+                assert (shares[i] - 1) * margins[j] < TEN_M * margins[i]
+    # More margin never means a smaller share.
+    for i in margins:
+        for j in margins:
+            if margins[i] < margins[j]:
+                assert shares[i] <= shares[j]
