@@ -14,8 +14,11 @@ __version__ = "0.1.0"
 from . import errors
 from .access import AccountType, Kind, Participant, Status
 from .chain import Chain, EmbeddedAnvil
+from .collateral import AccountKind, CallStatus, MarginCall
 from .deploy import Deployment, attach, deploy
-from .roles import Ccp, ClearingMember, Client, Role, TokenIssuer
+from .margin import CallType
+from .oracle import Purpose, RiskParameters
+from .roles import Ccp, ClearingMember, Client, Oracle, Role, TokenIssuer
 from .tokens import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 
 __all__ = [

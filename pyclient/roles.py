@@ -18,6 +18,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from . import errors
 from .access.registry import AccountType, Kind, Participant, Status
 from .chain.client import Receipt
 from .collateral.vault import AccountKind, MarginCall, VaultAccount, account_id
@@ -358,30 +359,39 @@ class _Collateral(Role):
         fn = self.deployment.token(a).functions.approve(self.deployment.vault.address, units)
         return self.deployment.transact(fn, self.signer, label="token.approve", asset=a)
 
-    def _ensure_allowance(self, a: Asset, units: int) -> None:
-        token = self.deployment.token(a).functions
-        if token.allowance(self.address, self.deployment.vault.address).call() < units:
-            self.deployment.transact(
-                token.approve(self.deployment.vault.address, units),
-                self.signer,
-                label="token.approve",
-                asset=a,
-            )
-
     def _deposit(
         self, account: int, asset: str | Asset, amount: Amount, client: str | None
     ) -> Receipt:
         a = self.deployment.asset(asset)
         units = a.units(amount)
-        self._ensure_allowance(a, units)
         vault = _vault_fn(self)
         if client is None:
             fn = vault.deposit(account, a.address, units)
         else:
             fn = vault.depositFor(account, client, a.address, units)
-        return self.deployment.transact(
-            fn, self.signer, label="vault.deposit", contract="collateral vault", asset=a
-        )
+
+        def send() -> Receipt:
+            return self.deployment.transact(
+                fn, self.signer, label="vault.deposit", contract="collateral vault", asset=a
+            )
+
+        # The chain judges the deposit first; only when the missing allowance is all that stands
+        # in the way is the vault approved, so a refused deposit sends nothing at all.
+        try:
+            return send()
+        except errors.ERC20InsufficientAllowance:
+            token = self.deployment.token(a).functions
+            balance = token.balanceOf(self.address).call()
+            if balance < units:
+                raise errors.ERC20InsufficientBalance(
+                    {"sender": self.address, "balance": balance, "needed": units},
+                    contract=f"{a.symbol} token",
+                    formatter=self.deployment,
+                    context_asset=a.address,
+                ) from None
+            approve = token.approve(self.deployment.vault.address, units)
+            self.deployment.transact(approve, self.signer, label="token.approve", asset=a)
+            return send()
 
     def _withdraw(
         self, account: int, asset: str | Asset, amount: Amount, client: str | None

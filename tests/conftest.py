@@ -12,7 +12,19 @@ from dataclasses import dataclass
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from pyclient import AccountType, Ccp, Chain, ClearingMember, Client, Deployment, Kind, TokenIssuer
+from pyclient import (
+    AccountKind,
+    AccountType,
+    Ccp,
+    Chain,
+    ClearingMember,
+    Client,
+    Deployment,
+    Kind,
+    Oracle,
+    RiskParameters,
+    TokenIssuer,
+)
 from pyclient.chain import devnet
 
 
@@ -76,12 +88,73 @@ def world(chain: Chain) -> World:
     )
 
 
+@dataclass
+class Market:
+    """The world with market data published and vault accounts open (see `market`)."""
+
+    world: World
+    oracle: Oracle
+    house_a: int
+    house_b: int
+    omnibus_a: int
+    segregated: int
+    fund_a: int
+
+    @property
+    def vault(self):
+        return self.world.deployment.vault.functions
+
+    def holdings(self) -> dict[tuple[int, str], int]:
+        """Every account's raw holding of every asset: the before/after picture in the vault."""
+        d = self.world.deployment
+        accounts = (self.house_a, self.house_b, self.omnibus_a, self.segregated, self.fund_a)
+        return {
+            (acct, a.symbol): self.vault.holding(acct, a.address).call()
+            for acct in accounts
+            for a in d.assets.values()
+        }
+
+
+PRICES = {"JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600}
+FX = {"USD": "150"}
+RISK = {
+    "JPY": RiskParameters(0),
+    "USD": RiskParameters(200),
+    "JGB374": RiskParameters(100),
+    "TYO7203": RiskParameters(3_000, concentration_bps=4_000),
+    "SPY": RiskParameters(1_000, eligible_for=frozenset()),
+}
+
+
+@pytest.fixture(scope="session")
+def market(world: World) -> Market:
+    oracle = Oracle(world.deployment, world.ccp.signer)  # deploy() leaves ORACLE_ROLE with the CCP
+    oracle.publish_fx_rates(FX)
+    oracle.publish_prices(PRICES)
+    oracle.set_risk_parameters(RISK)
+    ccp = world.ccp
+    world.issuer.issue("TYO7203", "member-a", 10_000, ref="opening")
+    world.issuer.issue("JPY", "client-seg", 50_000_000, ref="opening")
+    world.issuer.issue("JPY", "client-omni", 20_000_000, ref="opening")
+    return Market(
+        world=world,
+        oracle=oracle,
+        house_a=ccp.open_account("member-a", AccountKind.HOUSE),
+        house_b=ccp.open_account("member-b", AccountKind.HOUSE),
+        omnibus_a=ccp.open_account("member-a", AccountKind.OMNIBUS),
+        segregated=ccp.open_account("client-seg", AccountKind.SEGREGATED),
+        fund_a=ccp.open_account("member-a", AccountKind.CLEARING_FUND),
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
     """Snapshot before and revert after every test that uses the chain."""
-    if not {"world", "chain"} & set(request.fixturenames):
+    if not {"world", "chain", "market"} & set(request.fixturenames):
         yield
         return
+    if "market" in request.fixturenames:
+        request.getfixturevalue("market")  # its set-up belongs before the snapshot
     w: World = request.getfixturevalue("world")
     snapshot = devnet.snapshot(w.chain)
     yield
