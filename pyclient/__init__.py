@@ -16,7 +16,8 @@ from .access import AccountType, Kind, Participant, Status
 from .chain import Chain, EmbeddedAnvil
 from .collateral import AccountKind, CallStatus, MarginCall
 from .deploy import Deployment, attach, deploy
-from .margin import CallType
+from .margin import CallType, Position
+from .margin.engine import MarginEngine, Portfolio
 from .oracle import Purpose, RiskParameters
 from .roles import Ccp, ClearingMember, Client, Oracle, Role, TokenIssuer
 from .tokens import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
@@ -38,8 +39,11 @@ __all__ = [
     "EmbeddedAnvil",
     "Kind",
     "MarginCall",
+    "MarginEngine",
     "Oracle",
     "Participant",
+    "Portfolio",
+    "Position",
     "Purpose",
     "RiskParameters",
     "Role",

@@ -2,7 +2,8 @@
 
 `risk` turns positions and prices into initial margin and clearing-fund shares; `calendar`
 knows Tokyo business days and when each kind of margin call falls due. Both are pure Python;
-the engine that issues and tracks calls on chain builds on them.
+`engine.MarginEngine` (imported from `pyclient.margin.engine`, as it needs the chain) posts the
+requirements and issues and follows the calls on chain.
 """
 
 from .calendar import (

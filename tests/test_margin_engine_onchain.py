@@ -1,0 +1,92 @@
+"""The margin engine on chain: compute, post, call the short accounts, follow the calls."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from conftest import PRICES, Market
+
+from pyclient import AccountKind, CallStatus, CallType, MarginEngine, Portfolio, Position
+from pyclient.chain import devnet
+from pyclient.margin import ADD_ON_CAPITAL_THRESHOLD, initial_margin
+
+# A futures book: two years of a price that drifts and jumps, in JPY per contract.
+HISTORY = {
+    "JGB-FUT": [
+        Decimal(145_000 + (i * 37) % 900 - (3_000 if i % 50 == 0 else 0)) for i in range(260)
+    ],
+    "NK-FUT": [Decimal(38_000 + (i * 53) % 1_500) for i in range(260)],
+}
+NOW = {"JGB-FUT": Decimal(144_000), "NK-FUT": Decimal(38_500)}
+TRADED = {"JGB-FUT": Decimal(145_500), "NK-FUT": Decimal(38_000)}
+
+
+def portfolios(m: Market) -> list[Portfolio]:
+    big = ADD_ON_CAPITAL_THRESHOLD * 10
+    return [
+        Portfolio(m.house_a, [Position("JGB-FUT", 10)], TRADED, big),
+        Portfolio(m.house_b, [Position("JGB-FUT", -5), Position("NK-FUT", 20)], TRADED, 1),
+        Portfolio(m.segregated, [Position("NK-FUT", 3)], TRADED, big),
+    ]
+
+
+def test_run_posts_what_the_risk_model_computes(market: Market) -> None:
+    engine = MarginEngine(market.world.ccp)
+    results = engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
+    expected = initial_margin(
+        [Position("JGB-FUT", -5), Position("NK-FUT", 20)],
+        trade_prices=TRADED,
+        current_prices=NOW,
+        history=HISTORY,
+        net_capital=1,
+    )
+    assert results[market.house_b] == expected
+    assert expected.add_on > 0  # member-b is under JPY 2bn of net capital
+    assert results[market.house_a].add_on == 0
+    states = {s.account.id: s for s in engine.states()}
+    assert states[market.house_b].requirement_jpy == int(expected.total)
+    assert all(s.value_jpy == 0 for s in states.values())
+
+
+def test_only_short_accounts_without_an_open_call_are_called(market: Market) -> None:
+    w = market.world
+    engine = MarginEngine(w.ccp)
+    results = engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
+    w.member_a.deposit("JPY", int(results[market.house_a].total))  # fully covered
+    calls = engine.issue_calls(CallType.REGULAR)
+    assert {c.account for c in calls} == {market.house_b, market.segregated}
+    assert engine.issue_calls(CallType.REGULAR) == []  # calls already open: none twice
+    assert {c.id for c in engine.open_calls()} == {c.id for c in calls}
+
+
+def test_overdue_calls_are_marked_on_the_chains_clock(market: Market) -> None:
+    w = market.world
+    engine = MarginEngine(w.ccp)
+    engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
+    calls = engine.issue_calls(CallType.REGULAR)
+    assert engine.mark_overdue() == []  # not due yet
+    w.client_seg.deposit("JPY", 50_000_000)  # the segregated client pays in time
+    devnet.increase_time(w.chain, 3 * 24 * 3600)
+    market.oracle.publish_fx_rates({"USD": "150"})
+    market.oracle.publish_prices(PRICES)
+    overdue = engine.mark_overdue()
+    assert {c.account for c in overdue} == {market.house_a, market.house_b}
+    assert all(c.status is CallStatus.OVERDUE for c in overdue)
+    statuses = {c.account: c.status for c in engine.report() if c.id in {x.id for x in calls}}
+    assert statuses == {
+        market.house_a: CallStatus.OVERDUE,
+        market.house_b: CallStatus.OVERDUE,
+        market.segregated: CallStatus.MET,
+    }
+
+
+def test_clearing_fund_shares_become_requirements_with_the_minimum(market: Market) -> None:
+    engine = MarginEngine(market.world.ccp)
+    market.world.ccp.open_account("member-b", AccountKind.CLEARING_FUND)
+    shares = engine.post_clearing_fund(
+        {"member-a": 900_000_000, "member-b": 1_000_000}, fund_size=100_000_000, run_id="cf-1"
+    )
+    assert shares["member-b"] == 10_000_000  # the floor
+    assert shares["member-a"] >= 90_000_000 and sum(shares.values()) >= 100_000_000
+    fund = market.world.member_b.vault_account(AccountKind.CLEARING_FUND)
+    assert fund.requirement_jpy == 10_000_000
