@@ -18,8 +18,10 @@ import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
+from web3.exceptions import ContractLogicError
 
 from .chain import Chain, from_env, from_keystore
+from .collateral.vault import VaultAccount
 from .deploy import Deployment, attach, deploy
 from .errors import KabutoError
 
@@ -137,6 +139,7 @@ def status_cmd(
             _print_contracts(deployment)
             _print_participants(deployment)
             _print_balances(deployment)
+            _print_vault(deployment)
     except KabutoError as exc:
         _fail(exc)
 
@@ -185,6 +188,50 @@ def _print_balances(d: Deployment) -> None:
         for a in d.assets.values()
     ]
     table.add_row("[bold]total supply[/bold]", *supply)
+    console.print(table)
+
+
+def _vault_accounts(d: Deployment) -> list[int]:
+    opened = d.vault.events.AccountOpened().get_logs(from_block=d.deploy_block)
+    return [log.args["account"] for log in opened]
+
+
+def _print_vault(d: Deployment) -> None:
+    vault = d.vault.functions
+    table = Table(title="Collateral vault")
+    for col in ("account", "holdings", "value (JPY)", "requirement (JPY)", "open call", "state"):
+        table.add_column(col, justify="right" if "JPY" in col else "left")
+    for account in _vault_accounts(d):
+        record = VaultAccount.from_chain(account, vault.account(account).call())
+        holdings = ", ".join(f"{q:,} {s}" for s, q in d.collateral_holdings(account).items())
+        try:
+            value = f"{vault.collateralValue(account).call():,}"
+        except ContractLogicError:
+            value = "[yellow]no fresh prices[/yellow]"
+        table.add_row(
+            d.vault_account(account),
+            holdings or "·",
+            value,
+            f"{record.requirement_jpy:,}",
+            f"#{record.open_call}" if record.open_call else "",
+            "[red]frozen[/red]" if record.frozen else "",
+        )
+    console.print(table)
+    calls = d.margin_calls()
+    if not calls:
+        return
+    table = Table(title="Margin calls")
+    for col in ("#", "account", "type", "shortfall (JPY)", "deadline (Tokyo)", "status"):
+        table.add_column(col, justify="right" if "JPY" in col else "left")
+    for c in calls:
+        table.add_row(
+            str(c.id),
+            d.vault_account(c.account),
+            c.call_type.name,
+            f"{c.shortfall_jpy:,}",
+            c.deadline.strftime("%Y-%m-%d %H:%M"),
+            c.status.name,
+        )
     console.print(table)
 
 

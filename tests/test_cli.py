@@ -20,7 +20,7 @@ def test_deploy_then_status_share_the_embedded_chain_through_its_state_file(tmp_
     assert json.loads(manifest.read_text())["chainId"] == 31337
     status = runner.invoke(app, ["status", *args], env={"COLUMNS": "200"})
     assert status.exit_code == 0, status.output
-    for word in ("JGB374", "Participants", "Balances", "total supply"):
+    for word in ("JGB374", "Participants", "Balances", "total supply", "Collateral vault"):
         assert word in status.output
 
 
