@@ -28,6 +28,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 demo: setup
 	$(PY) scripts/demo_foundation.py
+	$(PY) scripts/demo_margin_calls.py
 
 test: setup
 	$(PY) -m pytest

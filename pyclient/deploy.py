@@ -316,6 +316,7 @@ def deploy(
     # back, then wait for all.
     say("deploying MarketData")
     market_data, _ = chain.deploy("MarketData", [operator.address, max_price_age], operator)
+    say("deploying CollateralVault")
     pending = [chain.send_deploy("CollateralVault", [registry.address, market_data.address,
                                                       operator.address], operator)]  # fmt: skip
     for spec in assets:
@@ -323,7 +324,6 @@ def deploy(
         args = [spec.name, spec.symbol, spec.decimals, registry.address, spec.constructor_info(),
                 operator.address]  # fmt: skip
         pending.append(chain.send_deploy("PermissionedToken", args, operator))
-    say("deploying CollateralVault")
     vault_receipt, *token_receipts = [chain.wait(tx) for tx in pending]
     deployed = {
         spec.symbol: Asset(address=r.contract_address, spec=spec)

@@ -9,7 +9,9 @@ the same from one demo to the next:
   (balances with their change since a previous `snapshot`);
 * `Refusals` runs calls that the rules must refuse, checks that each raised the expected
   `KabutoError` and that the ledger did not move, and renders them as one table;
-* `reconciliation_table` and `gas_table` close a demo with its invariants and its costs.
+* `reconciliation_table` and `gas_table` close a demo with its invariants and its costs;
+* `Timeline` stamps each step with the chain's clock, `Outcomes` checks what a story promises,
+  and `gas_summary_table` folds set-up transactions into one row.
 
 Addresses are always shortened (`0x1234…abcd`) so tables stay narrow.
 """
@@ -22,6 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -450,4 +453,140 @@ class Refusals:
                 ledger = "[bold red]MOVED[/bold red]"
             cells = [error, message] if not merged else [f"{error}\n{message}"]
             table.add_row(str(i), r.attempt, *cells, ledger)
+        return table
+
+
+# ---------------------------------------------------------------------- timelines and outcomes
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step of a story: when (the block time of its last transaction), who, what, its cost."""
+
+    when: datetime
+    actor: str
+    event: str
+    detail: str
+    txs: int
+    gas: int
+    block: int
+
+
+@dataclass
+class Timeline:
+    """The story's steps as they happen on chain, each stamped with the chain's clock.
+
+    `record` turns every transaction mined since the previous record (found in `chain.gas_log`)
+    into one entry: its time is the timestamp of the block of the last of them (of the latest
+    block when nothing was mined, for a step that only reads), its gas their sum. Each entry is
+    printed as it is recorded; `table` prints them all again, a section per day.
+    """
+
+    show: Show
+    chain: Chain
+    zone: tzinfo
+    entries: list[TimelineEntry] = field(default_factory=list)
+    _seen: int = 0
+
+    def skip(self) -> None:
+        """Leave what was mined so far out of the next entry."""
+        self._seen = len(self.chain.gas_log)
+
+    def record(self, actor: str, event: str, detail: str = "") -> TimelineEntry:
+        records = self.chain.gas_log[self._seen :]
+        self._seen = len(self.chain.gas_log)
+        if records:
+            block = self.chain.w3.eth.get_transaction_receipt(records[-1].tx_hash)["blockNumber"]
+        else:
+            block = self.chain.w3.eth.block_number
+        stamp = self.chain.w3.eth.get_block(block)["timestamp"]
+        entry = TimelineEntry(
+            when=datetime.fromtimestamp(stamp, self.zone),
+            actor=actor,
+            event=event,
+            detail=detail,
+            txs=len(records),
+            gas=sum(r.gas_used for r in records),
+            block=block,
+        )
+        self.entries.append(entry)
+        text = f"[dim]{entry.when:%H:%M:%S}[/dim]  [bold]{actor}[/bold] {event}"
+        if detail:
+            text += f" [dim]— {detail}[/dim]"
+        if entry.txs:
+            plural = "" if entry.txs == 1 else "s"
+            cost = f"[dim]{entry.txs} tx{plural} · block {block} · gas {entry.gas:,}[/dim]"
+            self.show.line("[green]✓[/green]", text, cost)
+        else:
+            self.show.line("[blue]·[/blue]", text, "[dim]read only[/dim]")
+        return entry
+
+    def table(self, title: str = "Timeline") -> Table:
+        table = new_table(
+            title, "time", "actor", "what happened", ("txs", "right"), ("gas", "right")
+        )
+        table.columns[0].no_wrap = True
+        table.columns[1].no_wrap = True
+        day = None
+        for e in self.entries:
+            if e.when.date() != day:
+                if day is not None:
+                    table.add_section()
+                day = e.when.date()
+                table.add_row(f"[bold]{e.when:%a %d %b}[/bold]", "", "", "", "")
+            what = e.event + (f"\n[dim]{e.detail}[/dim]" if e.detail else "")
+            table.add_row(
+                f"{e.when:%H:%M:%S}",
+                e.actor,
+                what,
+                str(e.txs) if e.txs else "[dim]–[/dim]",
+                f"{e.gas:,}" if e.txs else "[dim]–[/dim]",
+            )
+        return table
+
+
+def gas_summary_table(
+    chain: Chain, title: str = "Gas by operation", *, fold: Mapping[str, str] | None = None
+) -> Table:
+    """Like `gas_table`, with every label starting with a key of `fold` counted as one row
+    named by its value (`{"deploy.": "deploy (whole suite)"}`), so set-up does not crowd out the
+    operations the demo is about."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for record in chain.gas_log:
+        label = next(
+            (name for prefix, name in (fold or {}).items() if record.label.startswith(prefix)),
+            record.label,
+        )
+        groups[label].append(record.gas_used)
+    table = new_table(
+        title, "operation", ("txs", "right"), ("avg gas", "right"), ("total", "right")
+    )
+    for label, gas in groups.items():
+        table.add_row(label, str(len(gas)), f"{sum(gas) // len(gas):,}", f"{sum(gas):,}")
+    total = sum(r.gas_used for r in chain.gas_log)
+    table.add_section()
+    table.add_row("[bold]all[/bold]", f"[bold]{len(chain.gas_log)}[/bold]", "", f"[bold]{total:,}")
+    return table
+
+
+@dataclass
+class Outcomes:
+    """What the story promises, checked as it goes: one row each, ✓ or ✗, for a closing table."""
+
+    rows: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    def check(self, expectation: str, ok: bool, detail: str = "") -> bool:
+        self.rows.append((expectation, bool(ok), detail))
+        return bool(ok)
+
+    @property
+    def all_held(self) -> bool:
+        return all(ok for _, ok, _ in self.rows)
+
+    def table(self, title: str = "Expected outcomes") -> Table:
+        table = new_table(title, ("#", "right"), "expectation", "observed", "")
+        table.expand = True
+        for i, (expectation, ok, detail) in enumerate(self.rows, 1):
+            mark = "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
+            table.add_row(str(i), expectation, f"[dim]{detail}[/dim]", mark)
         return table

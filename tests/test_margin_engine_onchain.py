@@ -90,3 +90,17 @@ def test_clearing_fund_shares_become_requirements_with_the_minimum(market: Marke
     assert shares["member-a"] >= 90_000_000 and sum(shares.values()) >= 100_000_000
     fund = market.world.member_b.vault_account(AccountKind.CLEARING_FUND)
     assert fund.requirement_jpy == 10_000_000
+
+
+def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> None:
+    w = market.world
+    w.client_seg.deposit("JPY", 1_000)
+    engine = MarginEngine(w.ccp)
+    engine.post({market.segregated: 5_000}, run_id="eod-1")
+    (call,) = engine.issue_calls(CallType.REGULAR)
+    devnet.increase_time(w.chain, 3 * 24 * 3600)
+    market.oracle.publish_prices(PRICES)
+    w.ccp.declare_default_for_call(call.id, "missed")
+    (state,) = engine.states()
+    assert state.account.frozen
+    assert (state.value_jpy, state.shortfall_jpy) == (1_000, 4_000)

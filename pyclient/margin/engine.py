@@ -153,7 +153,7 @@ class MarginEngine:
         out = []
         for acct in self.accounts if accounts is None else accounts:
             record = VaultAccount.from_chain(acct, self.deployment.call(vault.account(acct)))
-            value = 0 if record.frozen else self.deployment.call(vault.collateralValue(acct))
+            value = self.deployment.call(vault.collateralValue(acct))
             out.append(AccountState(record, self.deployment.vault_account(acct), value))
         return out
 
