@@ -71,3 +71,24 @@ def test_recompiling_yields_the_committed_bytecode() -> None:
         assert fresh["bytecode"] == committed.bytecode, f"{name}: run `make compile`"
         assert fresh["abi"] == committed.abi
     assert result.manifest == artifacts.manifest()
+
+
+FORGE = compiler.REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "forge"
+
+
+@pytest.mark.skipif(not FORGE.exists(), reason="forge binary not installed")
+def test_forge_builds_the_contracts_with_the_shim_as_its_solc(tmp_path) -> None:
+    out = subprocess.run(
+        [
+            str(FORGE), "build", "--use", str(compiler.SHIM), "--offline",
+            "--contracts", "contracts", "--out", str(tmp_path / "out"),
+            "--cache-path", str(tmp_path / "cache"),
+            "--remappings", "@openzeppelin/=node_modules/@openzeppelin/",
+        ],
+        cwd=compiler.REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    built = json.loads(
+        (tmp_path / "out" / "CollateralVault.sol" / "CollateralVault.json").read_text()
+    )
+    assert built["bytecode"]["object"].startswith("0x60")
