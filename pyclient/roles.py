@@ -157,20 +157,12 @@ class Ccp(Role):
         self, asset: str | Asset, who: Any, amount: Amount, *, reason: str
     ) -> Receipt:
         """Freeze part of `who`'s holding; the rest keeps moving."""
-        a = self.deployment.asset(asset)
-        fn = self.deployment.token(a).functions.freezeTokens(
-            self.deployment.address_of(who), a.units(amount), to_bytes32(reason, what="reason")
-        )
-        return self.deployment.transact(fn, self.signer, label="token.freezeTokens", asset=a)
+        return self._tokens_action("freezeTokens", asset, who, amount, reason)
 
     def unfreeze_tokens(
         self, asset: str | Asset, who: Any, amount: Amount, *, reason: str
     ) -> Receipt:
-        a = self.deployment.asset(asset)
-        fn = self.deployment.token(a).functions.unfreezeTokens(
-            self.deployment.address_of(who), a.units(amount), to_bytes32(reason, what="reason")
-        )
-        return self.deployment.transact(fn, self.signer, label="token.unfreezeTokens", asset=a)
+        return self._tokens_action("unfreezeTokens", asset, who, amount, reason)
 
     def forced_transfer(
         self, asset: str | Asset, source: Any, destination: Any, amount: Amount, *, reason: str
@@ -263,6 +255,15 @@ class Ccp(Role):
             self.deployment.address_of(who), to_bytes32(reason, what="reason")
         )
         return self._send(fn, f"registry.{action}", "participant registry")
+
+    def _tokens_action(
+        self, action: str, asset: str | Asset, who: Any, amount: Amount, reason: str
+    ) -> Receipt:
+        a = self.deployment.asset(asset)
+        fn = getattr(self.deployment.token(a).functions, action)(
+            self.deployment.address_of(who), a.units(amount), to_bytes32(reason, what="reason")
+        )
+        return self.deployment.transact(fn, self.signer, label=f"token.{action}", asset=a)
 
     def _freeze_account(self, asset: str | Asset, who: Any, frozen: bool, reason: str) -> Receipt:
         a = self.deployment.asset(asset)

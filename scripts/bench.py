@@ -658,8 +658,8 @@ def _open_members(b: Bench, addresses: list[str]) -> list[int]:
 def _open_members_fast(b: Bench, addresses: list[str]) -> list[int]:
     """`_open_members` for thousands: transactions signed by the node, many mined per block.
 
-    pyclient signs in Python (about 5 ms a transaction with eth-keys' pure-Python backend), so
-    thousands of set-up transactions go to the node unsigned instead (`eth_sendTransaction` from
+    Signing thousands of set-up transactions locally (a few ms each) would dominate the run, so
+    they go to the node unsigned instead (`eth_sendTransaction` from
     the operator, a development account whose key the node holds) with automine off, and are mined
     in full blocks. Only set-up goes this way; nothing measured does.
     """
@@ -1352,7 +1352,7 @@ def _scale_section(results: dict[str, Any]) -> list[str]:
         f"- `{CALLS}`: `issueMarginCalls` (regular) on N accounts, each short: a non-zero "
         "requirement and nothing deposited (value 0, so no price is read), no standing "
         "instruction; every N on accounts of its own, since an account with a call open cannot be "
-        "called again. A call stores a new margin-call record of four storage slots (4 × 22,100 "
+        "called again. A call stores a new margin-call record of two storage slots (2 × 22,100 "
         "gas of fresh storage), marks the call on the account, checks the owner in the register "
         "(an external call) and values the account. An account holding collateral costs more, "
         "mostly a price read per asset held: one call on an account holding JPY cost "
@@ -1402,8 +1402,8 @@ def _largest_batch_lines(d: dict[str, Any], best: dict[str, int]) -> list[str]:
         "",
         "The verification needs as many open accounts as the largest requirement batch; the ones "
         "beyond the scale set were admitted and opened with node-signed transactions mined many "
-        "to a block (set-up only: pyclient signs in pure Python, about 5 ms a transaction on this "
-        "machine, measured separately).",
+        "to a block (set-up only: signing thousands of transactions locally would dominate the "
+        "run).",
         "",
         f"That is per block, not per transaction: Osaka's EIP-7825 caps a transaction at 2^24 = "
         f"{cap:,} gas. This Anvil accepted the {limit:,}-gas-limit transactions above, but on a "

@@ -332,9 +332,16 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 value = _value(id, a.kind);
         if (value >= requirement) revert VaultNoShortfall(id, value, requirement);
 
+        // `id` is an open account's id (168 bits); requirement and shortfall fit the uint80 requirement.
         _calls.push(
             MarginCall(
-                id, callType, CallStatus.Issued, uint64(block.timestamp), deadline, requirement - value, requirement
+                uint168(id),
+                callType,
+                CallStatus.Issued,
+                uint64(block.timestamp),
+                deadline,
+                uint80(requirement - value),
+                uint80(requirement)
             )
         );
         callId = _calls.length;

@@ -57,14 +57,16 @@ interface ICollateralVault {
         uint64 openCall;
     }
 
+    /// @dev Two storage slots: an account id is 168 bits (owner and kind) and JPY amounts fit the
+    /// 80 bits of a requirement, so issuing a call writes two fresh slots, not four.
     struct MarginCall {
-        uint256 account;
+        uint168 account;
         CallType callType;
         CallStatus status;
         uint64 issuedAt;
         uint64 deadline;
-        uint256 shortfall;
-        uint256 requirement;
+        uint80 shortfallJpy;
+        uint80 requirementJpy;
     }
 
     /// @notice Pull up to `maxPerCall` smallest units of `asset` from the owner when a call is issued.
