@@ -8,7 +8,9 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_sdk_example_runs(capsys) -> None:
+def test_readme_sdk_example_runs(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the example saves its manifest in the working directory
     (example,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     exec(compile(example, "README.md", "exec"), {})
     assert "ParticipantUnknown in USD token" in capsys.readouterr().out
+    assert (tmp_path / "deployment.json").exists()
