@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import event_abi_to_log_topic, is_address, to_checksum_address
 from web3.contract import Contract
 
 from . import __version__, artifacts
@@ -39,6 +39,16 @@ CCP_OPERATOR_ROLE = "CCP_OPERATOR_ROLE"
 ORACLE_ROLE = "ORACLE_ROLE"
 MARGIN_ENGINE_ROLE = "MARGIN_ENGINE_ROLE"
 DEFAULT_MAX_PRICE_AGE = 24 * 3600
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """One log of a transaction, decoded: where it sits, who emitted it, what it says."""
+
+    log_index: int
+    contract: str
+    event: str
+    args: dict[str, Any]
 
 
 @dataclass
@@ -242,6 +252,32 @@ class Deployment:
             "MarketData": self.market_data,
             "CollateralVault": self.vault,
         }
+
+    def decode_logs(self, receipt: Receipt) -> list[DecodedEvent]:
+        """Every event the suite's contracts emitted in `receipt`, in emission order.
+
+        What a reconciler replays: one entry per log, naming the contract and the event.
+        """
+        by_address = {c.address: (name, c) for name, c in self.system_contracts().items()}
+        by_address |= {
+            a.address: (f"{a.symbol} token", self.token(a)) for a in self.assets.values()
+        }
+        topics = {}
+        for label, contract in by_address.values():
+            for item in contract.abi:
+                if item["type"] == "event":
+                    event = getattr(contract.events, item["name"])()
+                    topics[(contract.address, event_abi_to_log_topic(item))] = (label, event)
+        raw = self.chain.w3.eth.get_transaction_receipt(receipt.tx_hash)
+        out = []
+        for log in raw["logs"]:
+            found = topics.get((log["address"], bytes(log["topics"][0]))) if log["topics"] else None
+            if found is None:
+                continue
+            label, event = found
+            out.append(DecodedEvent(log["logIndex"], label, event.event_name,
+                                    dict(event.process_log(log)["args"])))  # fmt: skip
+        return out
 
     def forget_participants(self) -> None:
         """Drop cached participant records (after a chain revert in tests, say)."""

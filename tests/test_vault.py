@@ -468,3 +468,20 @@ def test_member_passes_an_omnibus_call_on_to_its_clients(market: Market) -> None
         lambda: stranger.pass_on_margin_call(call.id, {"client-omni": 1}),
         errors.VaultMarginCallState,
     )
+
+
+def test_every_event_of_a_call_decodes_in_order_for_reconcilers(market: Market) -> None:
+    a, ccp = market.world.member_a, market.world.ccp
+    a.set_standing_instruction([("JPY", 500_000)])
+    ccp.post_requirements({market.house_a: 100_000}, run_id="eod-1")
+    ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
+    receipt = market.world.chain.gas_log[-1]
+    logs = market.world.deployment.decode_logs(receipt)
+    assert [(e.contract, e.event) for e in logs] == [
+        ("CollateralVault", "MarginCallIssued"),
+        ("JPY token", "Transfer"),  # the pull itself...
+        ("CollateralVault", "CollateralDeposited"),  # ...then the vault books it
+        ("CollateralVault", "MarginCallMet"),
+    ]
+    assert [e.log_index for e in logs] == sorted(e.log_index for e in logs)
+    assert logs[1].args["value"] == 100_000 and logs[2].args["automatic"] is True
