@@ -360,16 +360,21 @@ class _Collateral(Role):
         fn = self.deployment.token(a).functions.approve(self.deployment.vault.address, units)
         return self.deployment.transact(fn, self.signer, label="token.approve", asset=a)
 
+    def _vault_call(
+        self, action: str, account: int, client: str | None, a: Asset, units: int
+    ) -> Any:
+        """`deposit`/`withdraw` on an own account, or the `...For` form naming omnibus `client`."""
+        vault = _vault_fn(self)
+        if client is None:
+            return getattr(vault, action)(account, a.address, units)
+        return getattr(vault, f"{action}For")(account, client, a.address, units)
+
     def _deposit(
         self, account: int, asset: str | Asset, amount: Amount, client: str | None
     ) -> Receipt:
         a = self.deployment.asset(asset)
         units = a.units(amount)
-        vault = _vault_fn(self)
-        if client is None:
-            fn = vault.deposit(account, a.address, units)
-        else:
-            fn = vault.depositFor(account, client, a.address, units)
+        fn = self._vault_call("deposit", account, client, a, units)
 
         def send() -> Receipt:
             return self.deployment.transact(
@@ -399,11 +404,7 @@ class _Collateral(Role):
     ) -> Receipt:
         a = self.deployment.asset(asset)
         units = a.units(amount)
-        vault = _vault_fn(self)
-        if client is None:
-            fn = vault.withdraw(account, a.address, units)
-        else:
-            fn = vault.withdrawFor(account, client, a.address, units)
+        fn = self._vault_call("withdraw", account, client, a, units)
         return self.deployment.transact(
             fn, self.signer, label="vault.withdraw", contract="collateral vault", asset=a
         )

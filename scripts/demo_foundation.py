@@ -30,7 +30,7 @@ from demo_util import (
     amount_text,
     assets_table,
     balances_table,
-    gas_table,
+    gas_summary_table,
     ledger,
     new_table,
     participants_table,
@@ -447,7 +447,7 @@ def reconcile(show: Show, d: Deployment, chain: Chain) -> bool:
     )
     table, ok = reconciliation_table(d)
     show.table(table)
-    show.table(gas_table(chain, "Gas by operation, whole demo"))
+    show.table(gas_summary_table(chain, "Gas by operation, whole demo"))
     participants = len(d.participants())
     txs = len(chain.gas_log)
     if ok:

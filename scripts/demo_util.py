@@ -348,22 +348,6 @@ def reconciliation_table(d: Deployment) -> tuple[Table, bool]:
     return table, all_match
 
 
-def gas_table(chain: Chain, title: str = "Gas by operation") -> Table:
-    """Every transaction the demo mined, grouped by operation: count, average and total gas."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for record in chain.gas_log:
-        groups[record.label].append(record.gas_used)
-    table = new_table(
-        title, "operation", ("txs", "right"), ("avg gas", "right"), ("total", "right")
-    )
-    for label, gas in groups.items():
-        table.add_row(label, str(len(gas)), f"{sum(gas) // len(gas):,}", f"{sum(gas):,}")
-    total = sum(r.gas_used for r in chain.gas_log)
-    table.add_section()
-    table.add_row("[bold]all[/bold]", f"[bold]{len(chain.gas_log)}[/bold]", "", f"[bold]{total:,}")
-    return table
-
-
 # ---------------------------------------------------------------------- refusals
 
 
@@ -548,9 +532,11 @@ class Timeline:
 def gas_summary_table(
     chain: Chain, title: str = "Gas by operation", *, fold: Mapping[str, str] | None = None
 ) -> Table:
-    """Like `gas_table`, with every label starting with a key of `fold` counted as one row
-    named by its value (`{"deploy.": "deploy (whole suite)"}`), so set-up does not crowd out the
-    operations the demo is about."""
+    """Every transaction the demo mined, grouped by operation: count, average and total gas.
+
+    With `fold`, every label starting with one of its keys counts as one row named by its value
+    (`{"deploy.": "deploy (whole suite)"}`), so set-up does not crowd out the operations the demo
+    is about."""
     groups: dict[str, list[int]] = defaultdict(list)
     for record in chain.gas_log:
         label = next(
