@@ -24,6 +24,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.logs import DISCARD
+from web3.types import RPCEndpoint
 
 from .. import artifacts
 from ..errors import (
@@ -141,9 +142,9 @@ class Chain:
     ) -> Chain:
         """Connect to `rpc_url`, or start an embedded Anvil (persisted in `state_file` if given)."""
         if rpc_url:
-            return cls(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60})))
+            return cls(Web3(_provider(rpc_url)))
         node = EmbeddedAnvil(state_file=state_file, port=port).start()
-        return cls(Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60})), node=node)
+        return cls(Web3(_provider(node.url)), node=node)
 
     @property
     def url(self) -> str:
@@ -339,6 +340,17 @@ class Chain:
                 self._fees = {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
             self._fees_at = now
         return self._fees
+
+
+def _provider(url: str) -> Web3.HTTPProvider:
+    # web3 validates every call against the chain id; a connection's chain id never changes, so
+    # it is the one answer worth caching (block and state reads must stay live).
+    return Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": 60},
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
+    )
 
 
 def _call_fields(request: dict[str, Any]) -> dict[str, Any]:
