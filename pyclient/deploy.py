@@ -65,6 +65,9 @@ class Deployment:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     _participants: dict[str, Participant] = field(default_factory=dict, repr=False)
     _tokens: dict[str, Contract] = field(default_factory=dict, repr=False)
+    _event_topics: dict[tuple[str, bytes], tuple[str, Any]] = field(
+        default_factory=dict, repr=False
+    )
 
     # ------------------------------------------------------------------ lookup
 
@@ -136,7 +139,10 @@ class Deployment:
             return address
         if isinstance(ref, str) and is_address(ref):
             return to_checksum_address(ref)
-        return self.participant(ref).address
+        if not isinstance(ref, str):
+            raise ParticipantNotFound(f"{ref!r} is not a participant name or address")
+        # A name maps to the same address for good: no need to read the record again.
+        return self._address_by_name(ref)
 
     # ------------------------------------------------------------------ Formatter protocol
 
@@ -199,17 +205,21 @@ class Deployment:
         """The latest block's timestamp: the clock contracts judge staleness and deadlines by."""
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
-    def _name_of(self, address: str) -> str | None:
-        system = {
-            self.registry.address: "participant registry",
-            self.market_data.address: "market data",
-            self.vault.address: "collateral vault",
+    def _contracts_by_address(self) -> dict[str, tuple[str, Contract]]:
+        """Every contract of the suite with the label errors and event decoding call it by."""
+        labelled = {
+            self.registry.address: ("participant registry", self.registry),
+            self.market_data.address: ("market data", self.market_data),
+            self.vault.address: ("collateral vault", self.vault),
         }
-        if address in system:
-            return system[address]
         for a in self.assets.values():
-            if a.address == address:
-                return f"{a.symbol} token"
+            labelled[a.address] = (f"{a.symbol} token", self.token(a))
+        return labelled
+
+    def _name_of(self, address: str) -> str | None:
+        contract = self._contracts_by_address().get(address)
+        if contract is not None:
+            return contract[0]
         p = self._participants.get(address)
         if p is None:
             try:
@@ -258,16 +268,13 @@ class Deployment:
 
         What a reconciler replays: one entry per log, naming the contract and the event.
         """
-        by_address = {c.address: (name, c) for name, c in self.system_contracts().items()}
-        by_address |= {
-            a.address: (f"{a.symbol} token", self.token(a)) for a in self.assets.values()
-        }
-        topics = {}
-        for label, contract in by_address.values():
-            for item in contract.abi:
-                if item["type"] == "event":
-                    event = getattr(contract.events, item["name"])()
-                    topics[(contract.address, event_abi_to_log_topic(item))] = (label, event)
+        if not self._event_topics:
+            for address, (label, contract) in self._contracts_by_address().items():
+                for item in contract.abi:
+                    if item["type"] == "event":
+                        event = getattr(contract.events, item["name"])()
+                        self._event_topics[(address, event_abi_to_log_topic(item))] = (label, event)
+        topics = self._event_topics
         raw = self.chain.w3.eth.get_transaction_receipt(receipt.tx_hash)
         out = []
         for log in raw["logs"]:

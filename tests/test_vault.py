@@ -478,10 +478,10 @@ def test_every_event_of_a_call_decodes_in_order_for_reconcilers(market: Market) 
     receipt = market.world.chain.gas_log[-1]
     logs = market.world.deployment.decode_logs(receipt)
     assert [(e.contract, e.event) for e in logs] == [
-        ("CollateralVault", "MarginCallIssued"),
+        ("collateral vault", "MarginCallIssued"),
         ("JPY token", "Transfer"),  # the pull itself...
-        ("CollateralVault", "CollateralDeposited"),  # ...then the vault books it
-        ("CollateralVault", "MarginCallMet"),
+        ("collateral vault", "CollateralDeposited"),  # ...then the vault books it
+        ("collateral vault", "MarginCallMet"),
     ]
     assert [e.log_index for e in logs] == sorted(e.log_index for e in logs)
     assert logs[1].args["value"] == 100_000 and logs[2].args["automatic"] is True
