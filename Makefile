@@ -34,18 +34,19 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check pyclient scripts tests
-	$(VENV)/bin/ruff format --check pyclient scripts tests
+	$(VENV)/bin/ruff check pyclient scripts tests tools
+	$(VENV)/bin/ruff format --check pyclient scripts tests tools
 	$(FORGE) fmt --check
 
 format: setup
-	$(VENV)/bin/ruff check --fix pyclient scripts tests
-	$(VENV)/bin/ruff format pyclient scripts tests
+	$(VENV)/bin/ruff check --fix pyclient scripts tests tools
+	$(VENV)/bin/ruff format pyclient scripts tests tools
 	$(FORGE) fmt
 
-# After changing a contract: refresh pyclient/artifacts (a test fails while they are stale).
+# After changing a contract: refresh pyclient/artifacts and docs/access.md (a test fails while
+# they are stale).
 compile: setup
-	$(PY) scripts/compile.py
+	$(PY) tools/compile.py
 
 bench: setup
 	$(PY) scripts/bench.py

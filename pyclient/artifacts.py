@@ -1,4 +1,4 @@
-"""Load the compiled contracts shipped in `pyclient/artifacts/` (see `pyclient.compiler`)."""
+"""Load the compiled contracts shipped in `pyclient/artifacts/` (written by `tools/compile.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+# JSON files beside the contract artifacts that describe the build rather than one contract.
+_NOT_CONTRACTS = frozenset({"manifest", "access"})
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,18 @@ def load(name: str) -> Artifact:
 @cache
 def names() -> tuple[str, ...]:
     """Every contract with an artifact."""
-    return tuple(sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json") if p.stem != "manifest"))
+    return tuple(
+        sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json") if p.stem not in _NOT_CONTRACTS)
+    )
 
 
 @cache
 def manifest() -> dict[str, Any]:
     """The build manifest: compiler, settings, source hashes."""
     return json.loads((ARTIFACTS_DIR / "manifest.json").read_text())
+
+
+@cache
+def access() -> dict[str, Any]:
+    """The access table: roles and, per contract, the role each restricted function needs."""
+    return json.loads((ARTIFACTS_DIR / "access.json").read_text())

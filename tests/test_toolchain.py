@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from pyclient import artifacts, compiler
+from pyclient import artifacts
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools"
+
+
+def _load_compiler() -> ModuleType:
+    """`tools/compile.py`, a development tool that the installed package does not carry."""
+    spec = importlib.util.spec_from_file_location("kabuto_tools_compile", TOOLS / "compile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+if not (TOOLS / "compile.py").exists():
+    pytest.skip("needs the repository checkout", allow_module_level=True)
+compiler = _load_compiler()
 
 pytestmark = pytest.mark.skipif(not compiler.SHIM.exists(), reason="needs the repository checkout")
 
@@ -71,6 +93,24 @@ def test_recompiling_yields_the_committed_bytecode() -> None:
         assert fresh["bytecode"] == committed.bytecode, f"{name}: run `make compile`"
         assert fresh["abi"] == committed.abi
     assert result.manifest == artifacts.manifest()
+    assert result.access == artifacts.access(), "access.json is stale: run `make compile`"
+    assert compiler.ACCESS_DOC.read_text() == compiler.render_access_doc(result.access), (
+        "docs/access.md is stale: run `make compile`"
+    )
+
+
+def test_a_guard_on_a_role_outside_Roles_sol_fails_the_build(tmp_path) -> None:
+    contracts = tmp_path / "contracts"
+    shutil.copytree(compiler.CONTRACTS_DIR, contracts)
+    (contracts / "Stray.sol").write_text(
+        "pragma solidity 0.8.28;"
+        ' import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";'
+        " contract Stray is AccessControl {"
+        ' bytes32 private constant STRAY = keccak256("STRAY_ROLE");'
+        " function poke() external onlyRole(STRAY) {} }"
+    )
+    with pytest.raises(compiler.CompilationFailed, match=r"Stray\.poke: its role is not"):
+        compiler.compile_contracts(contracts)
 
 
 FORGE = compiler.REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "forge"

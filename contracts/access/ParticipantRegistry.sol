@@ -4,12 +4,13 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {IParticipantRegistry} from "./IParticipantRegistry.sol";
+import {Roles} from "./Roles.sol";
 
 /// @title ParticipantRegistry
 /// @notice See {IParticipantRegistry}.
 contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @notice The role of the CCP's operations desk: admits participants and changes their status.
-    bytes32 public constant CCP_OPERATOR_ROLE = keccak256("CCP_OPERATOR_ROLE");
+    bytes32 public constant CCP_OPERATOR_ROLE = Roles.CCP_OPERATOR;
 
     mapping(address account => Participant) private _participants;
     address[] private _accounts;
@@ -17,13 +18,13 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @param admin receives the admin role (grants and revokes roles) and the CCP operator role.
     constructor(address admin) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(CCP_OPERATOR_ROLE, admin);
+        _grantRole(Roles.CCP_OPERATOR, admin);
     }
 
     // ---------------------------------------------------------------- admission
 
     /// @inheritdoc IParticipantRegistry
-    function admit(address account, Kind kind, bytes32 name) external onlyRole(CCP_OPERATOR_ROLE) {
+    function admit(address account, Kind kind, bytes32 name) external onlyRole(Roles.CCP_OPERATOR) {
         if (kind == Kind.None || kind == Kind.Client) revert ParticipantKindInvalid(account, kind);
         if (kind == Kind.SystemContract && account.code.length == 0) {
             revert ParticipantKindInvalid(account, kind);
@@ -34,7 +35,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function admitClient(address account, bytes32 name, address clearingMember, AccountType accountType)
         external
-        onlyRole(CCP_OPERATOR_ROLE)
+        onlyRole(Roles.CCP_OPERATOR)
     {
         Participant storage member = _participants[clearingMember];
         if (member.kind != Kind.ClearingMember || member.status != Status.Active) {
@@ -47,22 +48,22 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     // ---------------------------------------------------------------- status
 
     /// @inheritdoc IParticipantRegistry
-    function suspend(address account, bytes32 reason) external onlyRole(CCP_OPERATOR_ROLE) {
+    function suspend(address account, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) {
         _setStatus(account, Status.Suspended, reason);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function reinstate(address account, bytes32 reason) external onlyRole(CCP_OPERATOR_ROLE) {
+    function reinstate(address account, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) {
         _setStatus(account, Status.Active, reason);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function declareDefault(address account, bytes32 reason) external onlyRole(CCP_OPERATOR_ROLE) {
+    function declareDefault(address account, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) {
         _setStatus(account, Status.Defaulted, reason);
     }
 
     /// @inheritdoc IParticipantRegistry
-    function setStatus(address account, Status status, bytes32 reason) external onlyRole(CCP_OPERATOR_ROLE) {
+    function setStatus(address account, Status status, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) {
         _setStatus(account, status, reason);
     }
 

@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
+import {Roles} from "../access/Roles.sol";
 import {IMarketData} from "../oracle/IMarketData.sol";
 import {ICollateralVault} from "./ICollateralVault.sol";
 import {Valuation} from "./Valuation.sol";
@@ -20,9 +21,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     using EnumerableSet for EnumerableSet.AddressSet;
 
     /// @notice Opens accounts and declares defaults (the CCP's operations desk).
-    bytes32 public constant CCP_OPERATOR_ROLE = keccak256("CCP_OPERATOR_ROLE");
+    bytes32 public constant CCP_OPERATOR_ROLE = Roles.CCP_OPERATOR;
     /// @notice Posts requirements and issues margin calls (the CCP's margin engine).
-    bytes32 public constant MARGIN_ENGINE_ROLE = keccak256("MARGIN_ENGINE_ROLE");
+    bytes32 public constant MARGIN_ENGINE_ROLE = Roles.MARGIN_ENGINE;
 
     uint256 private constant MAX_INSTRUCTION = 8;
 
@@ -43,8 +44,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _registry = registry_;
         _marketData = marketData_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(CCP_OPERATOR_ROLE, admin);
-        _grantRole(MARGIN_ENGINE_ROLE, admin);
+        _grantRole(Roles.CCP_OPERATOR, admin);
+        _grantRole(Roles.MARGIN_ENGINE, admin);
         uint256 id = _id(admin, AccountKind.DefaultManagement);
         _defaultAccount = id;
         _accounts[id] = Account(admin, AccountKind.DefaultManagement, false, 0, 0);
@@ -54,7 +55,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- accounts
 
     /// @inheritdoc ICollateralVault
-    function openAccount(address owner, AccountKind kind) external onlyRole(CCP_OPERATOR_ROLE) returns (uint256 id) {
+    function openAccount(address owner, AccountKind kind) external onlyRole(Roles.CCP_OPERATOR) returns (uint256 id) {
         IParticipantRegistry.Participant memory p = _registry.participant(owner);
         bool valid = p.status == IParticipantRegistry.Status.Active
             && ((kind == AccountKind.Segregated
@@ -125,7 +126,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function postRequirements(uint256[] calldata ids, uint256[] calldata requirements, bytes32 runId)
         external
-        onlyRole(MARGIN_ENGINE_ROLE)
+        onlyRole(Roles.MARGIN_ENGINE)
     {
         if (ids.length != requirements.length) {
             revert VaultBatchLengthMismatch(ids.length, requirements.length);
@@ -141,7 +142,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function issueMarginCalls(uint256[] calldata ids, CallType callType, uint64 deadline)
         external
-        onlyRole(MARGIN_ENGINE_ROLE)
+        onlyRole(Roles.MARGIN_ENGINE)
         nonReentrant
         returns (uint256[] memory callIds)
     {
@@ -153,7 +154,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
-    function markOverdue(uint256[] calldata callIds) external onlyRole(MARGIN_ENGINE_ROLE) {
+    function markOverdue(uint256[] calldata callIds) external onlyRole(Roles.MARGIN_ENGINE) {
         for (uint256 i; i < callIds.length; ++i) {
             _markOverdue(callIds[i]);
         }
@@ -175,7 +176,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- default
 
     /// @inheritdoc ICollateralVault
-    function declareDefault(uint256 callId, bytes32 reason) external onlyRole(CCP_OPERATOR_ROLE) nonReentrant {
+    function declareDefault(uint256 callId, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) nonReentrant {
         MarginCall storage c = _call(callId);
         if (c.status == CallStatus.Issued || c.status == CallStatus.PartiallyMet) _markOverdue(callId);
         if (c.status != CallStatus.Overdue) revert VaultMarginCallState(callId, c.status);

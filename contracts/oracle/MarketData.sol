@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
+import {Roles} from "../access/Roles.sol";
 import {Valuation} from "../collateral/Valuation.sol";
 import {IMarketData} from "./IMarketData.sol";
 
@@ -10,7 +11,7 @@ import {IMarketData} from "./IMarketData.sol";
 /// @notice See {IMarketData}.
 contract MarketData is IMarketData, AccessControl {
     /// @notice Publishes prices, FX rates and risk parameters.
-    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    bytes32 public constant ORACLE_ROLE = Roles.ORACLE;
 
     bytes3 private constant JPY = "JPY";
     uint256 private constant ONE = 1e18;
@@ -40,7 +41,7 @@ contract MarketData is IMarketData, AccessControl {
     /// @param maxAge initial maximum age of prices and rates, in seconds.
     constructor(address admin, uint64 maxAge) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ORACLE_ROLE, admin);
+        _grantRole(Roles.ORACLE, admin);
         _maxPriceAge = maxAge;
         emit MaxPriceAgeSet(maxAge, admin);
     }
@@ -50,7 +51,7 @@ contract MarketData is IMarketData, AccessControl {
     /// @inheritdoc IMarketData
     function listAssets(address[] calldata assets, bytes3[] calldata currencies, uint8[] calldata decimals)
         external
-        onlyRole(ORACLE_ROLE)
+        onlyRole(Roles.ORACLE)
     {
         _sameLength(assets.length, currencies.length);
         _sameLength(assets.length, decimals.length);
@@ -68,7 +69,7 @@ contract MarketData is IMarketData, AccessControl {
     /// @inheritdoc IMarketData
     function publishPrices(address[] calldata assets, uint256[] calldata pricesE18, uint64 asOf)
         external
-        onlyRole(ORACLE_ROLE)
+        onlyRole(Roles.ORACLE)
     {
         _sameLength(assets.length, pricesE18.length);
         _notInFuture(asOf);
@@ -84,7 +85,7 @@ contract MarketData is IMarketData, AccessControl {
     /// @inheritdoc IMarketData
     function publishFxRates(bytes3[] calldata currencies, uint256[] calldata ratesE18, uint64 asOf)
         external
-        onlyRole(ORACLE_ROLE)
+        onlyRole(Roles.ORACLE)
     {
         _sameLength(currencies.length, ratesE18.length);
         _notInFuture(asOf);
@@ -100,7 +101,7 @@ contract MarketData is IMarketData, AccessControl {
     /// @inheritdoc IMarketData
     function setRiskParameters(address[] calldata assets, RiskParameters[] calldata parameters)
         external
-        onlyRole(ORACLE_ROLE)
+        onlyRole(Roles.ORACLE)
     {
         _sameLength(assets.length, parameters.length);
         for (uint256 i; i < assets.length; ++i) {
@@ -117,7 +118,7 @@ contract MarketData is IMarketData, AccessControl {
     }
 
     /// @inheritdoc IMarketData
-    function setMaxPriceAge(uint64 maxAge) external onlyRole(ORACLE_ROLE) {
+    function setMaxPriceAge(uint64 maxAge) external onlyRole(Roles.ORACLE) {
         _maxPriceAge = maxAge;
         emit MaxPriceAgeSet(maxAge, _msgSender());
     }

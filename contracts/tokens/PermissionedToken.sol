@@ -7,6 +7,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
+import {Roles} from "../access/Roles.sol";
 import {IPermissionedToken} from "./IPermissionedToken.sol";
 
 /// @title PermissionedToken
@@ -14,11 +15,11 @@ import {IPermissionedToken} from "./IPermissionedToken.sol";
 /// this code with its own name, decimals and {AssetInfo}.
 contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable {
     /// @notice Mints against off-chain deposits and burns on withdrawal (the token issuer/custodian).
-    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+    bytes32 public constant ISSUER_ROLE = Roles.ISSUER;
     /// @notice Freezes accounts and tokens and makes forced transfers (the CCP's default desk).
-    bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
+    bytes32 public constant AGENT_ROLE = Roles.AGENT;
     /// @notice Pauses and unpauses ordinary transfers.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    bytes32 public constant PAUSER_ROLE = Roles.PAUSER;
 
     /// @dev One slot per holder: both freeze facts are read with a single storage access.
     struct FreezeState {
@@ -56,22 +57,22 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
         _maturity = info.maturity;
         _faceUnit = info.faceUnit;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ISSUER_ROLE, admin);
-        _grantRole(AGENT_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(Roles.ISSUER, admin);
+        _grantRole(Roles.AGENT, admin);
+        _grantRole(Roles.PAUSER, admin);
     }
 
     // ---------------------------------------------------------------- issuer
 
     /// @inheritdoc IPermissionedToken
-    function mint(address to, uint256 amount, bytes32 ref) external onlyRole(ISSUER_ROLE) {
+    function mint(address to, uint256 amount, bytes32 ref) external onlyRole(Roles.ISSUER) {
         if (amount == 0) revert TokenZeroAmount();
         _mint(to, amount);
         emit Issued(to, amount, ref, _msgSender());
     }
 
     /// @inheritdoc IPermissionedToken
-    function burn(address from, uint256 amount, bytes32 ref) external onlyRole(ISSUER_ROLE) {
+    function burn(address from, uint256 amount, bytes32 ref) external onlyRole(Roles.ISSUER) {
         if (amount == 0) revert TokenZeroAmount();
         _burn(from, amount);
         emit Redeemed(from, amount, ref, _msgSender());
@@ -80,7 +81,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     // ---------------------------------------------------------------- agent
 
     /// @inheritdoc IPermissionedToken
-    function setAccountFrozen(address account, bool frozen, bytes32 reason) external onlyRole(AGENT_ROLE) {
+    function setAccountFrozen(address account, bool frozen, bytes32 reason) external onlyRole(Roles.AGENT) {
         FreezeState storage state = _freeze[account];
         if (state.frozen == frozen) revert TokenFreezeUnchanged(account, frozen);
         state.frozen = frozen;
@@ -88,7 +89,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     }
 
     /// @inheritdoc IPermissionedToken
-    function freezeTokens(address account, uint256 amount, bytes32 reason) external onlyRole(AGENT_ROLE) {
+    function freezeTokens(address account, uint256 amount, bytes32 reason) external onlyRole(Roles.AGENT) {
         if (amount == 0) revert TokenZeroAmount();
         FreezeState storage state = _freeze[account];
         uint256 balance = balanceOf(account);
@@ -100,13 +101,13 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     }
 
     /// @inheritdoc IPermissionedToken
-    function unfreezeTokens(address account, uint256 amount, bytes32 reason) external onlyRole(AGENT_ROLE) {
+    function unfreezeTokens(address account, uint256 amount, bytes32 reason) external onlyRole(Roles.AGENT) {
         if (amount == 0) revert TokenZeroAmount();
         _release(account, amount, reason);
     }
 
     /// @inheritdoc IPermissionedToken
-    function forcedTransfer(address from, address to, uint256 amount, bytes32 reason) external onlyRole(AGENT_ROLE) {
+    function forcedTransfer(address from, address to, uint256 amount, bytes32 reason) external onlyRole(Roles.AGENT) {
         if (amount == 0) revert TokenZeroAmount();
         uint256 balance = balanceOf(from);
         uint256 frozen = _freeze[from].frozenTokens;
@@ -124,12 +125,12 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     // ---------------------------------------------------------------- pause
 
     /// @inheritdoc IPermissionedToken
-    function pause() external onlyRole(PAUSER_ROLE) {
+    function pause() external onlyRole(Roles.PAUSER) {
         _pause();
     }
 
     /// @inheritdoc IPermissionedToken
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    function unpause() external onlyRole(Roles.PAUSER) {
         _unpause();
     }
 
