@@ -4,31 +4,39 @@
     chain = Chain.connect()                     # an embedded Anvil; or Chain.connect(rpc_url)
     keys = chain.dev_accounts()
     d = deploy(chain, keys[0])
-    Ccp(d, keys[0]).admit_member(keys[1].address, "member-a")
+    member = Ccp(d, keys[0]).register.admit_member(keys[1].address, "member-a").value
 
-Every failure is a `pyclient.errors.KabutoError`; see `pyclient.errors`.
+Every write returns an `Outcome` (receipt, decoded events, value); every failure is a
+`pyclient.errors.KabutoError`. The layers, bottom up: `chain` (plumbing), `contracts` (a client
+per contract), `deployment` (the suite), `views`/`events`/`valuation`/`reconcile` (reading the
+ledger), `margin` (the risk engine), `roles` (the participants); see docs/architecture.md.
 """
-
-__version__ = "0.1.0"
 
 from . import errors
 from .access import AccountType, Kind, Participant, Status
 from .chain import Chain, EmbeddedAnvil
-from .collateral import AccountKind, CallStatus, MarginCall
-from .deploy import Deployment, attach, deploy
-from .margin import CallType, Position
+from .collateral import AccountKind, CallStatus, CallType, MarginCall
+from .contracts import Admission, BatchOutcome, Call, Outcome, send_all
+from .deployment import KABUTO_VERSION, SUITE, Deployment, attach, deploy
+from .margin import Position
 from .margin.engine import MarginEngine, Portfolio
-from .oracle import Purpose, RiskParameters
+from .oracle import Purpose, Quote, RiskParameters
 from .roles import Ccp, ClearingMember, Client, Oracle, Role, TokenIssuer
 from .tokens import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 
+__version__ = KABUTO_VERSION
+
 __all__ = [
     "DEFAULT_ASSETS",
+    "SUITE",
     "AccountKind",
     "AccountType",
+    "Admission",
     "Asset",
     "AssetClass",
     "AssetSpec",
+    "BatchOutcome",
+    "Call",
     "CallStatus",
     "CallType",
     "Ccp",
@@ -41,10 +49,12 @@ __all__ = [
     "MarginCall",
     "MarginEngine",
     "Oracle",
+    "Outcome",
     "Participant",
     "Portfolio",
     "Position",
     "Purpose",
+    "Quote",
     "RiskParameters",
     "Role",
     "Status",
@@ -52,4 +62,5 @@ __all__ = [
     "attach",
     "deploy",
     "errors",
+    "send_all",
 ]

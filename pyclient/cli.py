@@ -3,6 +3,7 @@
     kabuto chain up                 run an embedded chain until Ctrl-C
     kabuto deploy                   deploy the suite and write a deployment manifest
     kabuto status                   participants, assets and balances, as tables
+    kabuto reconcile                the CCP's controls over the ledger; exit 1 on a break
 
 Without `--rpc` (or `$KABUTO_RPC_URL`) the commands use an embedded chain persisted in a state
 file, so `deploy` then `status` see the same ledger across processes.
@@ -18,12 +19,13 @@ import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
-from web3.exceptions import ContractLogicError
 
+from . import tables
 from .chain import Chain, from_env, from_keystore
-from .collateral.vault import VaultAccount
-from .deploy import Deployment, attach, deploy
-from .errors import KabutoError
+from .deployment import Deployment, attach, deploy
+from .errors import ContractError, KabutoError
+from .reconcile import reconcile
+from .views import account_views, balance_sheet
 
 app = typer.Typer(help="Kabuto: tokenized clearing on an EVM ledger.", no_args_is_help=True)
 chain_app = typer.Typer(help="The embedded development chain.", no_args_is_help=True)
@@ -31,6 +33,7 @@ app.add_typer(chain_app, name="chain")
 console = Console()
 
 DEFAULT_STATE = Path(".kabuto/chain-state.json")
+NARROW = 100  # below this many columns, tables leave out their least useful columns
 DEFAULT_MANIFEST = Path(".kabuto/deployment.json")
 
 RpcOpt = Annotated[
@@ -68,7 +71,8 @@ def _operator(chain: Chain, keystore: Path | None) -> LocalAccount:
 
 
 def _fail(exc: KabutoError) -> None:
-    console.print(f"[bold red]{type(exc).__name__}[/bold red]: {exc}")
+    text = exc.text if isinstance(exc, ContractError) else str(exc)  # its name is printed here
+    console.print(f"[bold red]{type(exc).__name__}[/bold red]: {text}")
     raise typer.Exit(code=1)
 
 
@@ -123,6 +127,18 @@ def deploy_cmd(
     _print_contracts(deployment)
 
 
+def _attached(rpc: str | None, state: Path, manifest: Path) -> tuple[Chain, Deployment]:
+    if not manifest.exists():
+        console.print(f"[red]no manifest at {manifest}[/red]: run `kabuto deploy` first")
+        raise typer.Exit(code=1)
+    chain = _connect(rpc, state)
+    try:
+        return chain, attach(manifest, chain)
+    except KabutoError:
+        chain.close()
+        raise
+
+
 @app.command("status")
 def status_cmd(
     rpc: RpcOpt = None,
@@ -130,109 +146,53 @@ def status_cmd(
     manifest: ManifestOpt = DEFAULT_MANIFEST,
 ) -> None:
     """Show participants, assets and balances of a deployment."""
-    if not manifest.exists():
-        console.print(f"[red]no manifest at {manifest}[/red]: run `kabuto deploy` first")
-        raise typer.Exit(code=1)
     try:
-        with _connect(rpc, state) as chain:
-            deployment = attach(manifest, chain)
-            _print_contracts(deployment)
-            _print_participants(deployment)
-            _print_balances(deployment)
-            _print_vault(deployment)
+        chain, d = _attached(rpc, state, manifest)
+        with chain:
+            narrow = console.width < NARROW
+            _print_contracts(d)
+            console.print(tables.participants_table(d, title="Participants", narrow=narrow))
+            console.print(tables.balances_table(d, balance_sheet(d), title="Balances"))
+            views = account_views(d)
+            console.print(tables.accounts_table(d, views, title="Collateral vault", narrow=narrow))
+            calls = d.vault.margin_calls()
+            if calls:
+                console.print(tables.calls_table(d, calls, narrow=narrow))
     except KabutoError as exc:
         _fail(exc)
 
 
+@app.command("reconcile")
+def reconcile_cmd(
+    rpc: RpcOpt = None,
+    state: StateOpt = DEFAULT_STATE,
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+) -> None:
+    """Run the CCP's controls: supply against the register, the vault against its accounts,
+    omnibus sub-ledgers, values against pyclient's valuation. Exits 1 on any break."""
+    try:
+        chain, d = _attached(rpc, state, manifest)
+        with chain:
+            result = reconcile(d)
+    except KabutoError as exc:
+        _fail(exc)
+    for check in result.checks:
+        console.print(tables.check_table(check))
+    breaks = sum(len(c.breaks) for c in result.checks)
+    if breaks:
+        console.print(f"[bold red]✗ {breaks} break(s)[/bold red] at block {result.block}")
+        raise typer.Exit(code=1)
+    console.print(f"[green]✓ the books reconcile[/green] at block {result.block}")
+
+
 def _print_contracts(d: Deployment) -> None:
-    table = Table(title=f"Assets (registry {d.registry.address}, from block {d.deploy_block})")
-    for col in ("symbol", "name", "class", "ccy", "decimals", "ISIN", "maturity", "address"):
-        table.add_column(col)
-    for a in d.assets.values():
-        s = a.spec
-        table.add_row(
-            s.symbol, s.name, s.asset_class.name, s.currency, str(s.decimals), s.isin or "",
-            s.maturity.isoformat() if s.maturity else "", a.address,
-        )  # fmt: skip
+    table = Table(title=f"Contracts (from block {d.deploy_block})", title_justify="left")
+    for col in ("contract", "address"):
+        table.add_column(col, no_wrap=True)
+    for c in d.contracts():
+        table.add_row(c.label, c.address)
     console.print(table)
-
-
-def _print_participants(d: Deployment) -> None:
-    table = Table(title="Participants")
-    for col in ("name", "kind", "status", "account", "clearing member", "address"):
-        table.add_column(col)
-    for p in d.participants():
-        colour = {"ACTIVE": "green", "SUSPENDED": "yellow", "DEFAULTED": "red"}.get(p.status.name)
-        member = d.participant(p.clearing_member).name if p.clearing_member else ""
-        account = p.account_type.name if p.account_type.value else ""
-        table.add_row(
-            p.name, p.kind.name, f"[{colour}]{p.status.name}[/{colour}]", account, member, p.address
-        )
-    console.print(table)
-
-
-def _print_balances(d: Deployment) -> None:
-    participants = d.participants()
-    table = Table(title="Balances")
-    table.add_column("participant")
-    for symbol in d.assets:
-        table.add_column(symbol, justify="right")
-    for p in participants:
-        cells = []
-        for a in d.assets.values():
-            units = d.token(a).functions.balanceOf(p.address).call()
-            cells.append(a.format(units).removesuffix(f" {a.symbol}") if units else "·")
-        table.add_row(p.name, *cells)
-    supply = [
-        a.format(d.token(a).functions.totalSupply().call()).removesuffix(f" {a.symbol}")
-        for a in d.assets.values()
-    ]
-    table.add_row("[bold]total supply[/bold]", *supply)
-    console.print(table)
-
-
-def _vault_accounts(d: Deployment) -> list[int]:
-    opened = d.vault.events.AccountOpened().get_logs(from_block=d.deploy_block)
-    return [log.args["account"] for log in opened]
-
-
-def _print_vault(d: Deployment) -> None:
-    vault = d.vault.functions
-    table = Table(title="Collateral vault")
-    for col in ("account", "holdings", "value (JPY)", "requirement (JPY)", "open call", "state"):
-        table.add_column(col, justify="right" if "JPY" in col else "left")
-    for account in _vault_accounts(d):
-        record = VaultAccount.from_chain(account, vault.account(account).call())
-        holdings = ", ".join(f"{q:,} {s}" for s, q in d.collateral_holdings(account).items())
-        try:
-            value = f"{vault.collateralValue(account).call():,}"
-        except ContractLogicError:
-            value = "[yellow]no fresh prices[/yellow]"
-        table.add_row(
-            d.vault_account(account),
-            holdings or "·",
-            value,
-            f"{record.requirement_jpy:,}",
-            f"#{record.open_call}" if record.open_call else "",
-            "[red]frozen[/red]" if record.frozen else "",
-        )
-    console.print(table)
-    calls = d.margin_calls()
-    if not calls:
-        return
-    table = Table(title="Margin calls")
-    for col in ("#", "account", "type", "shortfall (JPY)", "deadline (Tokyo)", "status"):
-        table.add_column(col, justify="right" if "JPY" in col else "left")
-    for c in calls:
-        table.add_row(
-            str(c.id),
-            d.vault_account(c.account),
-            c.call_type.name,
-            f"{c.shortfall_jpy:,}",
-            c.deadline.strftime("%Y-%m-%d %H:%M"),
-            c.status.name,
-        )
-    console.print(table)
+    console.print(tables.assets_table(d, narrow=console.width < NARROW))
 
 
 if __name__ == "__main__":

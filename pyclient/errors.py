@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector
 
 from . import artifacts
+from .abi import abi_type, bytes_word, typed_arguments
 
 
 class KabutoError(Exception):
@@ -56,6 +57,10 @@ class DeploymentMismatch(KabutoError):
 
 class TransactionFailed(KabutoError):
     """A transaction reverted without a reason `pyclient` can decode (out of gas, say)."""
+
+
+class GasLimitExceeded(TransactionFailed):
+    """A call needs more gas than the node allows in one transaction: split the batch."""
 
 
 class SignerUnavailable(KabutoError):
@@ -91,13 +96,6 @@ _AMOUNT_ARGS = frozenset(
 _ACCOUNT_ARGS = frozenset({"account", "fromAccount", "toAccount"})
 # Argument names that say which asset the amounts are in, when the error names one.
 _ASSET_ARGS = ("asset", "token")
-# Solidity enums decoded into Python enums, by ABI internal type ("IParticipantRegistry.Status").
-_ENUMS: dict[str, type[enum.Enum]] = {}
-
-
-def register_enum(internal_type: str, python_enum: type[enum.Enum]) -> None:
-    """Decode arguments of Solidity enum `internal_type` into `python_enum` members."""
-    _ENUMS[internal_type] = python_enum
 
 
 class ContractError(KabutoError):
@@ -119,7 +117,9 @@ class ContractError(KabutoError):
     ) -> None:
         self.args_by_name = dict(args_by_name)
         self.contract = contract
-        super().__init__(self._render(formatter or _PlainFormatter(), context_asset))
+        self.text = self._render(formatter or _PlainFormatter(), context_asset)  # no name
+        where = f" in {contract}" if contract else ""
+        super().__init__(f"{self.error_name}{where}: {self.text}")
 
     def __getattr__(self, item: str) -> Any:
         # Decoded arguments read as attributes: `err.account`, `err.needed`.
@@ -141,11 +141,8 @@ class ContractError(KabutoError):
             name: self._word(name, value, fmt, asset) for name, value in self.args_by_name.items()
         }
         if self.notice:
-            text = re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), self.notice)
-        else:
-            text = ", ".join(f"{k}={v}" for k, v in words.items()) or "reverted"
-        where = f" in {self.contract}" if self.contract else ""
-        return f"{self.error_name}{where}: {text}"
+            return re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), self.notice)
+        return ", ".join(f"{k}={v}" for k, v in words.items()) or "reverted"
 
     @staticmethod
     def _word(name: str, value: Any, fmt: Formatter, asset: str | None) -> str:
@@ -162,7 +159,7 @@ class ContractError(KabutoError):
         if isinstance(value, int) and name in _AMOUNT_ARGS:
             return fmt.amount(value, asset)
         if isinstance(value, bytes):
-            return _bytes_word(value)
+            return bytes_word(value)
         return str(value)
 
 
@@ -176,35 +173,6 @@ class ContractPanic(KabutoError):
 
 class ContractRevert(KabutoError):
     """A revert with a plain reason string (only third-party code uses them)."""
-
-
-# AccessControl roles by their hash, so that a refusal names the role it wanted. Every role is
-# a public `*_ROLE()` constant in some ABI; the admin role is zero.
-_ROLE_NAMES = {
-    keccak(text=item["name"]): item["name"]
-    for name in artifacts.names()
-    for item in artifacts.load(name).abi
-    if item["type"] == "function"
-    and item["name"].endswith("_ROLE")
-    and not item["inputs"]
-    and item["name"] != "DEFAULT_ADMIN_ROLE"
-} | {b"\0" * 32: "DEFAULT_ADMIN_ROLE"}
-
-
-def _bytes_word(value: bytes) -> str:
-    if value in _ROLE_NAMES:
-        return _ROLE_NAMES[value]
-    stripped = value.rstrip(b"\0")
-    if stripped and all(32 <= c < 127 for c in stripped):
-        return stripped.decode()
-    return "0x" + value.hex()
-
-
-def _abi_type(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return param["type"]
 
 
 # OpenZeppelin documents its errors with @dev only; these stand in for the missing @notice.
@@ -237,7 +205,7 @@ def _generate() -> dict[str, type[ContractError]]:
         for item in art.abi:
             if item["type"] != "error":
                 continue
-            signature = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+            signature = f"{item['name']}({','.join(abi_type(i) for i in item['inputs'])})"
             selector = function_signature_to_4byte_selector(signature)
             if selector in _BY_SELECTOR:
                 continue
@@ -301,13 +269,6 @@ def decode_revert(
         return TransactionFailed(
             f"unknown custom error 0x{data.hex()} from {contract or 'contract'}"
         )
-    values = abi_decode([_abi_type(i) for i in cls.inputs], payload)
-    args = {}
-    for param, value in zip(cls.inputs, values, strict=True):
-        internal = param.get("internalType", "").removeprefix("enum ")
-        if internal in _ENUMS:
-            value = _ENUMS[internal](value)
-        elif param["type"] == "address":
-            value = to_checksum_address(value)
-        args[param["name"] or f"arg{len(args)}"] = value
+    values = abi_decode([abi_type(i) for i in cls.inputs], payload)
+    args = typed_arguments(cls.inputs, values)
     return cls(args, contract=contract, formatter=formatter, context_asset=context_asset)

@@ -36,3 +36,17 @@ def test_rpc_that_does_not_answer_is_a_clear_error(tmp_path) -> None:
     )
     assert result.exit_code == 1
     assert "ChainUnavailable" in result.output
+
+
+def test_reconcile_passes_on_a_clean_ledger_and_fails_naming_a_break(market, tmp_path) -> None:
+    w = market.world
+    manifest = w.deployment.save(tmp_path / "deployment.json")
+    args = ["reconcile", "--rpc", w.chain.url, "--manifest", str(manifest)]
+    w.member_a.deposit("JPY", 600_000)
+    clean = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert clean.exit_code == 0, clean.output
+    assert "the books reconcile" in clean.output and "600,000" in clean.output
+    w.ccp.agent.forced_transfer("JPY", w.deployment.vault.address, "member-b", 1, reason="x")
+    broken = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert broken.exit_code == 1
+    assert "1 break(s)" in broken.output and "599,999" in broken.output

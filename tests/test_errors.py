@@ -9,13 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import World, refused
 from eth_abi import encode
 from hypothesis import given
 from hypothesis import strategies as st
+from support import World, refused
 
 from pyclient import artifacts, errors
-from pyclient.errors import _abi_type, decode_revert
+from pyclient.abi import abi_type
+from pyclient.errors import decode_revert
 from pyclient.units import from_units, to_bytes32, to_units
 
 ALL_ABI_ERRORS = {
@@ -56,7 +57,7 @@ def test_every_abi_error_has_its_own_class() -> None:
 @pytest.mark.parametrize("cls", list(errors.contract_error_classes().values()), ids=str)
 def test_each_error_decodes_with_its_arguments_and_a_readable_message(cls) -> None:
     values = [_sample(p) for p in cls.inputs]
-    data = cls.selector + encode([_abi_type(p) for p in cls.inputs], values)
+    data = cls.selector + encode([abi_type(p) for p in cls.inputs], values)
     err = decode_revert(data, contract="some contract")
     assert type(err) is cls
     for param, value in zip(cls.inputs, values, strict=True):
@@ -142,7 +143,7 @@ def test_texts_too_long_for_the_chain_are_refused_before_sending(world: World) -
     refused(
         world,
         ("JPY",),
-        lambda: world.ccp.suspend("member-a", "x" * 33),
+        lambda: world.ccp.register.suspend("member-a", "x" * 33),
         errors.InputError,
     )
 

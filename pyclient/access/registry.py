@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ..errors import register_enum
+from ..abi import register_enum
 from ..units import from_bytes32
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"

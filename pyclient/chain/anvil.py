@@ -50,6 +50,20 @@ def find_anvil() -> Path:
     )
 
 
+def anvil_version(binary: str | os.PathLike[str] | None = None) -> str:
+    """The version of an Anvil binary (default: the one `find_anvil` picks) and its commit, as
+    `1.7.1 (4072e48705af)`: what a benchmark or a bug report names the node by."""
+    out = subprocess.run(
+        [str(binary or find_anvil()), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    fields = {
+        k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in out.splitlines() if ":" in ln)
+    }
+    version = fields.get("anvil Version", out.strip())
+    commit = fields.get("Commit SHA", "")[:12]
+    return f"{version} ({commit})" if commit else version
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing is listening on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -61,7 +75,8 @@ class EmbeddedAnvil:
     """An Anvil process owned by this Python process; stopped at exit.
 
     With `state_file`, the chain is loaded from it when it exists and written back to it when the
-    node stops, so deployments and balances survive a restart.
+    node stops, so deployments and balances survive a restart. With `genesis_timestamp` (unix
+    seconds), the chain's clock starts then rather than now: a story set on a fixed date.
     """
 
     def __init__(
@@ -71,12 +86,14 @@ class EmbeddedAnvil:
         state_file: str | os.PathLike[str] | None = None,
         accounts: int = 20,
         chain_id: int = DEV_CHAIN_ID,
+        genesis_timestamp: int | None = None,
         startup_timeout: float = 20.0,
     ) -> None:
         self.port = port or free_port()
         self.state_file = Path(state_file) if state_file else None
         self.accounts = accounts
         self.chain_id = chain_id
+        self.genesis_timestamp = genesis_timestamp
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -102,6 +119,8 @@ class EmbeddedAnvil:
             "--mnemonic", DEV_MNEMONIC,
             "--silent",
         ]  # fmt: skip
+        if self.genesis_timestamp is not None:
+            cmd += ["--timestamp", str(self.genesis_timestamp)]
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--state", str(self.state_file)]

@@ -13,23 +13,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
-from web3.logs import DISCARD
 from web3.types import RPCEndpoint
 
 from .. import artifacts
+from ..abi import abi_type
 from ..errors import (
     ChainUnavailable,
     Formatter,
+    GasLimitExceeded,
     KabutoError,
     SignerUnavailable,
     TransactionFailed,
@@ -39,6 +42,7 @@ from . import accounts
 from .anvil import DEV_CHAIN_ID, EmbeddedAnvil
 
 RECEIPT_TIMEOUT = 120.0
+RECEIPT_POLL = 0.02  # seconds between receipt polls in `Chain.wait`
 GAS_MARGIN = 1.2  # estimates are exact on one node; a margin covers state moving underneath
 
 
@@ -56,9 +60,12 @@ class Receipt:
 
 @dataclass(frozen=True)
 class GasRecord:
+    """One mined transaction in `Chain.gas_log`: what it was, its gas, where it landed."""
+
     label: str
     gas_used: int
     tx_hash: str
+    block_number: int
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,7 @@ class Chain:
             raise ChainUnavailable(f"no chain answers at {self.url}: {exc}") from None
         self._fees: dict[str, int] = {}
         self._fees_at = 0.0
+        self._block_gas_limit = 0  # read with the fees
 
     # ------------------------------------------------------------------ connecting
 
@@ -139,11 +147,15 @@ class Chain:
         *,
         state_file: str | None = None,
         port: int | None = None,
+        genesis_timestamp: int | None = None,
     ) -> Chain:
-        """Connect to `rpc_url`, or start an embedded Anvil (persisted in `state_file` if given)."""
+        """Connect to `rpc_url`, or start an embedded Anvil (persisted in `state_file` if given,
+        its clock starting at `genesis_timestamp` if given)."""
         if rpc_url:
             return cls(Web3(_provider(rpc_url)))
-        node = EmbeddedAnvil(state_file=state_file, port=port).start()
+        node = EmbeddedAnvil(
+            state_file=state_file, port=port, genesis_timestamp=genesis_timestamp
+        ).start()
         return cls(Web3(_provider(node.url)), node=node)
 
     @property
@@ -199,12 +211,6 @@ class Chain:
             context=ErrorContext(contract=name),
         )  # fmt: skip
 
-    def events(self, contract: Contract, event: str, receipt: Receipt) -> list[dict[str, Any]]:
-        """The `event` logs that `contract` emitted in `receipt`, decoded (others are skipped)."""
-        raw = self.w3.eth.get_transaction_receipt(receipt.tx_hash)
-        decoded = getattr(contract.events, event)().process_receipt(raw, errors=DISCARD)
-        return [dict(e.args) for e in decoded if e.address == contract.address]
-
     # ------------------------------------------------------------------ calls
 
     def call(self, fn: ContractFunction, *, context: ErrorContext | None = None) -> Any:
@@ -214,7 +220,74 @@ class Chain:
         except ContractLogicError as exc:
             raise (context or ErrorContext()).decode(exc.data) from None
 
+    def read_many(
+        self,
+        fns: Sequence[ContractFunction],
+        *,
+        context: ErrorContext | None = None,
+        keep_errors: bool = False,
+    ) -> list[Any]:
+        """Many read-only calls in one JSON-RPC batch (standard JSON-RPC, as Besu serves it),
+        each result decoded like `call`'s. A revert raises its typed error, or with `keep_errors`
+        stands in the list in place of the result."""
+        if not fns:
+            return []
+        requests = [
+            (RPCEndpoint("eth_call"), [{"to": fn.address, "data": fn._encode_transaction_data()},
+                                       "latest"])
+            for fn in fns
+        ]  # fmt: skip
+        responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+        if not isinstance(responses, list):
+            raise ChainUnavailable(f"{self.url} refused a batch of {len(fns)} calls: {responses}")
+        out: list[Any] = []
+        for fn, response in zip(fns, responses, strict=True):  # web3 orders them by request id
+            error = response.get("error")
+            if error is None:
+                outputs = fn.abi["outputs"]
+                raw = abi_decode([abi_type(o) for o in outputs], HexBytes(response["result"]))
+                values = [_as_web3(o, v) for o, v in zip(outputs, raw, strict=True)]
+                out.append(values[0] if len(values) == 1 else tuple(values))
+                continue
+            data = error.get("data")
+            if not (isinstance(data, str) and data.startswith("0x")):
+                raise ChainUnavailable(f"{fn.fn_name} failed on {self.url}: {error}")
+            failure = (context or ErrorContext()).decode(data)
+            if not keep_errors:
+                raise failure
+            out.append(failure)
+        return out
+
     # ------------------------------------------------------------------ transactions
+
+    def build(
+        self,
+        fn: Any,
+        sender: str,
+        *,
+        context: ErrorContext | None = None,
+        gas: int | None = None,
+        value: int = 0,
+        nonce: int | None = None,
+    ) -> dict[str, Any]:
+        """The unsigned transaction for `fn` from `sender`, ready to sign here or elsewhere.
+
+        Unless `gas` is given, the call is estimated: one that would revert raises its typed
+        error here. Without `nonce`, the node's pending count for `sender` is used.
+        """
+        request = self._request(fn, sender, value)
+        request["gas"] = gas if gas is not None else self._estimate(request, context)
+        request["nonce"] = (
+            nonce if nonce is not None else self.w3.eth.get_transaction_count(sender, "pending")
+        )
+        return request
+
+    def estimate(
+        self, fn: Any, sender: str, *, context: ErrorContext | None = None, value: int = 0
+    ) -> int:
+        """Gas `fn` needs from `sender` (`eth_estimateGas`, no safety margin). A call that would
+        revert raises its typed error; one larger than the node allows, `GasLimitExceeded`."""
+        return self._needed(self._request(fn, sender, value), context)
 
     def send(
         self,
@@ -229,22 +302,30 @@ class Chain:
         """Sign and send `fn` (a contract function or constructor call) from `sender`.
 
         Unless `gas` is given, the call is first estimated: a call that would revert raises its
-        typed error here and nothing is sent.
+        typed error here and nothing is sent (no nonce is spent).
         """
         context = context or ErrorContext()
-        base: dict[str, Any] = {"from": sender.address, "value": value, "chainId": self.chain_id}
-        request = fn.build_transaction({**base, "gas": 1, **self._fee_fields()})
-        request.pop("nonce", None)
-        if gas is None:
-            gas = self._estimate(request, context)
-        request["gas"] = gas
+        request = self._request(fn, sender.address, value)
+        request["gas"] = gas if gas is not None else self._estimate(request, context)
         request["nonce"] = self.nonces.take(sender.address)
-        signed = sender.sign_transaction(request)
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            tx_hash = self._send_signed(sender, request)
         except Web3RPCError as exc:
+            # The sender also sent from elsewhere (a transaction signed outside this client, say):
+            # the counted nonce is behind the node's. Count again once.
             self.nonces.forget(sender.address)
-            raise TransactionFailed(f"{label or 'transaction'} was not accepted: {exc}") from None
+            if "nonce too low" not in str(exc).lower():
+                raise TransactionFailed(
+                    f"{label or 'transaction'} was not accepted: {exc}"
+                ) from None
+            request["nonce"] = self.nonces.take(sender.address)
+            try:
+                tx_hash = self._send_signed(sender, request)
+            except Web3RPCError as again:
+                self.nonces.forget(sender.address)
+                raise TransactionFailed(
+                    f"{label or 'transaction'} was not accepted: {again}"
+                ) from None
         return PendingTx(
             tx_hash=HexBytes(tx_hash).to_0x_hex(),
             sender=sender.address,
@@ -257,7 +338,7 @@ class Chain:
         """Wait for `pending` to be mined; a revert on chain becomes the typed error."""
         try:
             raw = self.w3.eth.wait_for_transaction_receipt(
-                pending.tx_hash, timeout=timeout, poll_latency=0.02
+                pending.tx_hash, timeout=timeout, poll_latency=RECEIPT_POLL
             )
         except TimeExhausted:
             raise TransactionFailed(f"{pending.label}: no receipt after {timeout:.0f}s") from None
@@ -271,7 +352,9 @@ class Chain:
             logs=raw["logs"],
             contract_address=raw.get("contractAddress"),
         )
-        self.gas_log.append(GasRecord(pending.label, receipt.gas_used, receipt.tx_hash))
+        self.gas_log.append(
+            GasRecord(pending.label, receipt.gas_used, receipt.tx_hash, receipt.block_number)
+        )
         return receipt
 
     def transact(
@@ -287,29 +370,36 @@ class Chain:
         """Send and wait: the usual way to change state."""
         return self.wait(self.send(fn, sender, label=label, context=context, gas=gas, value=value))
 
-    def transact_many(
-        self,
-        calls: Sequence[tuple[Any, LocalAccount]],
-        *,
-        label: str | None = None,
-        context: ErrorContext | None = None,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> list[Receipt]:
-        """Send every call back to back (pipelined nonces), then wait for all receipts in order."""
-        pending = []
-        for i, (fn, sender) in enumerate(calls, 1):
-            pending.append(self.send(fn, sender, label=label, context=context))
-            if progress:
-                progress(i, len(calls))
-        return [self.wait(p) for p in pending]
-
     # ------------------------------------------------------------------ internals
 
-    def _estimate(self, request: dict[str, Any], context: ErrorContext) -> int:
+    def _send_signed(self, sender: LocalAccount, request: dict[str, Any]) -> Any:
+        return self.w3.eth.send_raw_transaction(sender.sign_transaction(request).raw_transaction)
+
+    def _request(self, fn: Any, sender: str, value: int) -> dict[str, Any]:
+        base: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain_id}
+        request: dict[str, Any] = fn.build_transaction({**base, "gas": 1, **self._fee_fields()})
+        request.pop("nonce", None)
+        return request
+
+    def _estimate(self, request: dict[str, Any], context: ErrorContext | None) -> int:
+        # The margin never takes a call that fits in a block above what a block holds: a node
+        # refuses a gas limit beyond the block's, and that call would fit.
+        needed = self._needed(request, context)
+        return min(int(needed * GAS_MARGIN), max(needed, self._block_gas_limit))
+
+    def _needed(self, request: dict[str, Any], context: ErrorContext | None) -> int:
         try:
-            return int(self.w3.eth.estimate_gas(_call_fields(request)) * GAS_MARGIN)
+            return int(self.w3.eth.estimate_gas(_call_fields(request)))
         except ContractLogicError as exc:
-            raise context.decode(exc.data) from None
+            raise (context or ErrorContext()).decode(exc.data) from None
+        except Web3RPCError as exc:
+            if "gas required exceeds" in str(exc):
+                where = (context.contract if context else None) or request.get("to", "the contract")
+                raise GasLimitExceeded(
+                    f"a call to {where} needs more gas than the node allows in one transaction; "
+                    "split it into smaller batches"
+                ) from None
+            raise
 
     def _explain_failure(self, pending: PendingTx, block: int) -> KabutoError:
         # Replaying the call on the state before its block recovers the revert data; an
@@ -332,6 +422,7 @@ class Chain:
         now = time.monotonic()
         if now - self._fees_at > 1.0:
             block = self.w3.eth.get_block("latest")
+            self._block_gas_limit = int(block["gasLimit"])
             base_fee = block.get("baseFeePerGas")
             if base_fee is None:
                 self._fees = {"gasPrice": self.w3.eth.gas_price}
@@ -351,6 +442,20 @@ def _provider(url: str) -> Web3.HTTPProvider:
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
     )
+
+
+def _as_web3(param: dict[str, Any], value: Any) -> Any:
+    """An ABI-decoded value as web3's `call()` returns it: addresses checksummed, structs as
+    tuples, arrays as lists."""
+    kind = param["type"]
+    if kind.endswith("]"):
+        element = dict(param, type=kind[: kind.rindex("[")])
+        return [_as_web3(element, v) for v in value]
+    if kind == "tuple":
+        return tuple(_as_web3(c, v) for c, v in zip(param["components"], value, strict=True))
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
 
 
 def _call_fields(request: dict[str, Any]) -> dict[str, Any]:

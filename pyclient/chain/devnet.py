@@ -1,38 +1,165 @@
-"""Test and demo helpers that only a development node (Anvil) answers.
+"""Test, demo and benchmark helpers that only a development node (Anvil) answers.
 
-These are the only Anvil-specific JSON-RPC calls in `pyclient`: snapshots for test isolation and
-clock control for deadlines. Production code never imports this module.
+These are the only Anvil-specific JSON-RPC calls in Kabuto: snapshots for test isolation, clock
+control for deadlines, mining control, impersonation, the block gas limit, and sends signed by the
+node itself (for bulk set-up that nothing measures). Production code never imports this module;
+a permissioned network answers none of these methods.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from web3.types import RPCEndpoint
+
+from ..errors import ChainUnavailable, TransactionFailed
 from .client import Chain
+
+
+def rpc(chain: Chain, method: str, *params: Any) -> Any:
+    """Call a node method; an error answer becomes `ChainUnavailable` naming the method."""
+    response = chain.w3.provider.make_request(RPCEndpoint(method), list(params))
+    if "error" in response:
+        raise ChainUnavailable(f"{method} failed on {chain.url}: {response['error']}")
+    return response.get("result")
+
+
+# ---------------------------------------------------------------------- snapshots
 
 
 def snapshot(chain: Chain) -> str:
     """Take a snapshot of the whole chain state; returns its id for `revert`."""
-    return chain.w3.provider.make_request("evm_snapshot", [])["result"]
+    return str(rpc(chain, "evm_snapshot"))
 
 
 def revert(chain: Chain, snapshot_id: str) -> None:
     """Roll the chain back to `snapshot_id`, and forget nonces counted since."""
-    result = chain.w3.provider.make_request("evm_revert", [snapshot_id])
-    if not result.get("result"):
-        raise RuntimeError(f"evm_revert({snapshot_id}) failed: {result}")
+    if not rpc(chain, "evm_revert", snapshot_id):
+        raise ChainUnavailable(f"evm_revert({snapshot_id}) failed")
     chain.nonces.forget()
+
+
+# ---------------------------------------------------------------------- the clock and mining
 
 
 def increase_time(chain: Chain, seconds: int) -> None:
     """Move the chain clock forward by `seconds` and mine a block at the new time."""
-    chain.w3.provider.make_request("evm_increaseTime", [seconds])
+    rpc(chain, "evm_increaseTime", seconds)
     mine(chain)
 
 
 def set_next_timestamp(chain: Chain, timestamp: int) -> None:
     """Make the next block carry `timestamp` (Unix seconds), then mine it."""
-    chain.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+    rpc(chain, "evm_setNextBlockTimestamp", timestamp)
     mine(chain)
 
 
 def mine(chain: Chain, blocks: int = 1) -> None:
-    chain.w3.provider.make_request("anvil_mine", [hex(blocks)])
+    rpc(chain, "anvil_mine", hex(blocks))
+
+
+@contextmanager
+def automine_off(chain: Chain) -> Iterator[None]:
+    """Queue transactions instead of mining each as it arrives, for the `with` body."""
+    rpc(chain, "evm_setAutomine", False)
+    try:
+        yield
+    finally:
+        rpc(chain, "evm_setAutomine", True)
+
+
+@contextmanager
+def block_gas_limit(chain: Chain, limit: int) -> Iterator[None]:
+    """Raise (or lower) the node's block gas limit for the `with` body, then restore the limit
+    the latest block had before."""
+    before = int(chain.w3.eth.get_block("latest")["gasLimit"])
+    rpc(chain, "evm_setBlockGasLimit", hex(limit))
+    try:
+        yield
+    finally:
+        rpc(chain, "evm_setBlockGasLimit", hex(before))
+
+
+def hardfork(chain: Chain) -> str | None:
+    """The hardfork the node runs (`anvil_nodeInfo`)."""
+    return (rpc(chain, "anvil_nodeInfo") or {}).get("hardFork")
+
+
+# ---------------------------------------------------------------------- other people's keys
+
+
+@contextmanager
+def impersonating(chain: Chain, address: str) -> Iterator[None]:
+    """Let `node_send` send as `address` without its key, for the `with` body."""
+    rpc(chain, "anvil_impersonateAccount", address)
+    try:
+        yield
+    finally:
+        rpc(chain, "anvil_stopImpersonatingAccount", address)
+
+
+def node_send(
+    chain: Chain,
+    sender: str,
+    txs: Sequence[tuple[str, str]],
+    *,
+    gas: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Send `(to, calldata)` transactions from `sender`, signed by the node (a development account
+    or an impersonated one), with automine off, then mine until all are in blocks.
+
+    Many transactions land in each block and nothing is signed here, so thousands of set-up
+    transactions take seconds; nothing measured should go this way. Unlike `Chain.send`, nothing
+    is estimated first, so a transaction that reverts is mined as failed: once all are mined, their
+    receipts are read (in JSON-RPC batches) and `TransactionFailed` names any that failed.
+    """
+    w3 = chain.w3
+    nonce = w3.eth.get_transaction_count(sender, "pending")
+    tip = w3.eth.max_priority_fee
+    # Full blocks raise the base fee 12.5% each; a generous cap keeps every one includable.
+    fee_cap = 100 * w3.eth.get_block("latest")["baseFeePerGas"] + tip
+    fees = {"maxFeePerGas": hex(fee_cap), "maxPriorityFeePerGas": hex(tip)}
+    hashes: list[str] = []
+    with automine_off(chain):
+        try:
+            for i, (to, data) in enumerate(txs, 1):
+                tx = {
+                    "from": sender,
+                    "to": to,
+                    "data": data,
+                    "gas": hex(gas),
+                    "nonce": hex(nonce + i - 1),
+                }
+                hashes.append(rpc(chain, "eth_sendTransaction", tx | fees))
+                if progress:
+                    progress(i, len(txs))
+            for _ in range(len(txs)):
+                if w3.eth.get_transaction_count(sender) >= nonce + len(txs):
+                    break
+                mine(chain)
+        finally:
+            chain.nonces.forget(sender)
+    mined = w3.eth.get_transaction_count(sender) - nonce
+    if mined != len(txs):
+        raise ChainUnavailable(f"only {mined} of {len(txs)} node-signed transactions were mined")
+    failed = [i for i, ok in enumerate(_succeeded(chain, hashes)) if not ok]
+    if failed:
+        raise TransactionFailed(
+            f"{len(failed)} of {len(txs)} node-signed transactions from {sender} reverted "
+            f"(the first: txs[{failed[0]}], {hashes[failed[0]]})"
+        )
+
+
+def _succeeded(chain: Chain, hashes: Sequence[str], chunk: int = 500) -> list[bool]:
+    """Whether each mined transaction succeeded, read in batches of `chunk` receipts."""
+    out: list[bool] = []
+    for i in range(0, len(hashes), chunk):
+        requests = [(RPCEndpoint("eth_getTransactionReceipt"), [h]) for h in hashes[i : i + chunk]]
+        responses = chain.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+        if not isinstance(responses, list):
+            raise ChainUnavailable(f"{chain.url} refused a batch of receipts: {responses}")
+        out += [int(r["result"]["status"], 16) == 1 for r in responses]
+    return out

@@ -3,6 +3,7 @@
 from .vault import (
     AccountKind,
     CallStatus,
+    CallType,
     MarginCall,
     VaultAccount,
     account_id,
@@ -12,6 +13,7 @@ from .vault import (
 __all__ = [
     "AccountKind",
     "CallStatus",
+    "CallType",
     "MarginCall",
     "VaultAccount",
     "account_id",

@@ -1,6 +1,7 @@
 """The collateral vault as Python sees it: account ids, accounts and margin calls.
 
-Mirrors `contracts/collateral/ICollateralVault.sol`. An account id packs its owner and kind
+Mirrors the types of `contracts/collateral/ICollateralVault.sol`; the contract's client is
+`pyclient.contracts.vault`. An account id packs its owner and kind
 (`owner | kind << 160`), so anyone can compute the id of a member's house account.
 """
 
@@ -13,10 +14,8 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from ..errors import register_enum
-from ..margin.calendar import CallType, from_unix
-
-register_enum("ICollateralVault.CallType", CallType)
+from ..abi import register_enum
+from ..clock import from_unix
 
 
 class AccountKind(IntEnum):
@@ -26,6 +25,14 @@ class AccountKind(IntEnum):
     OMNIBUS = 3
     CLEARING_FUND = 4
     DEFAULT_MANAGEMENT = 5
+
+
+class CallType(IntEnum):
+    """Kind of margin call; its deadline follows the Tokyo timetable (pyclient.margin.calendar)."""
+
+    REGULAR = 0
+    INTRADAY = 1
+    EMERGENCY = 2
 
 
 class CallStatus(IntEnum):
@@ -42,6 +49,7 @@ class CallStatus(IntEnum):
 
 
 register_enum("ICollateralVault.AccountKind", AccountKind)
+register_enum("ICollateralVault.CallType", CallType)
 register_enum("ICollateralVault.CallStatus", CallStatus)
 
 

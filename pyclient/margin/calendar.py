@@ -4,7 +4,7 @@ The margin engine computes requirements, and the CCP issues calls against them w
 this module says which days count and when each kind of call falls due. Business days are the
 Tokyo Stock Exchange's sessions (exchange-calendars' XTKS: weekends, national holidays and the
 31 Dec - 3 Jan closure are not business days). Every time is in Asia/Tokyo; a deadline leaves
-here as a tz-aware datetime and goes on chain as a unix timestamp (`to_unix`).
+here as a tz-aware datetime and goes on chain as a unix timestamp (`pyclient.clock.to_unix`).
 
 Timetable (the integer values of `CallType` match the Solidity enum):
 
@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import bisect
 import warnings
-from datetime import UTC, date, datetime, time, timedelta
-from enum import IntEnum
+from datetime import date, datetime, time
 from functools import cache
-from zoneinfo import ZoneInfo
 
-from ..errors import InputError
+from ..clock import TOKYO, TimetableError, from_unix, to_unix, tokyo_time
+from ..collateral.vault import CallType
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+__all__ = [
+    "EMERGENCY_COMPUTED", "EMERGENCY_DUE", "INTRADAY_COMPUTED", "INTRADAY_DUE", "REGULAR_DUE",
+    "TOKYO", "CallType", "TimetableError", "add_business_days", "call_deadline", "from_unix",
+    "is_business_day", "next_business_day", "to_unix", "tokyo_time",
+]  # fmt: skip
 
 REGULAR_DUE = time(11)
 INTRADAY_COMPUTED = time(11)
@@ -41,20 +44,6 @@ EMERGENCY_DUE = time(16)
 # the code runs; holidays beyond the window are not known, and dates there are refused.
 CALENDAR_FIRST_DAY = date(2000, 1, 1)
 CALENDAR_LAST_DAY = date(2045, 12, 31)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class CallType(IntEnum):
-    """Kind of margin call; the values are those of the Solidity enum."""
-
-    REGULAR = 0
-    INTRADAY = 1
-    EMERGENCY = 2
-
-
-class TimetableError(InputError):
-    """A date or time the timetable cannot use: outside the calendar, naive, or past a cut-off."""
 
 
 @cache
@@ -82,15 +71,6 @@ def _day(day: date) -> date:
             f"{day} is outside the business calendar ({CALENDAR_FIRST_DAY} to {CALENDAR_LAST_DAY})"
         )
     return day
-
-
-def tokyo_time(moment: datetime) -> datetime:
-    """A tz-aware `moment` in Tokyo time; a naive one is refused (its zone would be a guess)."""
-    if not isinstance(moment, datetime):
-        raise TimetableError(f"{moment!r} is not a datetime")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TimetableError(f"{moment} has no time zone; pass a tz-aware datetime")
-    return moment.astimezone(TOKYO)
 
 
 def is_business_day(day: date) -> bool:
@@ -150,15 +130,3 @@ def call_deadline(call_type: CallType, computed_at: datetime) -> datetime:
             "allows"
         )
     return datetime.combine(day, due, TOKYO)
-
-
-def to_unix(moment: datetime) -> int:
-    """Whole seconds since the epoch, as contracts store time; a fraction is dropped (earlier)."""
-    return (tokyo_time(moment) - _EPOCH) // timedelta(seconds=1)
-
-
-def from_unix(seconds: int) -> datetime:
-    """A unix timestamp read from a contract, as Tokyo time."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
-        raise TimetableError(f"a unix timestamp is an int, not {seconds!r}")
-    return (_EPOCH + timedelta(seconds=seconds)).astimezone(TOKYO)

@@ -6,9 +6,9 @@ posts the requirements in one transaction, and calls every account whose collate
 each call due by the timetable. It reads back what the chain holds, so two engines (or a restart)
 agree on the state of every call.
 
-    engine = MarginEngine(ccp)
+    engine = MarginEngine(ccp)          # anything with a deployment and a signer
     engine.run(portfolios, current_prices=..., history=..., run_id="2026-11-24 EOD")
-    calls = engine.issue_calls(CallType.REGULAR)
+    calls = engine.issue_calls(CallType.REGULAR).value   # a BatchOutcome; no call, no tx
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from ..chain.client import Receipt
-from ..collateral.vault import AccountKind, CallStatus, MarginCall, VaultAccount, account_id
-from ..roles import Ccp
-from .calendar import CallType, from_unix
+from eth_account.signers.local import LocalAccount
+
+from ..clock import from_unix
+from ..collateral.vault import AccountKind, CallStatus, CallType, MarginCall, account_id
+from ..contracts.base import BatchOutcome, Call, send_all
+from ..deployment import Deployment
+from ..views import AccountView, account_views
 from .risk import (
     DEFAULT_ADD_ON_RATE,
     DEFAULT_CONFIDENCE,
@@ -33,6 +36,15 @@ from .risk import (
     clearing_fund_shares,
     initial_margin,
 )
+
+T = TypeVar("T")
+
+
+class Operator(Protocol):
+    """Who the engine acts as: a deployment and a key holding MARGIN_ENGINE_ROLE (a `Ccp`)."""
+
+    deployment: Deployment
+    signer: LocalAccount
 
 
 @dataclass(frozen=True)
@@ -49,28 +61,11 @@ class Portfolio:
     net_capital: Any
 
 
-@dataclass(frozen=True)
-class AccountState:
-    """One account as the engine sees it on chain."""
-
-    account: VaultAccount
-    label: str
-    value_jpy: int
-
-    @property
-    def requirement_jpy(self) -> int:
-        return self.account.requirement_jpy
-
-    @property
-    def shortfall_jpy(self) -> int:
-        return max(0, self.requirement_jpy - self.value_jpy)
-
-
 @dataclass
 class MarginEngine:
-    """Runs margin for the accounts given, as `ccp` (which holds MARGIN_ENGINE_ROLE)."""
+    """Runs margin for the accounts given, as `operator` (which holds MARGIN_ENGINE_ROLE)."""
 
-    ccp: Ccp
+    operator: Operator
     confidence: Any = DEFAULT_CONFIDENCE
     holding_period_days: int = DEFAULT_HOLDING_PERIOD_DAYS
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
@@ -79,8 +74,8 @@ class MarginEngine:
     last_results: dict[int, MarginResult] = field(default_factory=dict)
 
     @property
-    def deployment(self) -> Any:
-        return self.ccp.deployment
+    def deployment(self) -> Deployment:
+        return self.operator.deployment
 
     # ------------------------------------------------------------------ requirements
 
@@ -121,13 +116,14 @@ class MarginEngine:
         self.last_results = results
         return results
 
-    def post(self, requirements: Mapping[int, Any], *, run_id: str) -> Receipt:
+    def post(self, requirements: Mapping[int, Any], *, run_id: str) -> BatchOutcome[list[None]]:
         """Post requirements (whole JPY) and remember the accounts for later calls."""
-        receipt = self.ccp.post_requirements(dict(requirements), run_id=run_id)
+        call = self.deployment.vault.post_requirements(dict(requirements), run_id=run_id)
+        outcome = self._send([call] if requirements else [])
         for acct in requirements:
             if acct not in self.accounts:
                 self.accounts.append(acct)
-        return receipt
+        return outcome
 
     def post_clearing_fund(
         self, margins: Mapping[str, Any], *, fund_size: Any, run_id: str
@@ -147,15 +143,11 @@ class MarginEngine:
 
     # ------------------------------------------------------------------ calls
 
-    def states(self, accounts: Iterable[int] | None = None) -> list[AccountState]:
+    def states(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
         """Requirement, value and open call of each account, read from the chain now."""
-        vault = self.deployment.vault.functions
-        out = []
-        for acct in self.accounts if accounts is None else accounts:
-            record = VaultAccount.from_chain(acct, self.deployment.call(vault.account(acct)))
-            value = self.deployment.call(vault.collateralValue(acct))
-            out.append(AccountState(record, self.deployment.vault_account(acct), value))
-        return out
+        return account_views(
+            self.deployment, self.accounts if accounts is None else accounts, strict=True
+        )
 
     def issue_calls(
         self,
@@ -163,32 +155,37 @@ class MarginEngine:
         *,
         accounts: Iterable[int] | None = None,
         computed_at: dt.datetime | None = None,
-    ) -> list[MarginCall]:
-        """Call every short account with no call open, in one transaction ([] if none is short)."""
+    ) -> BatchOutcome[list[MarginCall]]:
+        """Call every short account with no call open, in one transaction (none if none is);
+        the value is the calls as issued."""
         short = [
-            s.account.id
+            s.id
             for s in self.states(accounts)
             if s.shortfall_jpy > 0 and s.account.open_call is None and not s.account.frozen
         ]
-        if not short:
-            return []
-        return self.ccp.issue_margin_calls(short, call_type, computed_at=computed_at)
+        vault = self.deployment.vault
+        batch = self._send([vault.issue_margin_calls(short, call_type, computed_at=computed_at)]
+                           if short else [])  # fmt: skip
+        return BatchOutcome(batch.outcomes, [c for o in batch.outcomes for c in o.value])
 
     def open_calls(self) -> list[MarginCall]:
-        return [c for c in self.deployment.margin_calls() if c.status.open]
+        return [c for c in self.deployment.vault.margin_calls() if c.status.open]
 
-    def mark_overdue(self) -> list[MarginCall]:
-        """Mark every unmet call whose deadline has passed on the chain's clock."""
+    def mark_overdue(self) -> BatchOutcome[list[MarginCall]]:
+        """Mark every unmet call whose deadline has passed on the chain's clock; the value is
+        those calls as they are now (one met in the meantime is closed as met instead)."""
         now = from_unix(self.deployment.chain_time())
         due = [
             c.id
             for c in self.open_calls()
             if c.status in (CallStatus.ISSUED, CallStatus.PARTIALLY_MET) and c.deadline < now
         ]
-        if due:
-            self.ccp.mark_overdue(due)
-        return [self.deployment.margin_call(i) for i in due]
+        batch = self._send([self.deployment.vault.mark_overdue(due)] if due else [])
+        return BatchOutcome(batch.outcomes, [c for o in batch.outcomes for c in o.value])
+
+    def _send(self, calls: list[Call[T]]) -> BatchOutcome[list[T]]:
+        return send_all(calls, self.operator.signer)
 
     def report(self) -> list[MarginCall]:
         """Every call ever issued, with its state now."""
-        return self.deployment.margin_calls()
+        return self.deployment.vault.margin_calls()

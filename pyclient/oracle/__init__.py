@@ -1,5 +1,5 @@
 """Market data: prices, FX rates and risk parameters published on chain by the oracle."""
 
-from .market_data import Purpose, RiskParameters, price_from_chain, price_to_chain
+from .market_data import Purpose, Quote, RiskParameters, price_from_chain, price_to_chain
 
-__all__ = ["Purpose", "RiskParameters", "price_from_chain", "price_to_chain"]
+__all__ = ["Purpose", "Quote", "RiskParameters", "price_from_chain", "price_to_chain"]

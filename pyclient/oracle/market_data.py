@@ -1,6 +1,7 @@
-"""Market data as Python sees it: purposes, risk parameters and fixed-point conversions.
+"""Market data as Python sees it: purposes, risk parameters, quotes and fixed-point conversions.
 
-Mirrors `contracts/oracle/IMarketData.sol`. Prices are `Decimal` of the asset's currency per whole
+Mirrors the types of `contracts/oracle/IMarketData.sol`; the contract's client is
+`pyclient.contracts.market_data`. Prices are `Decimal` of the asset's currency per whole
 token, FX rates `Decimal` JPY per currency unit; on chain both are 18-decimal fixed point.
 """
 
@@ -11,7 +12,8 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from ..errors import InputError, register_enum
+from ..abi import register_enum
+from ..errors import InputError
 from ..units import from_units, to_units
 
 PRICE_DECIMALS = 18
@@ -49,6 +51,29 @@ class RiskParameters:
         haircut, concentration, mask = raw
         purposes = frozenset(p for p in Purpose if mask & (1 << int(p)))
         return cls(haircut, concentration, purposes)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the vault values an asset with, as `IMarketData.quote` returns it.
+
+    `price_e18` is the asset's currency per whole token and `fx_e18` JPY per currency unit, both
+    18-decimal fixed point; `eligibility` is a bit mask of `Purpose`s.
+    """
+
+    price_e18: int
+    fx_e18: int
+    haircut_bps: int
+    concentration_bps: int
+    decimals: int
+    eligibility: int
+
+    def eligible_for(self, purpose: Purpose) -> bool:
+        return bool(self.eligibility & (1 << int(purpose)))
+
+    @classmethod
+    def from_chain(cls, raw: tuple[Any, ...]) -> Quote:
+        return cls(*(int(x) for x in raw))
 
 
 def price_to_chain(price: Any, *, what: str = "price") -> int:

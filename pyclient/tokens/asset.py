@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from ..errors import InputError, register_enum
+from ..abi import register_enum
+from ..errors import InputError
 from ..units import Amount, format_amount, from_units, isin_is_valid, to_units
 
 
@@ -71,6 +72,31 @@ class AssetSpec:
             (self.isin or "").encode().ljust(12, b"\0"),
             maturity,
             self.face_unit,
+        )
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The spec as a deployment manifest records it."""
+        return {
+            "name": self.name,
+            "decimals": self.decimals,
+            "assetClass": self.asset_class.name,
+            "currency": self.currency,
+            "isin": self.isin,
+            "maturity": self.maturity.isoformat() if self.maturity else None,
+            "faceUnit": self.face_unit,
+        }
+
+    @classmethod
+    def from_manifest(cls, symbol: str, data: dict[str, Any]) -> AssetSpec:
+        return cls(
+            symbol=symbol,
+            name=data["name"],
+            decimals=data["decimals"],
+            asset_class=AssetClass[data["assetClass"]],
+            currency=data["currency"],
+            isin=data["isin"],
+            maturity=dt.date.fromisoformat(data["maturity"]) if data["maturity"] else None,
+            face_unit=data["faceUnit"],
         )
 
 

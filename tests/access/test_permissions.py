@@ -18,20 +18,12 @@ from web3.exceptions import ContractLogicError
 from pyclient import errors
 from pyclient.access import permissions
 
-ROLES_SOL = Path(__file__).resolve().parent.parent / "contracts" / "access" / "Roles.sol"
+ROLES_SOL = Path(__file__).resolve().parents[2] / "contracts" / "access" / "Roles.sol"
 
 
 def _raw_contracts(d) -> dict[str, Contract]:
     """Every deployed contract as a plain web3 object by artifact name; one asset stands for all."""
-    manifest = d.manifest()
-    contracts = {
-        name: d.chain.contract(name, entry["address"])
-        for name, entry in manifest["contracts"].items()
-    }
-    contracts["PermissionedToken"] = d.chain.contract(
-        "PermissionedToken", manifest["assets"]["JPY"]["address"]
-    )
-    return contracts
+    return {client.artifact: client.contract for client in reversed(d.contracts())}
 
 
 def _dummy(param: dict[str, Any], caller: str) -> Any:

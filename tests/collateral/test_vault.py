@@ -6,7 +6,7 @@ Every refusal is checked to change nothing: wallets, token supply, vault holding
 from __future__ import annotations
 
 import pytest
-from conftest import PRICES, Market, refused
+from support import PRICES, Market, refused
 
 from pyclient import AccountKind, CallStatus, CallType, Ccp, ClearingMember, Status, errors
 from pyclient.chain import devnet
@@ -22,10 +22,6 @@ def vault_refused(m: Market, call, error: type[Exception]) -> Exception:
     return err
 
 
-def events(m: Market, name: str, receipt) -> list[dict]:
-    return m.world.chain.events(m.world.deployment.vault, name, receipt)
-
-
 def warp_and_reprice(m: Market, seconds: int) -> None:
     """Move the clock and republish prices, as the oracle does every day."""
     devnet.increase_time(m.world.chain, seconds)
@@ -39,6 +35,7 @@ def warp_and_reprice(m: Market, seconds: int) -> None:
 def test_account_ids_are_owner_and_kind(market: Market) -> None:
     a = market.world.member_a
     assert market.vault.accountId(a.address, int(AccountKind.HOUSE)).call() == market.house_a
+    assert market.world.deployment.vault.account_id("member-a", AccountKind.HOUSE) == market.house_a
     account = a.vault_account(AccountKind.HOUSE)
     assert (account.owner, account.kind, account.frozen) == (a.address, AccountKind.HOUSE, False)
 
@@ -54,7 +51,9 @@ def test_account_ids_are_owner_and_kind(market: Market) -> None:
 )
 def test_accounts_follow_the_register(market: Market, owner: str, kind: AccountKind) -> None:
     err = vault_refused(
-        market, lambda: market.world.ccp.open_account(owner, kind), errors.VaultAccountOwnerInvalid
+        market,
+        lambda: market.world.ccp.margin.open_account(owner, kind),
+        errors.VaultAccountOwnerInvalid,
     )
     assert err.kind is kind
 
@@ -62,13 +61,13 @@ def test_accounts_follow_the_register(market: Market, owner: str, kind: AccountK
 def test_an_account_opens_once_and_only_by_the_ccp(market: Market) -> None:
     vault_refused(
         market,
-        lambda: market.world.ccp.open_account("member-a", AccountKind.HOUSE),
+        lambda: market.world.ccp.margin.open_account("member-a", AccountKind.HOUSE),
         errors.VaultAccountExists,
     )
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
     vault_refused(
         market,
-        lambda: impostor.open_account("member-b", AccountKind.OMNIBUS),
+        lambda: impostor.margin.open_account("member-b", AccountKind.OMNIBUS),
         errors.AccessControlUnauthorizedAccount,
     )
 
@@ -81,7 +80,7 @@ def test_deposit_moves_tokens_into_the_vault_with_an_event(market: Market) -> No
     r = a.deposit("JPY", 600_000)
     assert a.balance("JPY") == 400_000
     assert a.collateral(AccountKind.HOUSE) == {"JPY": 600_000}
-    (ev,) = events(market, "CollateralDeposited", r)
+    (ev,) = r.named("CollateralDeposited")
     assert (ev["account"], ev["amount"], ev["from"], ev["automatic"]) == (
         market.house_a,
         600_000,
@@ -122,32 +121,18 @@ def test_bad_deposits_are_refused_and_change_nothing(market: Market, call, error
 
 
 def test_nobody_deposits_into_or_withdraws_from_another_owners_account(market: Market) -> None:
-    d = market.world.deployment
+    vault = market.world.deployment.vault
     b = market.world.member_b
     b.approve_vault("JPY")
-    jpy = d.assets["JPY"].address
-    for fn in (
-        market.vault.deposit(market.house_a, jpy, 1),
-        market.vault.withdraw(market.house_a, jpy, 1),
-    ):
-        err = vault_refused(
-            market,
-            lambda fn=fn: d.transact(fn, b.signer, label="x"),
-            errors.VaultNotAccountOwner,
-        )
+    for call in (vault.deposit(market.house_a, "JPY", 1), vault.withdraw(market.house_a, "JPY", 1)):
+        err = vault_refused(market, lambda call=call: b.send(call), errors.VaultNotAccountOwner)
         assert "member-a house account" in str(err) and "member-b" in str(err)
 
 
 def test_zero_amount_is_refused_on_chain_too(market: Market) -> None:
     d = market.world.deployment
-    jpy = d.assets["JPY"].address
-    vault_refused(
-        market,
-        lambda: d.transact(
-            market.vault.deposit(market.house_a, jpy, 0), market.world.member_a.signer, label="x"
-        ),
-        errors.VaultZeroAmount,
-    )
+    zero = d.vault.call("deposit", market.house_a, d.assets["JPY"].address, 0)
+    vault_refused(market, lambda: market.world.member_a.send(zero), errors.VaultZeroAmount)
 
 
 # ---------------------------------------------------------------- the withdrawal rule
@@ -156,9 +141,9 @@ def test_zero_amount_is_refused_on_chain_too(market: Market) -> None:
 def test_withdrawal_within_the_excess_is_allowed_down_to_the_requirement(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
-    ccp.post_requirements({market.house_a: 450_000}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 450_000}, run_id="eod-1")
     r = a.withdraw("JPY", 150_000)  # leaves exactly the requirement
-    (ev,) = events(market, "CollateralWithdrawn", r)
+    (ev,) = r.named("CollateralWithdrawn")
     assert (ev["valueAfterJpy"], ev["requirementJpy"]) == (450_000, 450_000)
     assert a.balance("JPY") == 550_000
 
@@ -166,7 +151,7 @@ def test_withdrawal_within_the_excess_is_allowed_down_to_the_requirement(market:
 def test_withdrawal_beyond_the_excess_is_refused_and_changes_nothing(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
-    ccp.post_requirements({market.house_a: 450_000}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 450_000}, run_id="eod-1")
     err = vault_refused(
         market, lambda: a.withdraw("JPY", 150_001), errors.VaultWithdrawalExceedsExcess
     )
@@ -178,7 +163,7 @@ def test_substitution_today_needs_double_stacking(market: Market) -> None:
     """Swapping JPY for JGBs at full use means depositing the new collateral first."""
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
-    ccp.post_requirements({market.house_a: 600_000}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 600_000}, run_id="eod-1")
     vault_refused(market, lambda: a.withdraw("JPY", 600_000), errors.VaultWithdrawalExceedsExcess)
     a.deposit("JGB374", 13)  # 13 x 49,250 x 0.99 = 633,847: pre-funded in full
     a.withdraw("JPY", 600_000)
@@ -199,7 +184,7 @@ def test_stale_prices_block_withdrawals_only_where_a_requirement_needs_a_valuati
     a, b, ccp = market.world.member_a, market.world.member_b, market.world.ccp
     a.deposit("JPY", 600_000)
     b.deposit("JGB374" if b.balance("JGB374") else "JPY", 1_000)
-    ccp.post_requirements({market.house_a: 100_000}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 100_000}, run_id="eod-1")
     devnet.increase_time(market.world.chain, 2 * 24 * 3600)
     vault_refused(market, lambda: a.withdraw("JPY", 1), errors.MarketDataPriceStale)
     b.withdraw("JPY", 1_000)  # no requirement: nothing to value
@@ -210,10 +195,10 @@ def test_stale_prices_block_withdrawals_only_where_a_requirement_needs_a_valuati
 
 def test_requirements_are_posted_in_one_batch_with_events(market: Market) -> None:
     ccp = market.world.ccp
-    r = ccp.post_requirements(
+    r = ccp.margin.post_requirements(
         {market.house_a: 1_000_000, market.house_b: 2_000_000, market.segregated: 3}, run_id="eod-1"
     )
-    posted = events(market, "RequirementPosted", r)
+    posted = r.named("RequirementPosted")
     assert [(e["account"], e["requirementJpy"], e["previousJpy"]) for e in posted] == [
         (market.house_a, 1_000_000, 0),
         (market.house_b, 2_000_000, 0),
@@ -226,18 +211,18 @@ def test_requirements_need_the_margin_engine_and_known_accounts(market: Market) 
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
     vault_refused(
         market,
-        lambda: impostor.post_requirements({market.house_a: 0}, run_id="x"),
+        lambda: impostor.margin.post_requirements({market.house_a: 0}, run_id="x"),
         errors.AccessControlUnauthorizedAccount,
     )
     unknown = market.house_a + 1
     vault_refused(
         market,
-        lambda: market.world.ccp.post_requirements({unknown: 5}, run_id="x"),
+        lambda: market.world.ccp.margin.post_requirements({unknown: 5}, run_id="x"),
         errors.VaultAccountUnknown,
     )
     vault_refused(
         market,
-        lambda: market.world.ccp.post_requirements({market.house_a: -5}, run_id="x"),
+        lambda: market.world.ccp.margin.post_requirements({market.house_a: -5}, run_id="x"),
         errors.InvalidAmount,
     )
 
@@ -248,8 +233,8 @@ def test_requirements_need_the_margin_engine_and_known_accounts(market: Market) 
 def test_a_shortfall_becomes_a_call_due_by_the_tokyo_timetable(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
-    ccp.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
+    ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
     assert (call.status, call.shortfall_jpy, call.requirement_jpy) == (
         CallStatus.ISSUED,
         400_000,
@@ -263,28 +248,30 @@ def test_a_shortfall_becomes_a_call_due_by_the_tokyo_timetable(market: Market) -
 def test_calls_are_refused_without_a_shortfall_or_with_one_already_open(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
-    ccp.post_requirements({market.house_a: 500_000, market.house_b: 10}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 500_000, market.house_b: 10}, run_id="eod-1")
     err = vault_refused(
         market,
-        lambda: ccp.issue_margin_calls([market.house_a], CallType.REGULAR),
+        lambda: ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR),
         errors.VaultNoShortfall,
     )
     assert (err.valueJpy, err.requirementJpy) == (600_000, 500_000)
-    ccp.issue_margin_calls([market.house_b], CallType.REGULAR)
+    ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR)
     vault_refused(
         market,
-        lambda: ccp.issue_margin_calls([market.house_b], CallType.REGULAR),
+        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
         errors.VaultMarginCallOpen,
     )
 
 
 def test_an_intraday_call_outside_the_timetable_is_refused_before_sending(market: Market) -> None:
     ccp = market.world.ccp
-    ccp.post_requirements({market.house_b: 10}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     issued_at = from_unix(market.world.deployment.chain_time()).replace(hour=12)
     vault_refused(
         market,
-        lambda: ccp.issue_margin_calls([market.house_b], CallType.INTRADAY, computed_at=issued_at),
+        lambda: ccp.margin.issue_margin_calls(
+            [market.house_b], CallType.INTRADAY, computed_at=issued_at
+        ),
         errors.InputError,
     )
 
@@ -293,9 +280,9 @@ def test_standing_instruction_meets_the_call_in_the_same_transaction(market: Mar
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 100_000)
     a.set_standing_instruction([("JPY", 50_000), ("JGB374", 100)])
-    ccp.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
+    ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
     block = market.world.chain.w3.eth.block_number
-    (call,) = ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
     assert market.world.chain.w3.eth.block_number == block + 1  # one transaction for all of it
     assert call.status is CallStatus.MET
     # JPY first up to its cap, then just enough JGBs: 850,000 / (49,250 x 0.99) -> 18 bonds.
@@ -307,21 +294,21 @@ def test_standing_instruction_meets_the_call_in_the_same_transaction(market: Mar
 def test_what_the_inventory_cannot_cover_stays_open_then_a_deposit_meets_it(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.set_standing_instruction([("JPY", 300_000)])
-    ccp.post_requirements({market.house_a: 500_000}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
+    ccp.margin.post_requirements({market.house_a: 500_000}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
     assert call.status is CallStatus.PARTIALLY_MET
     r = a.deposit("JPY", 200_000)
-    (met,) = events(market, "MarginCallMet", r)
+    (met,) = r.named("MarginCallMet")
     assert met["callId"] == call.id and met["valueJpy"] == 500_000
-    assert market.world.deployment.margin_call(call.id).status is CallStatus.MET
+    assert market.world.deployment.vault.margin_call(call.id).status is CallStatus.MET
 
 
 def test_an_unpriced_or_frozen_instruction_asset_is_skipped_not_fatal(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.set_standing_instruction([("USD", "1000"), ("JPY", 500_000)])
-    ccp.freeze("USD", "member-a", reason="sanctions check")
-    ccp.post_requirements({market.house_a: 400_000}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
+    ccp.agent.freeze("USD", "member-a", reason="sanctions check")
+    ccp.margin.post_requirements({market.house_a: 400_000}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
     assert call.status is CallStatus.MET
     assert a.collateral(AccountKind.HOUSE) == {"JPY": 400_000}
 
@@ -331,66 +318,66 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     b, ccp = w.member_b, w.ccp
     b.deposit("JPY", 300_000)
     b.deposit("USD", "100.00")
-    ccp.post_requirements({market.house_b: 1_000_000}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.house_b], CallType.REGULAR)
-    vault_refused(market, lambda: ccp.mark_overdue([call.id]), errors.VaultDeadlineNotPassed)
+    ccp.margin.post_requirements({market.house_b: 1_000_000}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
+    vault_refused(market, lambda: ccp.margin.mark_overdue([call.id]), errors.VaultDeadlineNotPassed)
     warp_and_reprice(market, 3 * 24 * 3600)
-    r = ccp.mark_overdue([call.id])
-    (ev,) = events(market, "MarginCallOverdue", r)
+    r = ccp.margin.mark_overdue([call.id])
+    (ev,) = r.named("MarginCallOverdue")
     assert ev["remainingJpy"] == 1_000_000 - 300_000 - 14_700
-    r = ccp.declare_default_for_call(call.id, "missed regular call")
+    r = ccp.margin.declare_default(call.id, "missed regular call")
 
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
-    assert w.deployment.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED
+    assert w.deployment.vault.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED
     assert b.vault_account(AccountKind.HOUSE).frozen
-    seized = events(market, "CollateralSeized", r)
+    seized = r.named("CollateralSeized")
     assert {(e["asset"], e["amount"]) for e in seized} == {
         (w.deployment.assets["JPY"].address, 300_000),
         (w.deployment.assets["USD"].address, 10_000),
     }
-    default_account = market.vault.defaultManagementAccount().call()
-    assert w.deployment.collateral_holdings(default_account) == {"JPY": 300_000, "USD": 100}
+    default_account = w.deployment.vault.default_management_account()
+    assert w.deployment.vault.holdings(default_account) == {"JPY": 300_000, "USD": 100}
     assert b.collateral(AccountKind.HOUSE) == {}
     # Nothing moves in or out of a frozen account, and a defaulted member gets no new call.
     vault_refused(market, lambda: b.withdraw("JPY", 1), errors.VaultAccountFrozen)
-    ccp.post_requirements({market.house_b: 2_000_000}, run_id="eod-2")
+    ccp.margin.post_requirements({market.house_b: 2_000_000}, run_id="eod-2")
     vault_refused(
         market,
-        lambda: ccp.issue_margin_calls([market.house_b], CallType.REGULAR),
+        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
         errors.VaultAccountFrozen,
     )
 
 
 def test_default_needs_an_overdue_call_and_the_ccp(market: Market) -> None:
     ccp = market.world.ccp
-    ccp.post_requirements({market.house_b: 10}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.house_b], CallType.REGULAR)
+    ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
     vault_refused(
         market,
-        lambda: ccp.declare_default_for_call(call.id, "early"),
+        lambda: ccp.margin.declare_default(call.id, "early"),
         errors.VaultDeadlineNotPassed,
     )
     vault_refused(
         market,
-        lambda: ccp.declare_default_for_call(999, "no such call"),
+        lambda: ccp.margin.declare_default(999, "no such call"),
         errors.VaultMarginCallUnknown,
     )
     warp_and_reprice(market, 3 * 24 * 3600)
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
     vault_refused(
         market,
-        lambda: impostor.declare_default_for_call(call.id, "x"),
+        lambda: impostor.margin.declare_default(call.id, "x"),
         errors.AccessControlUnauthorizedAccount,
     )
 
 
 def test_a_call_on_a_defaulted_member_is_refused(market: Market) -> None:
     ccp = market.world.ccp
-    ccp.post_requirements({market.house_b: 10}, run_id="eod-1")
-    ccp.declare_default("member-b", "defaulted elsewhere")
+    ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
+    ccp.register.declare_default("member-b", "defaulted elsewhere")
     err = vault_refused(
         market,
-        lambda: ccp.issue_margin_calls([market.house_b], CallType.REGULAR),
+        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
         errors.ParticipantNotActive,
     )
     assert err.status is Status.DEFAULTED
@@ -402,11 +389,11 @@ def test_a_call_on_a_defaulted_member_is_refused(market: Market) -> None:
 def test_segregated_client_pays_its_own_call(market: Market) -> None:
     w = market.world
     ccp = w.ccp
-    ccp.post_requirements({market.segregated: 5_000_000}, run_id="eod-1")
-    (call,) = ccp.issue_margin_calls([market.segregated], CallType.REGULAR)
+    ccp.margin.post_requirements({market.segregated: 5_000_000}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value
     assert call.owner == w.client_seg.address
     w.client_seg.deposit("JPY", 5_000_000)
-    assert w.deployment.margin_call(call.id).status is CallStatus.MET
+    assert w.deployment.vault.margin_call(call.id).status is CallStatus.MET
     assert w.client_seg.collateral(AccountKind.SEGREGATED) == {"JPY": 5_000_000}
 
 
@@ -416,10 +403,10 @@ def test_a_missed_segregated_call_defaults_the_member_but_leaves_client_collater
     w = market.world
     w.client_seg.deposit("JPY", 1_000)
     w.member_b.deposit("JPY", 2_000)
-    w.ccp.post_requirements({market.segregated: 5_000}, run_id="eod-1")
-    (call,) = w.ccp.issue_margin_calls([market.segregated], CallType.REGULAR)
+    w.ccp.margin.post_requirements({market.segregated: 5_000}, run_id="eod-1")
+    (call,) = w.ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value
     warp_and_reprice(market, 3 * 24 * 3600)
-    w.ccp.declare_default_for_call(call.id, "client call missed")
+    w.ccp.margin.declare_default(call.id, "client call missed")
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
     assert w.client_seg.vault_account(AccountKind.SEGREGATED).frozen
     assert w.client_seg.collateral(AccountKind.SEGREGATED) == {"JPY": 1_000}  # not seized
@@ -433,9 +420,9 @@ def test_omnibus_sub_ledger_always_totals_the_omnibus_holdings(market: Market) -
     w.client_omni.deposit("JPY", 200_000)  # the client pays its own share in
     assert a.collateral(AccountKind.OMNIBUS) == {"JPY": 500_000}
     assert a.sub_ledger() == {"client-omni": {"JPY": 500_000}}
-    assert market.vault.verifyOmnibus(market.omnibus_a).call()
+    assert market.world.deployment.vault.verify_omnibus(market.omnibus_a)
     a.withdraw_for("client-omni", "JPY", 100_000)
-    assert market.vault.verifyOmnibus(market.omnibus_a).call()
+    assert market.world.deployment.vault.verify_omnibus(market.omnibus_a)
     err = vault_refused(
         market,
         lambda: a.withdraw_for("client-omni", "JPY", 400_001),
@@ -455,13 +442,13 @@ def test_omnibus_deposits_must_name_an_omnibus_client_of_the_member(market: Mark
 def test_member_passes_an_omnibus_call_on_to_its_clients(market: Market) -> None:
     w = market.world
     w.member_a.deposit_for("client-omni", "JPY", 100_000)
-    w.ccp.post_requirements({market.omnibus_a: 300_000}, run_id="eod-1")
-    (call,) = w.ccp.issue_margin_calls([market.omnibus_a], CallType.REGULAR)
+    w.ccp.margin.post_requirements({market.omnibus_a: 300_000}, run_id="eod-1")
+    (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value
     r = w.member_a.pass_on_margin_call(call.id, {"client-omni": 200_000})
-    (ev,) = events(market, "MarginCallPassedOn", r)
+    (ev,) = r.named("MarginCallPassedOn")
     assert (ev["client"], ev["amountJpy"]) == (w.client_omni.address, 200_000)
     w.client_omni.deposit("JPY", 200_000)
-    assert w.deployment.margin_call(call.id).status is CallStatus.MET
+    assert w.deployment.vault.margin_call(call.id).status is CallStatus.MET
     stranger = ClearingMember(w.deployment, w.member_b.signer)
     vault_refused(
         market,
@@ -473,11 +460,9 @@ def test_member_passes_an_omnibus_call_on_to_its_clients(market: Market) -> None
 def test_every_event_of_a_call_decodes_in_order_for_reconcilers(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.set_standing_instruction([("JPY", 500_000)])
-    ccp.post_requirements({market.house_a: 100_000}, run_id="eod-1")
-    ccp.issue_margin_calls([market.house_a], CallType.REGULAR)
-    receipt = market.world.chain.gas_log[-1]
-    logs = market.world.deployment.decode_logs(receipt)
-    assert [(e.contract, e.event) for e in logs] == [
+    ccp.margin.post_requirements({market.house_a: 100_000}, run_id="eod-1")
+    logs = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).events
+    assert [(e.contract, e.name) for e in logs] == [
         ("collateral vault", "MarginCallIssued"),
         ("JPY token", "Transfer"),  # the pull itself...
         ("collateral vault", "CollateralDeposited"),  # ...then the vault books it

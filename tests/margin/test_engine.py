@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import PRICES, Market
+from support import PRICES, Market
 
 from pyclient import AccountKind, CallStatus, CallType, MarginEngine, Portfolio, Position
 from pyclient.chain import devnet
@@ -43,7 +43,7 @@ def test_run_posts_what_the_risk_model_computes(market: Market) -> None:
     assert results[market.house_b] == expected
     assert expected.add_on > 0  # member-b is under JPY 2bn of net capital
     assert results[market.house_a].add_on == 0
-    states = {s.account.id: s for s in engine.states()}
+    states = {s.id: s for s in engine.states()}
     assert states[market.house_b].requirement_jpy == int(expected.total)
     assert all(s.value_jpy == 0 for s in states.values())
 
@@ -53,9 +53,12 @@ def test_only_short_accounts_without_an_open_call_are_called(market: Market) -> 
     engine = MarginEngine(w.ccp)
     results = engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
     w.member_a.deposit("JPY", int(results[market.house_a].total))  # fully covered
-    calls = engine.issue_calls(CallType.REGULAR)
+    outcome = engine.issue_calls(CallType.REGULAR)
+    assert len(outcome) == 1 and len(outcome.named("MarginCallIssued")) == 2
+    calls = outcome.value
     assert {c.account for c in calls} == {market.house_b, market.segregated}
-    assert engine.issue_calls(CallType.REGULAR) == []  # calls already open: none twice
+    again = engine.issue_calls(CallType.REGULAR)  # calls already open: none twice, no tx
+    assert (len(again), again.value) == (0, [])
     assert {c.id for c in engine.open_calls()} == {c.id for c in calls}
 
 
@@ -63,13 +66,13 @@ def test_overdue_calls_are_marked_on_the_chains_clock(market: Market) -> None:
     w = market.world
     engine = MarginEngine(w.ccp)
     engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
-    calls = engine.issue_calls(CallType.REGULAR)
-    assert engine.mark_overdue() == []  # not due yet
+    calls = engine.issue_calls(CallType.REGULAR).value
+    assert engine.mark_overdue().value == []  # not due yet
     w.client_seg.deposit("JPY", 50_000_000)  # the segregated client pays in time
     devnet.increase_time(w.chain, 3 * 24 * 3600)
     market.oracle.publish_fx_rates({"USD": "150"})
     market.oracle.publish_prices(PRICES)
-    overdue = engine.mark_overdue()
+    overdue = engine.mark_overdue().value
     assert {c.account for c in overdue} == {market.house_a, market.house_b}
     assert all(c.status is CallStatus.OVERDUE for c in overdue)
     statuses = {c.account: c.status for c in engine.report() if c.id in {x.id for x in calls}}
@@ -82,7 +85,7 @@ def test_overdue_calls_are_marked_on_the_chains_clock(market: Market) -> None:
 
 def test_clearing_fund_shares_become_requirements_with_the_minimum(market: Market) -> None:
     engine = MarginEngine(market.world.ccp)
-    market.world.ccp.open_account("member-b", AccountKind.CLEARING_FUND)
+    market.world.ccp.margin.open_account("member-b", AccountKind.CLEARING_FUND)
     shares = engine.post_clearing_fund(
         {"member-a": 900_000_000, "member-b": 1_000_000}, fund_size=100_000_000, run_id="cf-1"
     )
@@ -97,10 +100,10 @@ def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> No
     w.client_seg.deposit("JPY", 1_000)
     engine = MarginEngine(w.ccp)
     engine.post({market.segregated: 5_000}, run_id="eod-1")
-    (call,) = engine.issue_calls(CallType.REGULAR)
+    (call,) = engine.issue_calls(CallType.REGULAR).value
     devnet.increase_time(w.chain, 3 * 24 * 3600)
     market.oracle.publish_prices(PRICES)
-    w.ccp.declare_default_for_call(call.id, "missed")
+    w.ccp.margin.declare_default(call.id, "missed")
     (state,) = engine.states()
     assert state.account.frozen
     assert (state.value_jpy, state.shortfall_jpy) == (1_000, 4_000)

@@ -14,7 +14,7 @@ import pytest
 
 from pyclient import artifacts
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
 def _load_compiler() -> ModuleType:

@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import World
+from support import World
 
 from pyclient import Ccp, Chain, artifacts, attach, errors
-from pyclient.deploy import ISSUER_ROLE
 
 
 def test_manifest_describes_the_deployment(world: World, tmp_path) -> None:
@@ -36,7 +35,7 @@ import json
 from pyclient import Chain, attach
 d = attach({str(path)!r}, Chain.connect({world.chain.url!r}))
 a = d.participant("member-a")
-print(json.dumps({{"name": a.name, "jpy": d.token("JPY").functions.balanceOf(a.address).call(),
+print(json.dumps({{"name": a.name, "jpy": int(d.token("JPY").balance_of(a.address)),
                   "participants": [p.name for p in d.participants()]}}))
 """
     out = subprocess.run(
@@ -61,14 +60,13 @@ def test_attach_refuses_addresses_without_a_contract(world: World) -> None:
 
 
 def test_issuer_handover_leaves_the_operator_without_minting_power(world: World) -> None:
-    role = world.chain.w3.keccak(text=ISSUER_ROLE)
     for symbol in world.deployment.assets:
-        fns = world.deployment.token(symbol).functions
-        assert fns.hasRole(role, world.issuer.address).call()
-        assert not fns.hasRole(role, world.ccp.address).call()
+        token = world.deployment.token(symbol)
+        assert token.has_role("ISSUER_ROLE", world.issuer)
+        assert not token.has_role("ISSUER_ROLE", world.ccp)
 
 
 def test_roles_work_through_an_attached_deployment(world: World) -> None:
     again = attach(world.deployment.manifest(), Chain.connect(world.chain.url))
-    Ccp(again, world.ccp.signer).suspend("member-b", "via attach")
+    Ccp(again, world.ccp.signer).register.suspend("member-b", "via attach")
     assert world.deployment.participant("member-b").status.name == "SUSPENDED"

@@ -5,34 +5,33 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import PRICES, Market, refused
+from support import PRICES, Market, refused
 
 from pyclient import Oracle, Purpose, RiskParameters, errors
 from pyclient.chain import devnet
-from pyclient.oracle import price_from_chain
 
 
 def test_published_prices_fx_and_parameters_read_back(market: Market) -> None:
-    md = market.world.deployment.market_data.functions
-    jgb = market.world.deployment.assets["JGB374"].address
-    price, as_of = md.priceOf(jgb).call()
-    assert price_from_chain(price) == Decimal(49_250)
+    md = market.world.deployment.market_data
+    price, as_of = md.price("JGB374")
+    assert price == Decimal(49_250)
     assert as_of <= market.world.deployment.chain_time()
-    rate, _ = md.fxRateOf(b"USD").call()
-    assert price_from_chain(rate) == Decimal(150)
-    assert RiskParameters.from_chain(md.riskParameters(jgb).call()) == RiskParameters(100)
-    assert md.isEligible(jgb, int(Purpose.INITIAL_MARGIN)).call()
-    spy = market.world.deployment.assets["SPY"].address
-    assert not md.isEligible(spy, int(Purpose.INITIAL_MARGIN)).call()
+    assert md.fx_rate("USD")[0] == Decimal(150)
+    assert md.risk_parameters("JGB374") == RiskParameters(100)
+    assert md.is_eligible("JGB374", Purpose.INITIAL_MARGIN)
+    assert not md.is_eligible("SPY", Purpose.INITIAL_MARGIN)
+    quote = md.quote("SPY")
+    assert (quote.price_e18, quote.fx_e18) == (600 * 10**18, 150 * 10**18)
+    assert (quote.haircut_bps, quote.decimals) == (1_000, 0)
+    assert not quote.eligible_for(Purpose.INITIAL_MARGIN)
 
 
 def test_value_is_quantity_times_price_times_fx_less_haircut_rounded_down(market: Market) -> None:
     d = market.world.deployment
-    md = d.market_data.functions
     # 3 x 49,250 x 0.99 = 146,272.5 -> down
-    assert md.valueOf(d.assets["JGB374"].address, 3).call() == 146_272
+    assert d.market_data.value_of("JGB374", 3) == 146_272
     # 12.34 USD at 150 JPY less 2%: 1,814.  (1,851 x 0.98 = 1,813.98 -> down)
-    assert md.valueOf(d.assets["USD"].address, 1_234).call() == 1_813
+    assert d.market_data.value_of("USD", "12.34") == 1_813
 
 
 def test_stale_price_is_refused_naming_the_asset(market: Market) -> None:
@@ -40,12 +39,14 @@ def test_stale_price_is_refused_naming_the_asset(market: Market) -> None:
     devnet.increase_time(market.world.chain, 24 * 3600 + 1)
     jgb = d.assets["JGB374"]
     with pytest.raises(errors.MarketDataPriceStale) as info:
-        d.call(d.market_data.functions.valueOf(jgb.address, 1))
+        d.market_data.value_of("JGB374", 1)
     assert info.value.asset == jgb.address
     assert "JGB374 token" in str(info.value)
+    with pytest.raises(errors.MarketDataPriceStale):
+        d.market_data.quote("JGB374")
     # A fresh publication makes it usable again.
     market.oracle.publish_prices({"JGB374": 49_000})
-    assert d.market_data.functions.valueOf(jgb.address, 1).call() == 48_510
+    assert d.market_data.value_of("JGB374", 1) == 48_510
 
 
 def test_stale_fx_rate_is_refused_naming_the_currency(market: Market) -> None:
@@ -53,7 +54,7 @@ def test_stale_fx_rate_is_refused_naming_the_currency(market: Market) -> None:
     devnet.increase_time(market.world.chain, 24 * 3600 + 1)
     market.oracle.publish_prices({"USD": 1})
     with pytest.raises(errors.MarketDataFxRateStale) as info:
-        d.call(d.market_data.functions.valueOf(d.assets["USD"].address, 100))
+        d.market_data.value_of("USD", 1)
     assert info.value.currency == b"USD"
 
 
@@ -61,13 +62,10 @@ def test_missing_price_is_refused(market: Market) -> None:
     """A newly listed asset has no price until the oracle publishes one."""
     d = market.world.deployment
     new_asset = market.world.keys[11].address
-    d.transact(
-        d.market_data.functions.listAssets([new_asset], [b"JPY"], [0]),
-        market.oracle.signer,
-        label="list",
-    )
+    market.oracle.send(d.market_data.call("listAssets", [new_asset], [b"JPY"], [0]))
+    raw_value = d.market_data.contract.functions.valueOf(new_asset, 1)
     with pytest.raises(errors.MarketDataPriceMissing) as info:
-        d.call(d.market_data.functions.valueOf(new_asset, 1))
+        d.chain.call(raw_value, context=d.errors_for("market data"))
     assert info.value.asset == new_asset
 
 
@@ -94,20 +92,22 @@ def test_risk_parameters_out_of_range_are_refused_in_python() -> None:
 
 def test_on_chain_checks_stand_behind_the_python_ones(market: Market) -> None:
     d = market.world.deployment
-    md = d.market_data.functions
-    signer = market.oracle.signer
+    md = d.market_data
     jpy = d.assets["JPY"].address
+    now = d.chain_time()
     cases = [
-        (md.publishPrices([jpy], [1, 2], d.chain_time()), errors.MarketDataBatchLengthMismatch),
-        (md.publishPrices([jpy], [0], d.chain_time()), errors.MarketDataPriceInvalid),
-        (md.publishPrices([jpy], [1], d.chain_time() + 3600), errors.MarketDataAsOfInFuture),
-        (md.setRiskParameters([jpy], [(10_000, 10_000, 1)]), errors.MarketDataParametersInvalid),
-        (md.publishPrices([market.world.outsider.address], [1], 0), errors.MarketDataAssetUnlisted),
-        (md.listAssets([jpy], [b"JPY"], [0]), errors.MarketDataAssetListed),
-    ]
-    for fn, error in cases:
-        refused(market.world, ("JPY",), lambda fn=fn: d.transact(fn, signer, label="x"), error)
-    assert price_from_chain(md.priceOf(jpy).call()[0]) == PRICES["JPY"]
+        (md.call("publishPrices", [jpy], [1, 2], now), errors.MarketDataBatchLengthMismatch),
+        (md.call("publishPrices", [jpy], [0], now), errors.MarketDataPriceInvalid),
+        (md.call("publishPrices", [jpy], [1], now + 3600), errors.MarketDataAsOfInFuture),
+        (md.call("setRiskParameters", [jpy], [(10_000, 10_000, 1)]),
+         errors.MarketDataParametersInvalid),
+        (md.call("publishPrices", [market.world.outsider.address], [1], 0),
+         errors.MarketDataAssetUnlisted),
+        (md.call("listAssets", [jpy], [b"JPY"], [0]), errors.MarketDataAssetListed),
+    ]  # fmt: skip
+    for call, error in cases:
+        refused(market.world, ("JPY",), lambda call=call: market.oracle.send(call), error)
+    assert md.price("JPY")[0] == PRICES["JPY"]
 
 
 def test_only_the_oracle_publishes(market: Market) -> None:

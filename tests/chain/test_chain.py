@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World
+from support import World
 
-from pyclient import Ccp, Chain, Kind, TokenIssuer, attach, deploy, errors
+from pyclient import Ccp, Chain, Kind, TokenIssuer, attach, deploy, errors, send_all
 from pyclient.chain import EmbeddedAnvil, accounts
 from pyclient.tokens import DEFAULT_ASSETS
 
@@ -15,7 +15,7 @@ def test_state_file_lets_the_chain_survive_a_restart(tmp_path) -> None:
     with Chain.connect(state_file=str(state)) as chain:
         keys = chain.dev_accounts(3)
         d = deploy(chain, keys[0], assets=DEFAULT_ASSETS[:1])
-        Ccp(d, keys[0]).admit_member(keys[1].address, "member-a")
+        Ccp(d, keys[0]).register.admit_member(keys[1].address, "member-a")
         TokenIssuer(d, keys[0]).issue("JPY", "member-a", 42, ref="before restart")
         manifest = d.manifest()
     assert state.exists()
@@ -23,7 +23,9 @@ def test_state_file_lets_the_chain_survive_a_restart(tmp_path) -> None:
         again = attach(manifest, chain)
         assert again.participant("member-a").kind is Kind.CLEARING_MEMBER
         token = again.token("JPY")
-        assert token.functions.balanceOf(again.participant("member-a").address).call() == 42
+        assert (
+            token.contract.functions.balanceOf(again.participant("member-a").address).call() == 42
+        )
 
 
 def test_embedded_node_stops_cleanly() -> None:
@@ -65,8 +67,7 @@ def test_pipelined_sends_use_consecutive_nonces_and_all_confirm(world: World) ->
     token = world.deployment.token("JPY")
     sender = world.member_a.signer
     start = world.chain.w3.eth.get_transaction_count(sender.address)
-    calls = [(token.functions.transfer(world.member_b.address, 1), sender) for _ in range(25)]
-    receipts = world.chain.transact_many(calls, label="pipelined")
+    receipts = send_all([token.transfer("member-b", 1) for _ in range(25)], sender).receipts
     assert len(receipts) == 25
     nonces = [world.chain.w3.eth.get_transaction(r.tx_hash)["nonce"] for r in receipts]
     assert nonces == list(range(start, start + 25))
@@ -85,12 +86,14 @@ def test_a_refused_call_spends_no_nonce(world: World) -> None:
 def test_a_transaction_that_reverts_on_chain_is_explained(world: World) -> None:
     """With an explicit gas limit nothing is estimated, so the revert happens in a block."""
     token = world.deployment.token("JPY")
-    fn = token.functions.transfer(world.outsider.address, 1)
+    fn = token.contract.functions.transfer(world.outsider.address, 1)
     with pytest.raises(errors.ParticipantUnknown):
         world.chain.transact(fn, world.member_a.signer, gas=200_000)
     with pytest.raises(errors.TransactionFailed, match="out of gas"):
         world.chain.transact(
-            token.functions.transfer(world.member_b.address, 1), world.member_a.signer, gas=40_000
+            token.contract.functions.transfer(world.member_b.address, 1),
+            world.member_a.signer,
+            gas=40_000,
         )
 
 

@@ -11,15 +11,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from conftest import World, refused
+from support import World, refused
 
 from pyclient import AssetClass, Status, errors
 from pyclient.units import to_bytes32
-
-
-def events(world: World, asset: str, name: str, receipt) -> list:
-    return world.chain.events(world.deployment.token(asset), name, receipt)
-
 
 # ---------------------------------------------------------------- ordinary transfers
 
@@ -28,7 +23,7 @@ def test_transfer_between_active_members_moves_the_amount(world: World) -> None:
     receipt = world.member_a.transfer("JPY", "member-b", 250_000)
     assert world.member_a.balance("JPY") == 750_000
     assert world.member_b.balance("JPY") == 1_250_000
-    (transfer,) = events(world, "JPY", "Transfer", receipt)
+    (transfer,) = receipt.named("Transfer")
     assert (transfer["from"], transfer["to"], transfer["value"]) == (
         world.member_a.address,
         world.member_b.address,
@@ -40,9 +35,10 @@ def test_transfer_between_active_members_moves_the_amount(world: World) -> None:
 def test_usd_amounts_are_in_cents(world: World) -> None:
     world.member_a.transfer("USD", "member-b", "0.01")
     assert world.member_a.balance("USD") == Decimal("9999.99")
-    assert world.deployment.token("USD").functions.balanceOf(world.member_b.address).call() == (
-        1_000_001
-    )
+    assert world.member_b.balance("USD") == Decimal("10000.01")
+    assert world.deployment.token("USD").balances([world.member_b.address]) == {
+        world.member_b.address: 1_000_001
+    }
 
 
 def test_transfer_to_unregistered_address_is_refused_and_changes_nothing(world: World) -> None:
@@ -71,7 +67,7 @@ def test_transfer_from_unregistered_holder_is_refused(world: World) -> None:
 def test_inactive_participant_can_neither_send_nor_receive(
     world: World, status: Status, side: str
 ) -> None:
-    world.ccp.set_status("member-b", status, "test")
+    world.ccp.register.set_status("member-b", status, "test")
     if side == "sender":
         call = lambda: world.member_b.transfer("JPY", "member-a", 1)  # noqa: E731
     else:
@@ -83,29 +79,21 @@ def test_inactive_participant_can_neither_send_nor_receive(
 
 
 def test_reinstated_participant_transacts_again(world: World) -> None:
-    world.ccp.suspend("member-b", "late report")
-    world.ccp.reinstate("member-b", "report filed")
+    world.ccp.register.suspend("member-b", "late report")
+    world.ccp.register.reinstate("member-b", "report filed")
     world.member_a.transfer("JPY", "member-b", 10)
     assert world.member_b.balance("JPY") == 1_000_010
 
 
 def test_transfer_from_is_held_to_the_same_rules(world: World) -> None:
     """The allowance path reaches the same `_update`: no second copy of the rules to drift."""
-    d = world.deployment
-    token = d.token("JPY")
-    d.transact(
-        token.functions.approve(world.member_b.address, 500), world.member_a.signer, label="a"
-    )
-    fn = token.functions.transferFrom(world.member_a.address, world.outsider.address, 100)
-    refused(
-        world,
-        ("JPY",),
-        lambda: d.transact(fn, world.member_b.signer, label="transferFrom"),
-        errors.ParticipantUnknown,
-    )
+    token = world.deployment.token("JPY")
+    world.member_a.send(token.approve("member-b", 500))
+    bad = token.call("transferFrom", world.member_a.address, world.outsider.address, 100)
+    refused(world, ("JPY",), lambda: world.member_b.send(bad), errors.ParticipantUnknown)
     before = world.client_seg.balance("JPY")
-    ok = token.functions.transferFrom(world.member_a.address, world.client_seg.address, 100)
-    d.transact(ok, world.member_b.signer, label="transferFrom")
+    ok = token.call("transferFrom", world.member_a.address, world.client_seg.address, 100)
+    world.member_b.send(ok)
     assert world.client_seg.balance("JPY") == before + 100
 
 
@@ -125,7 +113,7 @@ def test_balance_beyond_holding_is_refused_with_amounts_in_the_asset(world: Worl
 
 @pytest.mark.parametrize("side", ["sender", "receiver"])
 def test_frozen_account_can_neither_send_nor_receive(world: World, side: str) -> None:
-    world.ccp.freeze("JPY", "member-b", reason="investigation")
+    world.ccp.agent.freeze("JPY", "member-b", reason="investigation")
     if side == "sender":
         call = lambda: world.member_b.transfer("JPY", "member-a", 1)  # noqa: E731
     else:
@@ -136,34 +124,34 @@ def test_frozen_account_can_neither_send_nor_receive(world: World, side: str) ->
 
 
 def test_freeze_is_per_asset(world: World) -> None:
-    world.ccp.freeze("JPY", "member-b", reason="investigation")
+    world.ccp.agent.freeze("JPY", "member-b", reason="investigation")
     world.member_b.transfer("USD", "member-a", 1)
     assert world.member_b.balance("USD") == 9_999
 
 
 def test_unfrozen_account_moves_again_and_freeze_events_carry_the_reason(world: World) -> None:
-    r = world.ccp.freeze("JPY", "member-b", reason="investigation")
-    (ev,) = events(world, "JPY", "AccountFreezeChanged", r)
+    r = world.ccp.agent.freeze("JPY", "member-b", reason="investigation")
+    (ev,) = r.named("AccountFreezeChanged")
     assert ev["account"] == world.member_b.address and ev["frozen"] is True
     assert ev["reason"] == to_bytes32("investigation") and ev["agent"] == world.ccp.address
-    world.ccp.unfreeze("JPY", "member-b", reason="cleared")
+    world.ccp.agent.unfreeze("JPY", "member-b", reason="cleared")
     world.member_b.transfer("JPY", "member-a", 1)
 
 
 def test_freezing_twice_is_refused(world: World) -> None:
-    world.ccp.freeze("JPY", "member-b", reason="x")
+    world.ccp.agent.freeze("JPY", "member-b", reason="x")
     err = refused(
         world,
         ("JPY",),
-        lambda: world.ccp.freeze("JPY", "member-b", reason="x"),
+        lambda: world.ccp.agent.freeze("JPY", "member-b", reason="x"),
         errors.TokenFreezeUnchanged,
     )
     assert err.frozen is True
 
 
 def test_partial_freeze_leaves_only_the_free_balance_movable(world: World) -> None:
-    r = world.ccp.freeze_tokens("JPY", "member-a", 400_000, reason="pledge")
-    (ev,) = events(world, "JPY", "TokensFrozen", r)
+    r = world.ccp.agent.freeze_tokens("JPY", "member-a", 400_000, reason="pledge")
+    (ev,) = r.named("TokensFrozen")
     assert (ev["amount"], ev["totalFrozen"]) == (400_000, 400_000)
     assert world.member_a.free_balance("JPY") == 600_000
     world.member_a.transfer("JPY", "member-b", 600_000)
@@ -180,27 +168,27 @@ def test_partial_freeze_leaves_only_the_free_balance_movable(world: World) -> No
 def test_partial_freeze_cannot_exceed_the_balance_and_release_cannot_exceed_frozen(
     world: World,
 ) -> None:
-    world.ccp.freeze_tokens("JPY", "member-a", 900_000, reason="pledge")
+    world.ccp.agent.freeze_tokens("JPY", "member-a", 900_000, reason="pledge")
     err = refused(
         world,
         ("JPY",),
-        lambda: world.ccp.freeze_tokens("JPY", "member-a", 100_001, reason="more"),
+        lambda: world.ccp.agent.freeze_tokens("JPY", "member-a", 100_001, reason="more"),
         errors.TokenFreezeExceedsBalance,
     )
     assert (err.balance, err.frozen, err.amount) == (1_000_000, 900_000, 100_001)
     err = refused(
         world,
         ("JPY",),
-        lambda: world.ccp.unfreeze_tokens("JPY", "member-a", 900_001, reason="release"),
+        lambda: world.ccp.agent.unfreeze_tokens("JPY", "member-a", 900_001, reason="release"),
         errors.TokenUnfreezeExceedsFrozen,
     )
     assert err.frozen == 900_000
-    world.ccp.unfreeze_tokens("JPY", "member-a", 900_000, reason="release")
+    world.ccp.agent.unfreeze_tokens("JPY", "member-a", 900_000, reason="release")
     assert world.member_a.free_balance("JPY") == 1_000_000
 
 
 def test_issuer_cannot_burn_frozen_tokens(world: World) -> None:
-    world.ccp.freeze_tokens("JPY", "member-a", 999_999, reason="pledge")
+    world.ccp.agent.freeze_tokens("JPY", "member-a", 999_999, reason="pledge")
     refused(
         world,
         ("JPY",),
@@ -213,7 +201,7 @@ def test_issuer_cannot_burn_frozen_tokens(world: World) -> None:
 
 
 def test_pause_halts_transfers_but_not_the_issuer_or_the_agent(world: World) -> None:
-    world.ccp.pause("JPY")
+    world.ccp.agent.pause("JPY")
     refused(
         world,
         ("JPY",),
@@ -222,18 +210,18 @@ def test_pause_halts_transfers_but_not_the_issuer_or_the_agent(world: World) -> 
     )
     world.issuer.issue("JPY", "member-a", 5, ref="paused mint")
     world.issuer.redeem("JPY", "member-a", 3, ref="paused burn")
-    world.ccp.forced_transfer("JPY", "member-a", "member-b", 2, reason="paused force")
+    world.ccp.agent.forced_transfer("JPY", "member-a", "member-b", 2, reason="paused force")
     assert world.member_a.balance("JPY") == 1_000_000
-    world.ccp.unpause("JPY")
+    world.ccp.agent.unpause("JPY")
     world.member_a.transfer("JPY", "member-b", 1)
     assert world.member_b.balance("JPY") == 1_000_003
 
 
 def test_pause_is_per_asset_and_unpausing_twice_is_refused(world: World) -> None:
-    world.ccp.pause("JPY")
+    world.ccp.agent.pause("JPY")
     world.member_a.transfer("USD", "member-b", 1)
-    world.ccp.unpause("JPY")
-    refused(world, ("JPY",), lambda: world.ccp.unpause("JPY"), errors.ExpectedPause)
+    world.ccp.agent.unpause("JPY")
+    refused(world, ("JPY",), lambda: world.ccp.agent.unpause("JPY"), errors.ExpectedPause)
 
 
 def test_only_the_pauser_pauses(world: World) -> None:
@@ -241,9 +229,7 @@ def test_only_the_pauser_pauses(world: World) -> None:
     err = refused(
         world,
         ("JPY",),
-        lambda: world.deployment.transact(
-            token.functions.pause(), world.member_a.signer, label="pause"
-        ),
+        lambda: world.member_a.send(token.pause()),
         errors.AccessControlUnauthorizedAccount,
     )
     assert "PAUSER_ROLE" in str(err) and "member-a" in str(err)
@@ -253,14 +239,14 @@ def test_only_the_pauser_pauses(world: World) -> None:
 
 
 def test_forced_transfer_moves_a_defaulted_frozen_members_assets(world: World) -> None:
-    world.ccp.declare_default("member-b", "missed margin call")
-    world.ccp.freeze("JPY", "member-b", reason="default")
-    r = world.ccp.forced_transfer(
+    world.ccp.register.declare_default("member-b", "missed margin call")
+    world.ccp.agent.freeze("JPY", "member-b", reason="default")
+    r = world.ccp.agent.forced_transfer(
         "JPY", "member-b", "ccp-default-mgmt", 1_000_000, reason="default management"
     )
     assert world.member_b.balance("JPY") == 0
     assert world.default_account.balance("JPY") == 1_000_000
-    (ev,) = events(world, "JPY", "ForcedTransfer", r)
+    (ev,) = r.named("ForcedTransfer")
     assert (ev["from"], ev["to"], ev["amount"], ev["agent"]) == (
         world.member_b.address,
         world.default_account.address,
@@ -271,13 +257,13 @@ def test_forced_transfer_moves_a_defaulted_frozen_members_assets(world: World) -
 
 
 def test_forced_transfer_releases_only_the_frozen_tokens_it_needs(world: World) -> None:
-    world.ccp.freeze_tokens("JPY", "member-a", 800_000, reason="pledge")
-    r = world.ccp.forced_transfer("JPY", "member-a", "member-b", 300_000, reason="close-out")
-    (ev,) = events(world, "JPY", "TokensUnfrozen", r)
+    world.ccp.agent.freeze_tokens("JPY", "member-a", 800_000, reason="pledge")
+    r = world.ccp.agent.forced_transfer("JPY", "member-a", "member-b", 300_000, reason="close-out")
+    (ev,) = r.named("TokensUnfrozen")
     assert (ev["amount"], ev["totalFrozen"]) == (100_000, 700_000)
-    assert world.deployment.token("JPY").functions.frozenTokens(world.member_a.address).call() == (
-        700_000
-    )
+    assert world.deployment.token("JPY").contract.functions.frozenTokens(
+        world.member_a.address
+    ).call() == (700_000)
     assert world.member_a.free_balance("JPY") == 0
 
 
@@ -296,13 +282,13 @@ def test_forced_transfer_still_needs_an_eligible_receiver(
     if receiver_state == "unregistered":
         receiver = world.outsider.address
     elif receiver_state == "suspended":
-        world.ccp.suspend("member-b", "x")
+        world.ccp.register.suspend("member-b", "x")
     else:
-        world.ccp.freeze("JPY", "member-b", reason="x")
+        world.ccp.agent.freeze("JPY", "member-b", reason="x")
     refused(
         world,
         ("JPY",),
-        lambda: world.ccp.forced_transfer("JPY", "member-a", receiver, 1, reason="x"),
+        lambda: world.ccp.agent.forced_transfer("JPY", "member-a", receiver, 1, reason="x"),
         error,
     )
 
@@ -311,17 +297,17 @@ def test_forced_transfer_beyond_the_balance_and_by_a_non_agent_are_refused(world
     refused(
         world,
         ("JPY",),
-        lambda: world.ccp.forced_transfer("JPY", "member-a", "member-b", 1_000_001, reason="x"),
+        lambda: world.ccp.agent.forced_transfer(
+            "JPY", "member-a", "member-b", 1_000_001, reason="x"
+        ),
         errors.ERC20InsufficientBalance,
     )
     token = world.deployment.token("JPY")
-    fn = token.functions.forcedTransfer(
-        world.member_a.address, world.member_b.address, 1, to_bytes32("x")
-    )
+    grab = token.forced_transfer("member-a", "member-b", 1, reason="x")
     err = refused(
         world,
         ("JPY",),
-        lambda: world.deployment.transact(fn, world.member_b.signer, label="force"),
+        lambda: world.member_b.send(grab),
         errors.AccessControlUnauthorizedAccount,
     )
     assert "AGENT_ROLE" in str(err)
@@ -332,7 +318,7 @@ def test_forced_transfer_beyond_the_balance_and_by_a_non_agent_are_refused(world
 
 def test_issuer_mints_and_burns_with_reconcilable_events(world: World) -> None:
     r = world.issuer.issue("JGB374", "member-b", 20, ref="BOJ-NET 123")
-    (ev,) = events(world, "JGB374", "Issued", r)
+    (ev,) = r.named("Issued")
     assert (ev["to"], ev["amount"], ev["issuer"]) == (
         world.member_b.address,
         20,
@@ -340,10 +326,10 @@ def test_issuer_mints_and_burns_with_reconcilable_events(world: World) -> None:
     )
     assert ev["ref"] == to_bytes32("BOJ-NET 123")
     r = world.issuer.redeem("JGB374", "member-b", 5, ref="BOJ-NET 124")
-    (ev,) = events(world, "JGB374", "Redeemed", r)
+    (ev,) = r.named("Redeemed")
     assert (ev["from"], ev["amount"]) == (world.member_b.address, 5)
     assert world.member_b.balance("JGB374") == 15
-    assert world.deployment.token("JGB374").functions.totalSupply().call() == 115
+    assert world.deployment.token("JGB374").total_supply() == 115
 
 
 def test_only_the_issuer_mints_even_the_operator_no_longer_can(world: World) -> None:
@@ -364,7 +350,7 @@ def test_mint_to_unregistered_or_suspended_is_refused(world: World) -> None:
         lambda: world.issuer.issue("JPY", world.outsider.address, 1),
         errors.ParticipantUnknown,
     )
-    world.ccp.suspend("member-a", "x")
+    world.ccp.register.suspend("member-a", "x")
     refused(
         world,
         ("JPY",),
@@ -376,14 +362,14 @@ def test_mint_to_unregistered_or_suspended_is_refused(world: World) -> None:
 def test_zero_amounts_are_refused_on_chain_too(world: World) -> None:
     """Python refuses zero first; the contract refuses it for callers that bypass Python."""
     token = world.deployment.token("JPY")
-    for fn in (
-        token.functions.mint(world.member_a.address, 0, to_bytes32("x")),
-        token.functions.burn(world.member_a.address, 0, to_bytes32("x")),
+    for call in (
+        token.call("mint", world.member_a.address, 0, to_bytes32("x")),
+        token.call("burn", world.member_a.address, 0, to_bytes32("x")),
     ):
         refused(
             world,
             ("JPY",),
-            lambda fn=fn: world.deployment.transact(fn, world.issuer.signer, label="zero"),
+            lambda call=call: world.issuer.send(call),
             errors.TokenZeroAmount,
         )
 
@@ -393,14 +379,14 @@ def test_zero_amounts_are_refused_on_chain_too(world: World) -> None:
 
 def test_assets_are_instances_of_one_token_with_their_own_description(world: World) -> None:
     d = world.deployment
-    jgb = d.token("JGB374").functions
+    jgb = d.token("JGB374").contract.functions
     info = jgb.assetInfo().call()
     assert AssetClass(info[0]) is AssetClass.BOND
     assert info[1] == b"JPY" and info[2] == b"JP1103741003"
     assert dt.datetime.fromtimestamp(info[3], dt.UTC).date() == dt.date(2034, 3, 20)
     assert info[4] == 50_000
-    assert d.token("USD").functions.decimals().call() == 2
-    assert d.token("JPY").functions.decimals().call() == 0
+    assert d.token("USD").contract.functions.decimals().call() == 2
+    assert d.token("JPY").contract.functions.decimals().call() == 0
     code = {world.chain.w3.eth.get_code(a.address) for a in d.assets.values()}
     assert len(code) == len(d.assets)  # immutables differ...
     sizes = {len(c) for c in code}

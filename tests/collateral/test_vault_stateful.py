@@ -2,13 +2,15 @@
 
 A Hypothesis state machine deposits, withdraws, posts requirements and moves prices on the
 session's Anvil, and keeps a model of every holding, wallet, price and requirement beside it. The
-model values accounts with the same integer arithmetic as `Valuation.sol` (three roundings down,
-then the concentration cap against the uncapped total), so it predicts every withdrawal exactly:
+model values accounts with pyclient's own valuation (`pyclient.valuation`, which mirrors
+`Valuation.sol`: three roundings down, then the concentration cap against the uncapped total) fed
+with the model's own prices, so it predicts every withdrawal exactly:
 allowed, refused for want of holding, or refused for want of excess. After every step:
 
 1. collateral is conserved: for every asset the vault's token balance is the sum of its
    accounts' holdings, and each member's wallet plus vault holding is what it started with;
-2. the model's value of each account is the vault's own `collateralValue`;
+2. the model's value of each account is the vault's own `collateralValue` (so pyclient's
+   valuation is held against the chain's on every step);
 3. an account falls below its requirement only through a price move or a new requirement, never
    through a deposit or a withdrawal: the model flags an account that a price move or a new
    requirement touched, clears the flag once a deposit or withdrawal leaves it covered, and an
@@ -25,10 +27,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conftest import World
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -38,12 +36,14 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from support import World
 
 from pyclient import errors
 from pyclient.chain import devnet
 from pyclient.collateral.vault import AccountKind
-from pyclient.oracle.market_data import RiskParameters, price_from_chain
+from pyclient.oracle.market_data import Purpose, Quote, RiskParameters, price_from_chain
 from pyclient.roles import ClearingMember, Oracle
+from pyclient.valuation import account_value
 
 BPS = 10_000
 ONE = 10**18
@@ -67,15 +67,6 @@ PRICE_RANGE = {
 }
 FX_RANGE = (100 * ONE, 200 * ONE)
 
-# The views the invariants read, batched: signature, argument types, return type.
-READS = {
-    "totalSupply": ("totalSupply()", [], "uint256"),
-    "balanceOf": ("balanceOf(address)", ["address"], "uint256"),
-    "holding": ("holding(uint256,address)", ["uint256", "address"], "uint256"),
-    "account": ("account(uint256)", ["uint256"], "(address,uint8,bool,uint80,uint64)"),
-    "collateralValue": ("collateralValue(uint256)", ["uint256"], "uint256"),
-}
-
 # What the examples did, across one test run: the test checks refusals really happen.
 OUTCOMES: Counter[str] = Counter()
 
@@ -86,19 +77,6 @@ def note(outcome: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------- model
-
-
-def haircut_value(quantity: int, price_e18: int, fx_e18: int, haircut_bps: int, dec: int) -> int:
-    """`Valuation.haircutValue`: each `Math.mulDiv` step rounds down, as on chain."""
-    currency_e18 = quantity * price_e18 // 10**dec
-    jpy_e18 = currency_e18 * fx_e18 // ONE
-    return jpy_e18 * (BPS - haircut_bps) // (BPS * ONE)
-
-
-def concentration_capped(values: list[int], limits_bps: list[int]) -> int:
-    """`Valuation.concentrationCapped`: each value counts up to its limit of the uncapped total."""
-    total = sum(values)
-    return sum(min(v, total * limit // BPS) for v, limit in zip(values, limits_bps, strict=True))
 
 
 @dataclass
@@ -122,22 +100,15 @@ class Model:
     accounts: dict[str, ModelAccount] = field(default_factory=dict)
 
     def value(self, holdings: dict[str, int]) -> int:
-        # An asset held at zero counts 0 under a limit of 100%: leaving it out is the same sum.
-        values, limits = [], []
-        for asset, quantity in holdings.items():
-            if quantity == 0:
-                continue
-            values.append(
-                haircut_value(
-                    quantity,
-                    self.prices[asset],
-                    self.fx[self.currency[asset]],
-                    RISK[asset].haircut_bps,
-                    self.decimals[asset],
-                )
+        """pyclient's valuation (`pyclient.valuation`) with the model's own prices and rates."""
+        quotes = {
+            a: Quote(
+                self.prices[a], self.fx[self.currency[a]], RISK[a].haircut_bps,
+                RISK[a].concentration_bps, self.decimals[a], RISK[a].to_chain()[2],
             )
-            limits.append(RISK[asset].concentration_bps)
-        return concentration_capped(values, limits)
+            for a in holdings
+        }  # fmt: skip
+        return account_value(holdings, quotes, Purpose.INITIAL_MARGIN)
 
     def value_after_withdrawal(self, account: ModelAccount, asset: str, amount: int) -> int:
         return self.value({**account.holdings, asset: account.holdings[asset] - amount})
@@ -189,9 +160,9 @@ class VaultMachine(RuleBasedStateMachine):
         for member in self.members.values():
             # The session's `market` fixture may have opened it before this test's snapshot.
             with suppress(errors.VaultAccountExists):
-                w.ccp.open_account(member, AccountKind.HOUSE)
+                w.ccp.margin.open_account(member, AccountKind.HOUSE)
         ids = {name: m.account_id(AccountKind.HOUSE) for name, m in self.members.items()}
-        w.ccp.post_requirements(dict.fromkeys(ids.values(), 0), run_id="stateful set-up")
+        w.ccp.margin.post_requirements(dict.fromkeys(ids.values(), 0), run_id="stateful set-up")
         self.accounts = self._accounts()
 
         self.model.accounts = {n: ModelAccount(i, dict.fromkeys(ASSETS, 0)) for n, i in ids.items()}
@@ -217,48 +188,36 @@ class VaultMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ chain reads
 
-    def _read(self, calls: list[tuple[str, str, list[Any]]]) -> list[Any]:
-        """Many `eth_call`s in one JSON-RPC batch: (address, function, args) each.
+    def _read(self, calls: list[tuple[Any, str, list[Any]]]) -> list[Any]:
+        """Many reads in one JSON-RPC batch: (contract client, function, args) each.
 
-        A plain `.call()` costs three round trips (web3 asks the chain id twice to validate) and
-        milliseconds of ABI lookup; the invariants read a hundred values per step, so they batch.
+        The invariants read a hundred values per step, so they batch (`Chain.read_many`).
         """
-        batch = []
-        for to, fn, args in calls:
-            signature, inputs, _ = READS[fn]
-            data = "0x" + (keccak(text=signature)[:4] + abi_encode(inputs, args)).hex()
-            batch.append(("eth_call", [{"to": to, "data": data}, "latest"]))
-        responses = self.d.chain.w3.provider.make_batch_request(batch)
-        assert isinstance(responses, list), responses
-        out = []
-        for (_, fn, _), response in zip(calls, responses, strict=True):
-            assert "result" in response, (fn, response.get("error"))
-            out.append(abi_decode([READS[fn][2]], bytes.fromhex(response["result"][2:]))[0])
-        return out
+        fns = [getattr(c.contract.functions, fn)(*args) for c, fn, args in calls]
+        return self.d.chain.read_many(fns)
 
     def _accounts(self) -> list[int]:
         """Every account the vault ever opened, from its own log (default-management included)."""
-        logs = self.d.vault.events.AccountOpened.get_logs(from_block=self.d.deploy_block)
-        return sorted({log.args.account for log in logs})
+        return sorted(self.d.vault.account_ids())
 
     def _picture(self) -> dict[str, dict[Any, Any]]:
         """Everything on chain this test looks at, read at one block."""
         vault, d = self.d.vault, self.d
         accounts = self.accounts  # no rule opens one
-        addr = {a: d.asset(a).address for a in ASSETS}
         holders = [k.address for k in self.world.keys]
-        reads: dict[tuple[str, Any], tuple[str, str, list[Any]]] = {}
+        reads: dict[tuple[str, Any], tuple[Any, str, list[Any]]] = {}
         for a in ASSETS:
-            reads["supply", a] = (addr[a], "totalSupply", [])
-            reads["vault balance", a] = (addr[a], "balanceOf", [vault.address])
+            token = d.token(a)
+            reads["supply", a] = (token, "totalSupply", [])
+            reads["vault balance", a] = (token, "balanceOf", [vault.address])
             for h in holders:
-                reads["wallet", (h, a)] = (addr[a], "balanceOf", [h])
+                reads["wallet", (h, a)] = (token, "balanceOf", [h])
             for i in accounts:
-                reads["holding", (i, a)] = (vault.address, "holding", [i, addr[a]])
+                reads["holding", (i, a)] = (vault, "holding", [i, token.address])
         for i in accounts:
-            reads["account", i] = (vault.address, "account", [i])
+            reads["account", i] = (vault, "account", [i])
         for m in self.model.accounts.values():
-            reads["value", m.id] = (vault.address, "collateralValue", [m.id])
+            reads["value", m.id] = (vault, "collateralValue", [m.id])
         picture: dict[str, dict[Any, Any]] = {}
         for (section, key), value in zip(reads, self._read(list(reads.values())), strict=True):
             picture.setdefault(section, {})[key] = value
@@ -393,7 +352,7 @@ class VaultMachine(RuleBasedStateMachine):
             assert amount <= limit
             value_after = model.value_after_withdrawal(account, asset, amount) if requirement else 0
             receipt = call()
-            (withdrawn,) = self.d.chain.events(self.d.vault, "CollateralWithdrawn", receipt)
+            (withdrawn,) = receipt.named("CollateralWithdrawn")
             assert (withdrawn["valueAfterJpy"], withdrawn["requirementJpy"]) == (
                 value_after,
                 requirement,
@@ -425,7 +384,9 @@ class VaultMachine(RuleBasedStateMachine):
     def _post(self, member: str, requirement: int) -> None:
         account = self.model.accounts[member]
         self.runs += 1
-        self.world.ccp.post_requirements({account.id: requirement}, run_id=f"run {self.runs}")
+        self.world.ccp.margin.post_requirements(
+            {account.id: requirement}, run_id=f"run {self.runs}"
+        )
         account.requirement = requirement
         account.may_be_short, account.flagged_by = True, "new requirement"
         account.last_event = "new requirement"

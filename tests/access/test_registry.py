@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World, refused
+from support import World, refused
 
 from pyclient import AccountType, Kind, Status, errors
 from pyclient.units import to_bytes32
@@ -34,10 +34,12 @@ def registry_refused(world: World, call, error: type[Exception]) -> Exception:
 def test_operator_admits_each_kind_active_with_an_event(world: World, kind: Kind) -> None:
     address, name = world.keys[8].address, f"new-{kind.name.lower()}"
     block = world.chain.w3.eth.block_number + 1
-    p = world.ccp.admit(address, kind, name)
+    outcome = world.ccp.register.admit(address, kind, name)
+    p = outcome.value
     assert (p.kind, p.status, p.name) == (kind, Status.ACTIVE, name)
-    (log,) = world.deployment.registry.events.ParticipantAdmitted().get_logs(from_block=block)
-    ev = log.args
+    assert world.deployment.participant(address) == p  # the outcome's record is the chain's
+    (ev,) = world.deployment.registry.history("ParticipantAdmitted", from_block=block)
+    assert ev.block_number == outcome.block_number and outcome.events == (ev,)
     assert (ev["account"], ev["kind"], ev["name"]) == (address, kind, to_bytes32(name))
     assert ev["operator"] == world.ccp.address
 
@@ -69,7 +71,7 @@ def test_participants_are_listed_in_admission_order(world: World) -> None:
 def test_admit_refuses_kinds_that_need_another_path(world: World, kind: Kind) -> None:
     err = registry_refused(
         world,
-        lambda: world.ccp.admit(world.keys[8].address, kind, "x"),
+        lambda: world.ccp.register.admit(world.keys[8].address, kind, "x"),
         errors.ParticipantKindInvalid,
     )
     assert err.kind is kind
@@ -78,11 +80,13 @@ def test_admit_refuses_kinds_that_need_another_path(world: World, kind: Kind) ->
 def test_system_contract_must_be_a_contract(world: World) -> None:
     registry_refused(
         world,
-        lambda: world.ccp.register_system_contract(world.keys[8].address, "not-a-contract"),
+        lambda: world.ccp.register.register_system_contract(
+            world.keys[8].address, "not-a-contract"
+        ),
         errors.ParticipantKindInvalid,
     )
     vault_standin = world.deployment.assets["SPY"].address
-    p = world.ccp.register_system_contract(vault_standin, "vault")
+    p = world.ccp.register.register_system_contract(vault_standin, "vault").value
     assert p.kind is Kind.SYSTEM_CONTRACT and p.active
     world.member_a.transfer("JPY", vault_standin, 10)  # a system contract may hold assets
 
@@ -90,12 +94,12 @@ def test_system_contract_must_be_a_contract(world: World) -> None:
 def test_admission_needs_an_address_and_a_name(world: World) -> None:
     registry_refused(
         world,
-        lambda: world.ccp.admit(world.keys[8].address, Kind.ORACLE, ""),
+        lambda: world.ccp.register.admit(world.keys[8].address, Kind.ORACLE, ""),
         errors.ParticipantIdentityInvalid,
     )
     registry_refused(
         world,
-        lambda: world.ccp.admit("0x" + "00" * 20, Kind.ORACLE, "zero"),
+        lambda: world.ccp.register.admit("0x" + "00" * 20, Kind.ORACLE, "zero"),
         errors.ParticipantIdentityInvalid,
     )
 
@@ -103,7 +107,7 @@ def test_admission_needs_an_address_and_a_name(world: World) -> None:
 def test_a_participant_is_admitted_once(world: World) -> None:
     err = registry_refused(
         world,
-        lambda: world.ccp.admit(world.member_a.address, Kind.ORACLE, "again"),
+        lambda: world.ccp.register.admit(world.member_a.address, Kind.ORACLE, "again"),
         errors.ParticipantAlreadyRegistered,
     )
     assert err.kind is Kind.CLEARING_MEMBER
@@ -114,11 +118,13 @@ def test_client_needs_an_active_clearing_member(world: World, member: str) -> No
     if member == "outsider":
         member = world.outsider.address
     elif member == "suspended-member":
-        world.ccp.suspend("member-b", "x")
+        world.ccp.register.suspend("member-b", "x")
         member = "member-b"
     registry_refused(
         world,
-        lambda: world.ccp.admit_client(world.keys[8].address, "c", member, AccountType.SEGREGATED),
+        lambda: world.ccp.register.admit_client(
+            world.keys[8].address, "c", member, AccountType.SEGREGATED
+        ),
         errors.ParticipantClearingMemberInvalid,
     )
 
@@ -126,7 +132,9 @@ def test_client_needs_an_active_clearing_member(world: World, member: str) -> No
 def test_client_needs_an_account_type(world: World) -> None:
     registry_refused(
         world,
-        lambda: world.ccp.admit_client(world.keys[8].address, "c", "member-a", AccountType.NONE),
+        lambda: world.ccp.register.admit_client(
+            world.keys[8].address, "c", "member-a", AccountType.NONE
+        ),
         errors.ParticipantAccountTypeInvalid,
     )
 
@@ -145,34 +153,37 @@ STATUSES = [Status.ACTIVE, Status.SUSPENDED, Status.DEFAULTED]
 @pytest.mark.parametrize("target", [*STATUSES, Status.NONE])
 def test_status_transitions_follow_the_rules(world: World, start: Status, target: Status) -> None:
     if start is not Status.ACTIVE:
-        world.ccp.set_status("member-a", start, "setup")
+        world.ccp.register.set_status("member-a", start, "setup")
     if (start, target) in ALLOWED:
-        r = world.ccp.set_status("member-a", target, "because")
+        r = world.ccp.register.set_status("member-a", target, "because")
         assert world.deployment.participant("member-a").status is target
-        (ev,) = world.chain.events(world.deployment.registry, "ParticipantStatusChanged", r)
+        assert r.value.status is target
+        (ev,) = r.named("ParticipantStatusChanged")
         assert (ev["previous"], ev["current"]) == (start, target)
         assert ev["reason"] == to_bytes32("because") and ev["operator"] == world.ccp.address
     else:
         err = registry_refused(
             world,
-            lambda: world.ccp.set_status("member-a", target, "because"),
+            lambda: world.ccp.register.set_status("member-a", target, "because"),
             errors.ParticipantStatusTransitionInvalid,
         )
         assert (err.current, err.requested) == (start, target)
 
 
 def test_named_status_changes_are_the_same_transitions(world: World) -> None:
-    world.ccp.suspend("member-a", "s")
+    world.ccp.register.suspend("member-a", "s")
     assert world.deployment.participant("member-a").status is Status.SUSPENDED
-    world.ccp.declare_default("member-a", "d")
+    world.ccp.register.declare_default("member-a", "d")
     assert world.deployment.participant("member-a").status is Status.DEFAULTED
-    world.ccp.reinstate("member-a", "r")
+    world.ccp.register.reinstate("member-a", "r")
     assert world.deployment.participant("member-a").status is Status.ACTIVE
 
 
 def test_status_of_an_unknown_address_is_refused(world: World) -> None:
     err = registry_refused(
-        world, lambda: world.ccp.suspend(world.outsider.address, "x"), errors.ParticipantUnknown
+        world,
+        lambda: world.ccp.register.suspend(world.outsider.address, "x"),
+        errors.ParticipantUnknown,
     )
     assert err.account == world.outsider.address
 
@@ -183,10 +194,10 @@ def test_only_the_ccp_operator_changes_the_register(world: World, action: str) -
 
     impostor = Ccp(world.deployment, world.member_a.signer)
     calls = {
-        "admit": lambda: impostor.admit(world.keys[8].address, Kind.ORACLE, "x"),
-        "suspend": lambda: impostor.suspend("member-b", "x"),
-        "declare_default": lambda: impostor.declare_default("member-b", "x"),
-        "admit_client": lambda: impostor.admit_client(
+        "admit": lambda: impostor.register.admit(world.keys[8].address, Kind.ORACLE, "x"),
+        "suspend": lambda: impostor.register.suspend("member-b", "x"),
+        "declare_default": lambda: impostor.register.declare_default("member-b", "x"),
+        "admit_client": lambda: impostor.register.admit_client(
             world.keys[8].address, "x", "member-a", AccountType.SEGREGATED
         ),
     }

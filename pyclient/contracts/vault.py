@@ -1,0 +1,251 @@
+"""The collateral vault's client: accounts, holdings, requirements and margin calls.
+
+Reads return the model types of `pyclient.collateral` (`VaultAccount`, `MarginCall`) and holdings in
+whole units by asset symbol. Calls cover the whole margin cycle: open accounts (one or many),
+deposit and withdraw (naming the client for an omnibus account), standing instructions, requirement
+batches, calls due by the Tokyo timetable, overdue marking, pass-on to omnibus clients, default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ..clock import from_unix, to_unix
+from ..collateral.vault import (
+    AccountKind,
+    CallStatus,
+    CallType,
+    MarginCall,
+    VaultAccount,
+    account_id,
+)
+from ..margin.calendar import call_deadline
+from ..units import Amount, to_bytes32, to_units
+from .base import Call, ContractClient, Outcome
+
+_SETTLED = {"MarginCallMet": CallStatus.MET, "MarginCallPartiallyMet": CallStatus.PARTIALLY_MET}
+
+
+class VaultClient(ContractClient):
+    artifact = "CollateralVault"
+    prefix = "vault"
+
+    # ------------------------------------------------------------------ accounts
+
+    def account_id(self, owner: Any, kind: AccountKind) -> int:
+        """The id of `owner`'s `kind` account (whether or not it is open)."""
+        return account_id(self.suite.address_of(owner), kind)
+
+    def account(self, account: int) -> VaultAccount:
+        """The account record; `VaultAccountUnknown` if it was never opened."""
+        return VaultAccount.from_chain(
+            account, self._read(self.contract.functions.account(account))
+        )
+
+    def account_ids(self) -> list[int]:
+        """Every account ever opened, in order (the CCP's default-management account first)."""
+        return [e["account"] for e in self.history("AccountOpened")]
+
+    def holdings(self, account: int) -> dict[str, Decimal]:
+        """What `account` holds, per asset symbol, in whole units (held assets only)."""
+        return {
+            symbol: self.suite.asset(symbol).whole(units)
+            for symbol, units in self.raw_holdings(account).items()
+            if units
+        }
+
+    def raw_holdings(self, account: int) -> dict[str, int]:
+        """What `account` holds or has held, per asset symbol, in smallest units (zeros kept)."""
+        return self.raw_holdings_of([account])[account]
+
+    def raw_holdings_of(self, accounts: Sequence[int]) -> dict[int, dict[str, int]]:
+        """`raw_holdings` of many accounts, read in two batches."""
+        fns = self.contract.functions
+        held = self._read_many([fns.assetsOf(acct) for acct in accounts])
+        pairs = [(acct, self.suite.asset(a)) for acct, assets in zip(accounts, held, strict=True)
+                 for a in assets]  # fmt: skip
+        units = self._read_many([fns.holding(acct, a.address) for acct, a in pairs])
+        out: dict[int, dict[str, int]] = {acct: {} for acct in accounts}
+        for (acct, a), u in zip(pairs, units, strict=True):
+            out[acct][a.symbol] = int(u)
+        return out
+
+    def collateral_value(self, account: int) -> int:
+        """Value in JPY after haircuts and concentration limits; stale prices are a typed error."""
+        return int(self._read(self.contract.functions.collateralValue(account)))
+
+    def standing_instruction(self, account: int) -> list[tuple[str, Decimal]]:
+        """The pull order of `account`: (asset symbol, cap per call in whole units)."""
+        raw = self._read(self.contract.functions.standingInstruction(account))
+        out = []
+        for address, cap in raw:
+            a = self.suite.asset(address)
+            out.append((a.symbol, a.whole(cap)))
+        return out
+
+    def sub_ledger(self, account: int) -> dict[str, dict[str, Decimal]]:
+        """Beneficial owners of omnibus `account`: client address -> asset symbol -> quantity."""
+        fns = self.contract.functions
+        assets = [self.suite.asset(a) for a in self._read(fns.assetsOf(account))]
+        clients = list(self._read(fns.beneficialOwners(account)))
+        pairs = [(c, a) for c in clients for a in assets]
+        units = self._read_many([fns.subLedger(account, c, a.address) for c, a in pairs])
+        ledger: dict[str, dict[str, Decimal]] = {c: {} for c in clients}
+        for (client, a), u in zip(pairs, units, strict=True):
+            if u:
+                ledger[client][a.symbol] = a.whole(u)
+        return ledger
+
+    def verify_omnibus(self, account: int) -> bool:
+        """The vault's own check: every asset's sub-ledger total equals the omnibus holding."""
+        return bool(self._read(self.contract.functions.verifyOmnibus(account)))
+
+    def default_management_account(self) -> int:
+        return int(self._read(self.contract.functions.defaultManagementAccount()))
+
+    # ------------------------------------------------------------------ margin calls (reads)
+
+    def margin_call(self, call_id: int) -> MarginCall:
+        return MarginCall.from_chain(
+            call_id, self._read(self.contract.functions.marginCall(call_id))
+        )
+
+    def margin_calls(self, call_ids: Sequence[int] | None = None) -> list[MarginCall]:
+        """The calls given (default: every call ever issued, oldest first), read in one batch."""
+        if call_ids is None:
+            count = int(self._read(self.contract.functions.marginCallCount()))
+            call_ids = range(1, count + 1)
+        ids = list(call_ids)
+        raw = self._read_many([self.contract.functions.marginCall(i) for i in ids])
+        return [MarginCall.from_chain(i, r) for i, r in zip(ids, raw, strict=True)]
+
+    # ------------------------------------------------------------------ accounts (CCP operator)
+
+    def open_account(self, owner: Any, kind: AccountKind) -> Call[int]:
+        """Open `owner`'s `kind` account (checked against the register); its value is the id."""
+        address = self.suite.address_of(owner)
+        fn = self.contract.functions.openAccount(address, int(kind))
+        aid = account_id(address, kind)
+        return self._call(fn, "openAccount", result=lambda _: aid)
+
+    def open_accounts(self, entries: Iterable[tuple[Any, AccountKind]]) -> list[Call[int]]:
+        """One `open_account` per `(owner, kind)` (send them with `send_all`)."""
+        return [self.open_account(owner, kind) for owner, kind in entries]
+
+    # ------------------------------------------------------------------ collateral (owners)
+
+    def deposit(
+        self, account: int, asset: Any, amount: Amount, *, client: Any = None
+    ) -> Call[None]:
+        """Post `amount` of `asset` into `account` (into omnibus `account`, for `client`)."""
+        return self._move("deposit", account, asset, amount, client)
+
+    def withdraw(
+        self, account: int, asset: Any, amount: Amount, *, client: Any = None
+    ) -> Call[None]:
+        """Take `amount` back; refused when the account would fall below its requirement."""
+        return self._move("withdraw", account, asset, amount, client)
+
+    def set_standing_instruction(
+        self, account: int, instruction: Iterable[tuple[Any, Amount]]
+    ) -> Call[None]:
+        """Pull order for margin calls: `[("JPY", 50_000_000), ("JGB374", 100)]` (asset, cap)."""
+        entries = []
+        for symbol, cap in instruction:
+            a = self.suite.asset(symbol)
+            entries.append((a.address, a.units(cap, what="cap per call")))
+        fn = self.contract.functions.setStandingInstruction(account, entries)
+        return self._call(fn, "setStandingInstruction")
+
+    def _move(
+        self, action: str, account: int, asset: Any, amount: Amount, client: Any
+    ) -> Call[None]:
+        a = self.suite.asset(asset)
+        units = a.units(amount)
+        fns = self.contract.functions
+        if client is None:
+            fn = getattr(fns, action)(account, a.address, units)
+        else:
+            fn = getattr(fns, f"{action}For")(
+                account, self.suite.address_of(client), a.address, units
+            )
+        return self._call(fn, action, asset=a)
+
+    # ------------------------------------------------------------------ margin (margin engine)
+
+    def post_requirements(self, requirements: Mapping[int, Amount], *, run_id: str) -> Call[None]:
+        """Set the requirement (whole JPY) of many accounts in one transaction."""
+        ids = list(requirements)
+        values = [
+            to_units(v, 0, what="requirement (JPY)", allow_zero=True) for v in requirements.values()
+        ]
+        fn = self.contract.functions.postRequirements(
+            ids, values, to_bytes32(run_id, what="run id")
+        )
+        return self._call(fn, "postRequirements")
+
+    def issue_margin_calls(
+        self,
+        accounts: Sequence[int],
+        call_type: CallType,
+        *,
+        computed_at: dt.datetime | None = None,
+        deadline: dt.datetime | None = None,
+    ) -> Call[list[MarginCall]]:
+        """Call every account given for its shortfall, in one transaction.
+
+        The deadline follows the Tokyo timetable (`call_deadline`) from `computed_at`, by default
+        the chain's clock. Standing instructions are honoured in the same transaction, so a call
+        in the outcome may already be met.
+        """
+        if deadline is None:
+            moment = computed_at or from_unix(self.suite.chain_time())
+            deadline = call_deadline(call_type, moment)
+        fn = self.contract.functions.issueMarginCalls(
+            list(accounts), int(call_type), to_unix(deadline)
+        )
+        return self._call(fn, "issueMarginCalls", result=self._issued)
+
+    def _issued(self, outcome: Outcome[None]) -> list[MarginCall]:
+        """The calls as the transaction left them, from its events alone (a standing instruction
+        may have met or partly met a call in the same transaction)."""
+        status: dict[int, CallStatus] = {}
+        for e in outcome.events:
+            if e.name in _SETTLED:
+                status[e["callId"]] = _SETTLED[e.name]
+        issued_at = int(self.suite.chain.w3.eth.get_block(outcome.block_number)["timestamp"])
+        return [
+            MarginCall(
+                id=e["callId"], account=e["account"], call_type=e["callType"],
+                status=status.get(e["callId"], CallStatus.ISSUED), issued_at=from_unix(issued_at),
+                deadline=from_unix(e["deadline"]), shortfall_jpy=e["shortfallJpy"],
+                requirement_jpy=e["requirementJpy"],
+            )
+            for e in outcome.named("MarginCallIssued")
+        ]  # fmt: skip
+
+    def mark_overdue(self, call_ids: Sequence[int]) -> Call[list[MarginCall]]:
+        """Mark unmet calls past their deadline overdue; the outcome holds them as they are now
+        (a call found covered in the meantime is closed as met instead)."""
+        ids = list(call_ids)
+        return self._call(
+            self.contract.functions.markOverdue(ids), "markOverdue",
+            result=lambda _: self.margin_calls(ids),
+        )  # fmt: skip
+
+    def pass_on_margin_call(self, call_id: int, shares: Mapping[Any, Amount]) -> Call[None]:
+        """Tell omnibus clients their share (whole JPY) of an omnibus margin call."""
+        clients = [self.suite.address_of(c) for c in shares]
+        amounts = [to_units(v, 0, what="JPY share") for v in shares.values()]
+        fn = self.contract.functions.passOnMarginCall(call_id, clients, amounts)
+        return self._call(fn, "passOnMarginCall")
+
+    # ------------------------------------------------------------------ default (CCP operator)
+
+    def declare_default(self, call_id: int, reason: str) -> Call[None]:
+        """Default the member behind an overdue call: register, freeze, seize its own collateral."""
+        fn = self.contract.functions.declareDefault(call_id, to_bytes32(reason, what="reason"))
+        return self._call(fn, "declareDefault")

@@ -1,0 +1,432 @@
+"""The deployed Kabuto suite: what it is made of (one table), deploying it, attaching to it.
+
+`SUITE` lists every contract of the suite: its artifact, the label errors and events call it by,
+its client, its constructor arguments and how it is wired to the others. `deploy()` puts the suite
+on a chain in dependency order, one wave of pipelined deployments at a time, then sends every
+wiring step; `attach()` reconnects to a deployment from its manifest (plain JSON), from any process.
+Adding a contract to Kabuto is one entry in `SUITE` (see docs/architecture.md).
+
+The `Deployment` is what every client and role works through: it resolves participants and assets
+by name, names things in errors and event sentences, and decodes the suite's events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
+
+from . import artifacts
+from .access.registry import Kind, Participant
+from .chain.client import Chain, ErrorContext
+from .collateral.vault import AccountKind, split_account_id
+from .contracts.base import Call, ContractClient, send_all
+from .contracts.market_data import MarketDataClient
+from .contracts.registry import RegistryClient
+from .contracts.token import TokenClient
+from .contracts.vault import VaultClient
+from .errors import AssetNotFound, DeploymentMismatch
+from .events import DecodedEvent, EventDecoder
+from .tokens.asset import DEFAULT_ASSETS, Asset, AssetSpec
+
+MANIFEST_VERSION = 1
+DEFAULT_MAX_PRICE_AGE = 24 * 3600
+Progress = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What constructor arguments see while the suite is deployed."""
+
+    operator: str
+    max_price_age: int
+    addresses: dict[str, str]  # part key -> address, for the parts deployed so far
+
+    def __getitem__(self, key: str) -> str:
+        return self.addresses[key]
+
+
+Wire = Callable[["Deployment", str], Call[Any]]  # (deployment, this part's address) -> a call
+
+
+def admitted(kind: Kind, name: str, *, operator: bool = False) -> Wire:
+    """Wiring: admit this contract (or, with `operator`, the operator) to the register."""
+    return lambda d, address: d.registry.admit(d.operator if operator else address, kind, name)
+
+
+def granted(role: str, *, on: str) -> Wire:
+    """Wiring: give this contract `role` on part `on`."""
+    return lambda d, address: d.part(on).grant_role(role, address)
+
+
+def assets_listed() -> Wire:
+    """Wiring: list every asset of the deployment for pricing."""
+    return lambda d, _address: d.market_data.list_assets(d.assets.values())
+
+
+@dataclass(frozen=True)
+class Part:
+    """One contract of the suite."""
+
+    key: str  # how the deployment calls it: `deployment.part("vault")`, `deployment.vault`
+    client: type[ContractClient]  # its client; the client names the artifact
+    label: str  # what errors and event sentences call it
+    args: Callable[[Setup], Sequence[Any]]  # constructor arguments
+    needs: tuple[str, ...] = ()  # parts whose addresses `args` uses: deployed in an earlier wave
+    wiring: tuple[Wire, ...] = ()  # calls sent once every part is deployed, in table order
+
+    @property
+    def artifact(self) -> str:
+        return self.client.artifact
+
+
+SUITE: tuple[Part, ...] = (
+    Part(
+        "registry", RegistryClient, "participant registry",
+        args=lambda s: [s.operator],
+        wiring=(admitted(Kind.CCP, "ccp", operator=True),),
+    ),
+    Part(
+        "market_data", MarketDataClient, "market data",
+        args=lambda s: [s.operator, s.max_price_age],
+        wiring=(assets_listed(),),
+    ),
+    Part(
+        "vault", VaultClient, "collateral vault",
+        args=lambda s: [s["registry"], s["market_data"], s.operator],
+        needs=("registry", "market_data"),
+        # The vault declares defaults in the register on the CCP's instruction.
+        wiring=(admitted(Kind.SYSTEM_CONTRACT, "collateral-vault"),
+                granted("CCP_OPERATOR_ROLE", on="registry")),
+    ),
+)  # fmt: skip
+
+
+def _token_part(spec: AssetSpec) -> Part:
+    """Every asset is one PermissionedToken, checking its holders against the register."""
+    return Part(
+        f"asset {spec.symbol}", TokenClient, f"{spec.symbol} token ({spec.name})",
+        args=lambda s: [spec.name, spec.symbol, spec.decimals, s["registry"],
+                        spec.constructor_info(), s.operator],
+        needs=("registry",),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the deployment
+
+
+@dataclass
+class Deployment:
+    """A deployed Kabuto suite on one chain: its contracts, its assets and who is who."""
+
+    chain: Chain
+    parts: dict[str, ContractClient]
+    assets: dict[str, Asset]
+    deploy_block: int
+    operator: str
+    _tokens: dict[str, TokenClient] = field(default_factory=dict, repr=False)
+    _decoder: EventDecoder | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ contracts
+
+    def part(self, key: str) -> Any:
+        """The client of part `key` of `SUITE`."""
+        try:
+            return self.parts[key]
+        except KeyError:
+            raise DeploymentMismatch(f"this deployment has no {key!r}") from None
+
+    @property
+    def registry(self) -> RegistryClient:
+        return self.part("registry")  # type: ignore[no-any-return]
+
+    @property
+    def market_data(self) -> MarketDataClient:
+        return self.part("market_data")  # type: ignore[no-any-return]
+
+    @property
+    def vault(self) -> VaultClient:
+        return self.part("vault")  # type: ignore[no-any-return]
+
+    def token(self, ref: str | Asset) -> TokenClient:
+        """The client of an asset's token."""
+        a = self.asset(ref)
+        if a.symbol not in self._tokens:
+            contract = self.chain.contract(TokenClient.artifact, a.address)
+            self._tokens[a.symbol] = TokenClient(self, contract, a)
+        return self._tokens[a.symbol]
+
+    def contracts(self) -> list[ContractClient]:
+        """Every contract of the deployment: the suite's parts, then one token per asset."""
+        return [*self.parts.values(), *(self.token(a) for a in self.assets.values())]
+
+    # ------------------------------------------------------------------ lookup
+
+    def asset(self, ref: str | Asset) -> Asset:
+        """An asset by symbol, address or `Asset`; `AssetNotFound` names the ones that exist."""
+        if isinstance(ref, Asset):
+            ref = ref.symbol
+        if isinstance(ref, str):
+            if ref in self.assets:
+                return self.assets[ref]
+            if is_address(ref):
+                address = to_checksum_address(ref)
+                for a in self.assets.values():
+                    if a.address == address:
+                        return a
+        raise AssetNotFound(f"no asset {ref!r}; this deployment has {', '.join(self.assets)}")
+
+    def participant(self, ref: Any) -> Participant:
+        """A participant by name, address or role object, read fresh (see `RegistryClient`)."""
+        return self.registry.participant(ref)
+
+    def participants(self) -> list[Participant]:
+        return self.registry.participants()
+
+    def address_of(self, ref: Any) -> str:
+        """The address of a participant given by name, address or role object."""
+        return self.registry.address_of(ref)
+
+    def forget_participants(self) -> None:
+        """Drop cached participant records (after a chain revert in tests, say)."""
+        self.registry.forget()
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: the clock contracts judge staleness and deadlines by."""
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+
+    # ------------------------------------------------------------------ naming things
+
+    def name(self, address: str) -> str:
+        """A contract's label, a participant's name, else the short address."""
+        return self._name_of(address) or f"{address[:6]}…{address[-4:]}"
+
+    def address(self, address: str) -> str:
+        """`member-a (0x1234…abcd)` when the address is known, else the address itself."""
+        name = self._name_of(address)
+        return f"{name} ({address[:6]}…{address[-4:]})" if name else address
+
+    def amount(self, value: int, asset: str | None) -> str:
+        if asset:
+            try:
+                return self.asset(asset).format(value)
+            except AssetNotFound:
+                pass
+        return f"{value:,} units"
+
+    def currency_of(self, asset: str) -> str:
+        return self.asset(asset).spec.currency
+
+    def vault_account(self, account_id: int) -> str:
+        """`member-a house account` for a vault account id."""
+        return f"{self.account_name(account_id)} account"
+
+    def account_name(self, account_id: int) -> str:
+        """`member-a house` for a vault account id: its owner and its kind."""
+        try:
+            owner, kind = split_account_id(account_id)
+        except ValueError:
+            return f"0x{account_id:x}"
+        if kind is AccountKind.DEFAULT_MANAGEMENT:
+            return "CCP default-management"
+        return f"{self.name(owner)} {kind.name.lower().replace('_', ' ')}"
+
+    def _name_of(self, address: str) -> str | None:
+        for contract in self.contracts():
+            if contract.address == address:
+                return contract.label
+        return self.registry.name_of(address)
+
+    # ------------------------------------------------------------------ errors and events
+
+    def errors_for(self, contract: str, asset: Asset | None = None) -> ErrorContext:
+        """How errors of a call to `contract` name things (amounts in `asset`'s units)."""
+        return ErrorContext(
+            contract=contract, asset=asset.address if asset else None, formatter=self
+        )
+
+    def decode(self, logs: Iterable[Mapping[str, Any]]) -> list[DecodedEvent]:
+        """The suite's events among `logs` (a receipt's, or `eth_getLogs`'), in order."""
+        if self._decoder is None:
+            self._decoder = EventDecoder()
+            for c in self.contracts():
+                self._decoder.add(c.address, c.label, c.contract.abi)
+        return self._decoder.decode(logs)
+
+    # ------------------------------------------------------------------ manifest
+
+    def manifest(self) -> dict[str, Any]:
+        build = artifacts.manifest()
+
+        def code(artifact: str, address: str) -> dict[str, str]:
+            return {"address": address, "bytecodeSha256": artifacts.load(artifact).sha256}
+
+        return {
+            "manifestVersion": MANIFEST_VERSION,
+            "kabutoVersion": KABUTO_VERSION,
+            "chainId": self.chain.chain_id,
+            "deployBlock": self.deploy_block,
+            "operator": self.operator,
+            "compiler": build["compiler"]["build"],
+            "sourcesHash": build["sourcesHash"],
+            "contracts": {c.artifact: code(c.artifact, c.address) for c in self.parts.values()},
+            "assets": {
+                a.symbol: a.spec.to_manifest() | code(TokenClient.artifact, a.address)
+                for a in self.assets.values()
+            },
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the manifest as JSON; returns the path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.manifest(), indent=2) + "\n")
+        return out
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("pyclient")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "0+unknown"
+
+
+KABUTO_VERSION = _installed_version()
+
+
+# ---------------------------------------------------------------------- deploy
+
+
+def deploy(
+    chain: Chain,
+    operator: LocalAccount,
+    *,
+    assets: Sequence[AssetSpec] = DEFAULT_ASSETS,
+    issuer: str | None = None,
+    oracle: str | None = None,
+    max_price_age: int = DEFAULT_MAX_PRICE_AGE,
+    progress: Progress | None = None,
+) -> Deployment:
+    """Deploy the whole suite, in dependency order, with `operator` as the CCP operator.
+
+    `operator` holds every admin role and is registered as the CCP. With `issuer`, that address
+    becomes the only minter and burner of every asset; with `oracle`, the only publisher of market
+    data; otherwise the operator keeps those roles too. Prices older than `max_price_age` seconds
+    are stale.
+    """
+    say = progress or (lambda _msg: None)
+    symbols = [a.symbol for a in assets]
+    if len(set(symbols)) != len(symbols):
+        raise AssetNotFound(f"asset symbols repeat: {symbols}")
+    for who, address in (("issuer", issuer), ("oracle", oracle)):
+        if address is not None and not is_address(address):
+            raise DeploymentMismatch(f"{who} {address!r} is not an address")
+    setup = Setup(operator.address, max_price_age, {})
+    first_block: int | None = None
+    pending = [*SUITE, *(_token_part(spec) for spec in assets)]
+    while pending:
+        # A wave: every part whose needs are deployed, sent back to back, then awaited.
+        wave = [p for p in pending if set(p.needs) <= setup.addresses.keys()]
+        if not wave:
+            raise DeploymentMismatch(f"SUITE cannot be ordered: {[p.key for p in pending]}")
+        sent = []
+        for part in wave:
+            say(f"deploying {part.label}")
+            sent.append((part, chain.send_deploy(part.artifact, part.args(setup), operator)))
+        for part, tx in sent:
+            receipt = chain.wait(tx)
+            first_block = receipt.block_number if first_block is None else first_block
+            setup.addresses[part.key] = str(receipt.contract_address)
+        pending = [p for p in pending if p not in wave]
+
+    deployment = Deployment(
+        chain=chain,
+        parts={},
+        assets={s.symbol: Asset(setup[_token_part(s).key], s) for s in assets},
+        deploy_block=int(first_block or 0),
+        operator=operator.address,
+    )
+    deployment.parts = {
+        p.key: p.client(deployment, chain.contract(p.artifact, setup[p.key]), p.label)
+        for p in SUITE
+    }
+    say("wiring: " + ", ".join(f"{p.key} ({len(p.wiring)})" for p in SUITE if p.wiring))
+    wiring = [wire(deployment, setup[p.key]) for p in SUITE for wire in p.wiring]
+    send_all([replace(call, label="deploy.wiring") for call in wiring], operator)
+    if issuer is not None:
+        say(f"granting the issuer role on every asset to {issuer}")
+        tokens_of = [deployment.token(a) for a in deployment.assets.values()]
+        _hand_over(deployment, operator, "ISSUER_ROLE", issuer, tokens_of)
+    if oracle is not None:
+        say(f"granting the oracle role to {oracle}")
+        _hand_over(deployment, operator, "ORACLE_ROLE", oracle, [deployment.market_data])
+    say(f"deployed {len(SUITE) + len(assets)} contracts from block {deployment.deploy_block}")
+    return deployment
+
+
+def _hand_over(
+    d: Deployment, operator: LocalAccount, role: str, to: str, clients: Iterable[ContractClient]
+) -> None:
+    """Give `role` on every contract to `to`, and take it from the operator."""
+    to = to_checksum_address(to)
+    calls = []
+    for client in clients:
+        calls += [client.grant_role(role, to), client.revoke_role(role, operator.address)]
+    send_all([replace(call, label=f"deploy.handOver.{role}") for call in calls], operator)
+
+
+# ---------------------------------------------------------------------- attach
+
+
+def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> Deployment:
+    """Reconnect to a deployment described by `manifest` (a path or the parsed JSON).
+
+    Refuses with `DeploymentMismatch` when the chain id differs or a contract is missing.
+    """
+    data = manifest if isinstance(manifest, dict) else json.loads(Path(manifest).read_text())
+    if data.get("manifestVersion") != MANIFEST_VERSION:
+        raise DeploymentMismatch(f"manifest version {data.get('manifestVersion')} is not supported")
+    if data["chainId"] != chain.chain_id:
+        raise DeploymentMismatch(
+            f"manifest is for chain {data['chainId']}, but {chain.url} is chain {chain.chain_id}"
+        )
+    system = {name: c["address"] for name, c in data["contracts"].items()}
+    missing = sorted({p.artifact for p in SUITE} - system.keys())
+    if missing:
+        raise DeploymentMismatch(f"manifest lacks {', '.join(missing)}")
+    addresses = dict(system) | {f"asset {s}": a["address"] for s, a in data["assets"].items()}
+    for what, address in addresses.items():
+        if len(chain.w3.eth.get_code(address)) == 0:
+            raise DeploymentMismatch(f"{what}: no contract at {address} on chain {chain.chain_id}")
+    assets = {}
+    for symbol, a in data["assets"].items():
+        assets[symbol] = Asset(
+            to_checksum_address(a["address"]), AssetSpec.from_manifest(symbol, a)
+        )
+        on_chain = chain.contract(TokenClient.artifact, a["address"]).functions.symbol().call()
+        if on_chain != symbol:
+            raise DeploymentMismatch(
+                f"asset {symbol}: the contract at {a['address']} is {on_chain}"
+            )
+    deployment = Deployment(
+        chain=chain,
+        parts={},
+        assets=assets,
+        deploy_block=data["deployBlock"],
+        operator=data["operator"],
+    )
+    deployment.parts = {
+        p.key: p.client(deployment, chain.contract(p.artifact, system[p.artifact]), p.label)
+        for p in SUITE
+    }
+    return deployment

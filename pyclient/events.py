@@ -1,0 +1,317 @@
+"""The ledger's events: decoded from logs, and each told as one business sentence.
+
+Every state change in Kabuto emits an event that carries what a reconciler needs. This module is
+the one place that turns logs into `DecodedEvent`s (for a transaction's receipt, or for a range of
+blocks read with `eth_getLogs`) and the one place that says what an event means in words
+(`describe`), so the CLI, the demos and a dashboard all tell the same story.
+
+    decoder = EventDecoder.of(deployment)          # or deployment.decode(receipt)
+    for event in decoder.decode(receipt.logs):
+        print(describe(event, deployment))
+
+`describe` has a sentence for every event of every contract Kabuto deploys (a test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from hexbytes import HexBytes
+
+from .abi import abi_type, bytes_word, typed_arguments
+from .clock import from_unix
+from .oracle.market_data import PRICE_DECIMALS, Purpose
+from .units import format_amount
+
+MAX_UINT = 2**256 - 1
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """One log, decoded: which contract emitted which event, with what, where in the chain."""
+
+    contract: str  # the label errors use too: "collateral vault", "JPY token"
+    address: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    log_index: int
+    tx_hash: str
+
+    def __getitem__(self, key: str) -> Any:
+        return self.args[key]
+
+
+@dataclass(frozen=True)
+class _EventAbi:
+    name: str
+    indexed: tuple[dict[str, Any], ...]
+    data: tuple[dict[str, Any], ...]
+    inputs: tuple[dict[str, Any], ...]
+
+    def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
+        indexed = [
+            abi_decode([abi_type(p)], t)[0] for p, t in zip(self.indexed, topics[1:], strict=True)
+        ]
+        plain = iter(abi_decode([abi_type(p) for p in self.data], data))
+        by_position = iter(indexed)
+        values = [next(by_position) if p.get("indexed") else next(plain) for p in self.inputs]
+        return typed_arguments(self.inputs, values)
+
+
+@dataclass
+class EventDecoder:
+    """Decodes the logs of a known set of contracts (address -> label and ABI)."""
+
+    _topics: dict[tuple[str, bytes], tuple[str, _EventAbi]] = field(default_factory=dict)
+
+    def add(self, address: str, label: str, abi: Iterable[dict[str, Any]]) -> None:
+        address = to_checksum_address(address)
+        for item in abi:
+            if item["type"] != "event" or item.get("anonymous"):
+                continue
+            inputs = tuple(item["inputs"])
+            event = _EventAbi(
+                item["name"],
+                tuple(p for p in inputs if p["indexed"]),
+                tuple(p for p in inputs if not p["indexed"]),
+                inputs,
+            )
+            self._topics[(address, event_abi_to_log_topic(item))] = (label, event)
+
+    def decode(self, logs: Iterable[Mapping[str, Any]]) -> list[DecodedEvent]:
+        """Every log of a known contract, decoded in order; logs of other contracts are skipped."""
+        out = []
+        for log in logs:
+            topics = [bytes(HexBytes(t)) for t in log["topics"]]
+            if not topics:
+                continue
+            found = self._topics.get((to_checksum_address(log["address"]), topics[0]))
+            if found is None:
+                continue
+            label, event = found
+            out.append(
+                DecodedEvent(
+                    contract=label,
+                    address=to_checksum_address(log["address"]),
+                    name=event.name,
+                    args=event.decode(topics, bytes(HexBytes(log["data"]))),
+                    block_number=int(log["blockNumber"]),
+                    log_index=int(log["logIndex"]),
+                    tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                )
+            )
+        return out
+
+
+# ---------------------------------------------------------------------- sentences
+
+
+class Namer(Protocol):
+    """What a sentence needs to name things (a `Deployment` is one)."""
+
+    def name(self, address: str) -> str: ...
+
+    def amount(self, value: int, asset: str | None) -> str: ...
+
+    def vault_account(self, account_id: int) -> str: ...
+
+    def currency_of(self, asset: str) -> str: ...
+
+
+def _jpy(value: int) -> str:
+    return f"JPY {value:,}"
+
+
+def _when(seconds: int) -> str:
+    return f"{from_unix(int(seconds)):%Y-%m-%d %H:%M} Tokyo"
+
+
+def _why(reason: bytes) -> str:
+    text = bytes_word(reason)
+    return f": “{text}”" if reason.rstrip(b"\0") else ""
+
+
+def _words(member: Any) -> str:
+    return str(member.name).lower().replace("_", " ")
+
+
+def _price(value_e18: int, currency: str) -> str:
+    return format_amount(value_e18, PRICE_DECIMALS, currency).replace(".000000000000000000", "")
+
+
+def _purposes(mask: int) -> str:
+    names = [_words(p) for p in Purpose if mask & (1 << int(p))]
+    return " and ".join(names) if names else "nothing"
+
+
+Sentence = Callable[[DecodedEvent, Namer], str]
+
+# One sentence per event name. Token events name their asset by the emitting contract.
+_SENTENCES: dict[str, Sentence] = {
+    # ---- register
+    "ParticipantAdmitted": lambda e, n: (
+        f"{bytes_word(e['name'])} admitted as {_words(e['kind'])}"
+        + (
+            f" under {n.name(e['clearingMember'])}, {_words(e['accountType'])} account"
+            if int(e["accountType"])
+            else ""
+        )
+    ),
+    "ParticipantStatusChanged": lambda e, n: (
+        f"{n.name(e['account'])} {_words(e['previous'])} → {_words(e['current'])}"
+        f"{_why(e['reason'])}"
+    ),
+    # ---- roles (any contract)
+    "RoleGranted": lambda e, n: (
+        f"{n.name(e['account'])} given {bytes_word(e['role'])} on {e.contract} "
+        f"by {n.name(e['sender'])}"
+    ),
+    "RoleRevoked": lambda e, n: (
+        f"{n.name(e['account'])} loses {bytes_word(e['role'])} on {e.contract} "
+        f"(by {n.name(e['sender'])})"
+    ),
+    "RoleAdminChanged": lambda e, n: (
+        f"{bytes_word(e['role'])} on {e.contract} now administered by "
+        f"{bytes_word(e['newAdminRole'])} (was {bytes_word(e['previousAdminRole'])})"
+    ),
+    # ---- tokens
+    "Transfer": lambda e, n: (
+        f"{n.amount(e['value'], e.address)} created for {n.name(e['to'])}"
+        if int(e["from"], 16) == 0
+        else f"{n.amount(e['value'], e.address)} of {n.name(e['from'])} destroyed"
+        if int(e["to"], 16) == 0
+        else f"{n.amount(e['value'], e.address)} from {n.name(e['from'])} to {n.name(e['to'])}"
+    ),
+    "Approval": lambda e, n: (
+        f"{n.name(e['owner'])} lets {n.name(e['spender'])} draw "
+        + (
+            f"any amount of {e.contract.removesuffix(' token')}"
+            if e["value"] == MAX_UINT
+            else f"up to {n.amount(e['value'], e.address)}"
+        )
+    ),
+    "Issued": lambda e, n: (
+        f"{n.name(e['issuer'])} issued {n.amount(e['amount'], e.address)} to {n.name(e['to'])}"
+        f" against deposit “{bytes_word(e['ref'])}”"
+    ),
+    "Redeemed": lambda e, n: (
+        f"{n.name(e['issuer'])} redeemed {n.amount(e['amount'], e.address)} of "
+        f"{n.name(e['from'])}, released as “{bytes_word(e['ref'])}”"
+    ),
+    "AccountFreezeChanged": lambda e, n: (
+        f"{n.name(e['account'])}'s {e.contract.removesuffix(' token')} "
+        f"{'frozen' if e['frozen'] else 'unfrozen'} by {n.name(e['agent'])}{_why(e['reason'])}"
+    ),
+    "TokensFrozen": lambda e, n: (
+        f"{n.amount(e['amount'], e.address)} of {n.name(e['account'])} frozen "
+        f"({n.amount(e['totalFrozen'], e.address)} frozen in all){_why(e['reason'])}"
+    ),
+    "TokensUnfrozen": lambda e, n: (
+        f"{n.amount(e['amount'], e.address)} of {n.name(e['account'])} released "
+        f"({n.amount(e['totalFrozen'], e.address)} still frozen){_why(e['reason'])}"
+    ),
+    "ForcedTransfer": lambda e, n: (
+        f"{n.name(e['agent'])} moved {n.amount(e['amount'], e.address)} from "
+        f"{n.name(e['from'])} to {n.name(e['to'])} without consent{_why(e['reason'])}"
+    ),
+    "Paused": lambda e, n: (
+        f"{e.contract.removesuffix(' token')} paused by {n.name(e['account'])}: "
+        "ordinary transfers halt"
+    ),
+    "Unpaused": lambda e, n: (
+        f"{e.contract.removesuffix(' token')} unpaused by {n.name(e['account'])}"
+    ),
+    # ---- market data
+    "AssetListed": lambda e, n: (
+        f"{n.name(e['asset'])} listed for pricing in {e['currency'].decode()} "
+        f"({e['decimals']} decimals)"
+    ),
+    "PricePublished": lambda e, n: (
+        f"{n.name(e['asset'])} priced at {_price(e['priceE18'], n.currency_of(e['asset']))} "
+        f"as of {_when(e['asOf'])}"
+    ),
+    "FxRatePublished": lambda e, n: (
+        f"{e['currency'].decode()}/JPY at {_price(e['rateE18'], 'JPY')} as of {_when(e['asOf'])}"
+    ),
+    "RiskParametersSet": lambda e, n: (
+        f"{n.name(e['asset'])}: haircut {e['haircutBps'] / 100:g}%, concentration limit "
+        f"{e['concentrationBps'] / 100:g}%, eligible for {_purposes(e['eligibility'])}"
+    ),
+    "MaxPriceAgeSet": lambda e, n: (
+        f"prices older than {e['maxAge']:,} seconds are stale from now on"
+    ),
+    # ---- collateral vault
+    "AccountOpened": lambda e, n: f"{n.vault_account(e['account'])} opened",
+    "CollateralDeposited": lambda e, n: (
+        f"{n.amount(e['amount'], e['asset'])} "
+        f"{'pulled by standing instruction' if e['automatic'] else 'deposited'} into "
+        f"{n.vault_account(e['account'])}"
+        + (f" for {n.name(e['beneficialOwner'])}" if int(e["beneficialOwner"], 16) else "")
+    ),
+    "CollateralWithdrawn": lambda e, n: (
+        f"{n.amount(e['amount'], e['asset'])} withdrawn from {n.vault_account(e['account'])}"
+        + (f" for {n.name(e['beneficialOwner'])}" if int(e["beneficialOwner"], 16) else "")
+        + (
+            f", leaving {_jpy(e['valueAfterJpy'])} against {_jpy(e['requirementJpy'])}"
+            if e["requirementJpy"]
+            else ""
+        )
+    ),
+    "StandingInstructionSet": lambda e, n: (
+        f"{n.vault_account(e['account'])} standing instruction: "
+        + (
+            ", then ".join(f"up to {n.amount(cap, asset)}" for asset, cap in e["instruction"])
+            or "none"
+        )
+    ),
+    "RequirementPosted": lambda e, n: (
+        f"{n.vault_account(e['account'])}: requirement {_jpy(e['requirementJpy'])} "
+        f"(was {_jpy(e['previousJpy'])}), run “{bytes_word(e['runId'])}”"
+    ),
+    "MarginCallIssued": lambda e, n: (
+        f"call #{e['callId']} ({_words(e['callType'])}) on {n.vault_account(e['account'])}: "
+        f"short {_jpy(e['shortfallJpy'])} (value {_jpy(e['valueJpy'])} vs requirement "
+        f"{_jpy(e['requirementJpy'])}), due {_when(e['deadline'])}"
+    ),
+    "MarginCallPartiallyMet": lambda e, n: (
+        f"call #{e['callId']} on {n.vault_account(e['account'])}: "
+        f"{_jpy(e['remainingJpy'])} still short"
+    ),
+    "MarginCallMet": lambda e, n: (
+        f"call #{e['callId']} met: value {_jpy(e['valueJpy'])} ≥ requirement "
+        f"{_jpy(e['requirementJpy'])}"
+    ),
+    "MarginCallOverdue": lambda e, n: (
+        f"call #{e['callId']} on {n.vault_account(e['account'])} overdue: "
+        f"{_jpy(e['remainingJpy'])} still short"
+    ),
+    "MarginCallPassedOn": lambda e, n: (
+        f"call #{e['callId']}: {_jpy(e['amountJpy'])} passed on to {n.name(e['client'])}"
+    ),
+    "DefaultDeclared": lambda e, n: (
+        f"{n.name(e['member'])} in default over call #{e['callId']}{_why(e['reason'])}"
+    ),
+    "AccountFrozen": lambda e, n: f"{n.vault_account(e['account'])} frozen",
+    "CollateralSeized": lambda e, n: (
+        f"{n.amount(e['amount'], e['asset'])} seized from {n.vault_account(e['fromAccount'])} "
+        f"to {n.vault_account(e['toAccount'])}"
+    ),
+}
+
+
+def describe(event: DecodedEvent, namer: Namer) -> str:
+    """One business sentence for `event`, naming participants, assets and accounts."""
+    sentence = _SENTENCES.get(event.name)
+    if sentence is None:  # an event of a contract this version does not know the words for
+        return ", ".join(f"{k}={v}" for k, v in event.args.items())
+    return sentence(event, namer)
+
+
+def known_events() -> frozenset[str]:
+    """Event names `describe` has a sentence for."""
+    return frozenset(_SENTENCES)

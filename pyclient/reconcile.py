@@ -1,0 +1,223 @@
+"""The CCP's controls: the ledger checked against itself, each check a typed result.
+
+A clearing house reconciles its books every day; on a shared ledger the same controls can be run
+by anyone, at any block:
+
+* `supply_against_register`: only registered participants can hold tokens, so every asset's
+  total supply equals the sum of the register's holdings (the vault included);
+* `vault_against_accounts`: the vault holds exactly the tokens its accounts say it does;
+* `omnibus_sub_ledgers`: each omnibus account's beneficial-owner sub-ledger totals its holdings,
+  and the vault's own `verifyOmnibus` agrees;
+* `values_against_model`: every account's value on chain equals pyclient's own valuation of it
+  (`pyclient.valuation`), an independent check of the contracts' arithmetic;
+* `requirements_against`: requirements on chain equal what the margin engine computed.
+
+`reconcile(d)` runs the first four; `kabuto reconcile` prints them and exits non-zero on a break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .collateral.vault import AccountKind
+from .deployment import Deployment
+from .errors import KabutoError
+from .oracle.market_data import Purpose, Quote
+from .valuation import account_value
+from .views import balance_sheet, head
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing compared: what it should be against what it is, in `unit`."""
+
+    subject: str
+    expected: Decimal
+    actual: Decimal
+    unit: str
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass(frozen=True)
+class Check:
+    """One control over the ledger: a line per subject compared."""
+
+    name: str
+    title: str
+    expected_label: str  # what `expected` is, in a report's column header
+    actual_label: str
+    lines: tuple[Line, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(line.ok for line in self.lines)
+
+    @property
+    def breaks(self) -> list[Line]:
+        return [line for line in self.lines if not line.ok]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Every control run at `block`."""
+
+    block: int
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def supply_against_register(d: Deployment) -> Check:
+    """Per asset: total supply against the sum of every registered participant's balance."""
+    sheet = balance_sheet(d)
+    lines = []
+    for a in d.assets.values():
+        held = [sheet.of(address, a.symbol) for _, address in sheet.holders]
+        holders = sum(1 for h in held if h)
+        lines.append(
+            Line(a.symbol, a.whole(sheet.supply[a.symbol]), a.whole(sum(held)), a.symbol,
+                 _count(holders, "holder"))
+        )  # fmt: skip
+    return Check(
+        "supply",
+        "Token supply against holdings in the register",
+        "total supply",
+        "sum of holdings",
+        tuple(lines),
+    )
+
+
+def vault_against_accounts(d: Deployment) -> Check:
+    """Per asset: the vault's token balance against the sum of its accounts' holdings."""
+    accounts = d.vault.account_ids()
+    fns = d.vault.contract.functions
+    assets = list(d.assets.values())
+    reads = [d.token(a).contract.functions.balanceOf(d.vault.address) for a in assets]
+    reads += [fns.holding(acct, a.address) for a in assets for acct in accounts]
+    raw = [int(v) for v in d.chain.read_many(reads)]
+    balances, holdings = raw[: len(assets)], raw[len(assets) :]
+    lines = []
+    for i, a in enumerate(assets):
+        parts = holdings[i * len(accounts) : (i + 1) * len(accounts)]
+        n = sum(1 for p in parts if p)
+        lines.append(
+            Line(a.symbol, a.whole(balances[i]), a.whole(sum(parts)), a.symbol,
+                 f"{_count(n, 'account')} of {len(accounts)}")
+        )  # fmt: skip
+    return Check(
+        "vault",
+        "The vault's tokens against its accounts' holdings",
+        "vault's token balance",
+        "sum of account holdings",
+        tuple(lines),
+    )
+
+
+def omnibus_sub_ledgers(d: Deployment) -> Check:
+    """Per omnibus account and asset: sub-ledger total against the holding; and the vault's own
+    `verifyOmnibus`."""
+    lines = []
+    for acct in d.vault.account_ids():
+        if d.vault.account(acct).kind is not AccountKind.OMNIBUS:
+            continue
+        label = d.vault_account(acct)
+        held = d.vault.holdings(acct)
+        ledger = d.vault.sub_ledger(acct)
+        for symbol in sorted(set(held) | {s for rows in ledger.values() for s in rows}):
+            total = sum((rows.get(symbol, Decimal(0)) for rows in ledger.values()), Decimal(0))
+            lines.append(
+                Line(f"{label} / {symbol}", held.get(symbol, Decimal(0)), total, symbol,
+                     _count(sum(1 for rows in ledger.values() if rows.get(symbol)), "client"))
+            )  # fmt: skip
+        verified = d.vault.verify_omnibus(acct)
+        lines.append(
+            Line(f"{label} / verifyOmnibus", Decimal(1), Decimal(int(verified)), "",
+                 "the vault's own check (1 = true)")
+        )  # fmt: skip
+    return Check(
+        "omnibus",
+        "Omnibus sub-ledgers against omnibus holdings",
+        "holding",
+        "sub-ledger total",
+        tuple(lines),
+    )
+
+
+def values_against_model(d: Deployment) -> Check:
+    """Per account holding collateral: the chain's `collateralValue` against pyclient's valuation
+    of the same holdings with the same quotes. An account that cannot be valued now (a stale
+    price) is reported as such, not as a break: neither side can value it."""
+    ids = d.vault.account_ids()
+    held = d.vault.raw_holdings_of(ids)
+    ids = [i for i in ids if any(held[i].values())]
+    fns = d.vault.contract.functions
+    context = d.errors_for(d.vault.label)
+    records = d.chain.read_many([fns.account(i) for i in ids], context=context)
+    values = d.chain.read_many([fns.collateralValue(i) for i in ids], context=context,
+                               keep_errors=True)  # fmt: skip
+    symbols = sorted({s for i in ids for s, q in held[i].items() if q})
+    quotes = dict(zip(symbols, _quotes(d, symbols), strict=True))
+    lines = []
+    for acct, record, on_chain in zip(ids, records, values, strict=True):
+        label = d.vault_account(acct)
+        if isinstance(on_chain, KabutoError):
+            lines.append(Line(label, Decimal(0), Decimal(0), "JPY",
+                              f"not valued now: {type(on_chain).__name__}"))  # fmt: skip
+            continue
+        kind = AccountKind(record[1])
+        purpose = (
+            Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
+        )
+        model = account_value(held[acct], {s: quotes[s] for s in held[acct] if held[acct][s]},
+                              purpose)  # fmt: skip
+        lines.append(Line(label, Decimal(model), Decimal(int(on_chain)), "JPY"))
+    return Check(
+        "values",
+        "Account values on chain against pyclient's valuation",
+        "pyclient valuation",
+        "collateralValue on chain",
+        tuple(lines),
+    )
+
+
+def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
+    """Each asset's quote now, None where it cannot be had (a stale price)."""
+    fns = d.market_data.contract.functions
+    raw = d.chain.read_many([fns.quote(d.asset(s).address) for s in symbols], keep_errors=True)
+    return [None if isinstance(r, KabutoError) else Quote.from_chain(r) for r in raw]
+
+
+def requirements_against(d: Deployment, expected: Mapping[int, int]) -> Check:
+    """Per account: the requirement on chain against `expected` (a margin run's results)."""
+    lines = tuple(
+        Line(d.vault_account(acct), Decimal(int(value)),
+             Decimal(d.vault.account(acct).requirement_jpy), "JPY")
+        for acct, value in expected.items()
+    )  # fmt: skip
+    return Check("requirements", "Requirements on chain against the margin engine's run",
+                 "engine computed", "on chain", lines)  # fmt: skip
+
+
+def reconcile(d: Deployment) -> Reconciliation:
+    """Every standing control, at the current block."""
+    return Reconciliation(
+        head(d).block,
+        (
+            supply_against_register(d),
+            vault_against_accounts(d),
+            omnibus_sub_ledgers(d),
+            values_against_model(d),
+        ),
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"

@@ -1,0 +1,77 @@
+"""What every participant can do, whatever its role: read its holdings and move its own assets.
+
+A role object binds a signing key to a deployment. What it may do mirrors the contracts' access
+rules (docs/access.md); calling something the role may not do is refused on chain with a typed
+error, and input that cannot be right (an unknown name, a float, too many decimals) is refused
+before anything is sent. Every write returns an `Outcome` (receipt, decoded events, value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from eth_account.signers.local import LocalAccount
+
+from ..access.registry import Participant
+from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_all
+from ..deployment import Deployment
+from ..tokens.asset import Asset
+from ..units import Amount
+
+T = TypeVar("T")
+
+
+class Actor:
+    """A signing key bound to a deployment: what roles and the CCP's desks send through."""
+
+    def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
+        self.deployment = deployment
+        self.signer = signer
+
+    @property
+    def address(self) -> str:
+        return str(self.signer.address)
+
+    def send(self, call: Call[T]) -> Outcome[T]:
+        """Sign and send a call built on a contract client, as this participant."""
+        return call.send(self.signer)
+
+    def send_all(
+        self, calls: Sequence[Call[T]], *, progress: BatchProgress | None = None
+    ) -> BatchOutcome[list[T]]:
+        """Send many calls back to back (pipelined) as this participant; see `send_all`."""
+        return send_all(calls, self.signer, progress=progress)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.address})"
+
+
+class Role(Actor):
+    """Any participant: reads its holdings and moves its own assets."""
+
+    @property
+    def record(self) -> Participant:
+        """This participant's entry in the register (`ParticipantNotFound` until admitted)."""
+        return self.deployment.participant(self.address)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    def balance(self, asset: str | Asset) -> Decimal:
+        """Holding of `asset`, in whole units."""
+        return self.deployment.token(asset).balance_of(self.address)
+
+    def free_balance(self, asset: str | Asset) -> Decimal:
+        """What can move now: the balance less frozen tokens (nothing while frozen as a whole)."""
+        return self.deployment.token(asset).free_balance_of(self.address)
+
+    def holdings(self) -> dict[str, Decimal]:
+        """Every asset of the deployment with this participant's balance, zero ones included."""
+        return {symbol: self.balance(symbol) for symbol in self.deployment.assets}
+
+    def transfer(self, asset: str | Asset, to: Any, amount: Amount) -> Outcome[None]:
+        """Move `amount` (whole units) of `asset` to participant `to` (name, address or role)."""
+        return self.send(self.deployment.token(asset).transfer(to, amount))

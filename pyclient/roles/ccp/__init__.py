@@ -1,0 +1,32 @@
+"""The clearing house (CCP): one role, its methods grouped by desk.
+
+    ccp = Ccp(deployment, operator_key)
+    ccp.register.admit_member(address, "member-a")         # the register desk
+    ccp.agent.freeze("JPY", "member-b", reason="inquiry")   # the token-agent desk
+    ccp.margin.issue_margin_calls(accounts, CallType.INTRADAY)  # the margin desk
+
+Each desk is one module here; a new area of the CCP's work (defaults, ETF clearing) is a new desk.
+"""
+
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from ...deployment import Deployment
+from ..base import Role
+from .agent import TokenAgentDesk
+from .margin import MarginDesk
+from .register import RegisterDesk
+
+
+class Ccp(Role):
+    """The clearing house's operations: the register, token agent powers, and margin."""
+
+    def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
+        super().__init__(deployment, signer)
+        self.register = RegisterDesk(deployment, signer)
+        self.agent = TokenAgentDesk(deployment, signer)
+        self.margin = MarginDesk(deployment, signer)
+
+
+__all__ = ["Ccp", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]

@@ -1,0 +1,62 @@
+"""The CCP's margin desk: collateral accounts, requirements, calls and default over a call.
+
+Opening accounts and declaring a default are the operations desk's (CCP_OPERATOR_ROLE); posting
+requirements and following calls are the margin engine's (MARGIN_ENGINE_ROLE), usually driven by
+`pyclient.margin.engine.MarginEngine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ...collateral.vault import AccountKind, CallType, MarginCall
+from ...contracts.base import BatchOutcome, BatchProgress, Outcome
+from ...units import Amount
+from ..base import Actor
+
+
+class MarginDesk(Actor):
+    """Accounts, requirements, margin calls and their follow-up, all in the collateral vault."""
+
+    def open_account(self, owner: Any, kind: AccountKind) -> Outcome[int]:
+        """Open a vault account for `owner` (checked against the register); its value is the id."""
+        return self.send(self.deployment.vault.open_account(owner, kind))
+
+    def open_accounts(
+        self, entries: Iterable[tuple[Any, AccountKind]], *, progress: BatchProgress | None = None
+    ) -> BatchOutcome[list[int]]:
+        """Open many accounts, `(owner, kind)` each, pipelined; the value is their ids."""
+        return self.send_all(self.deployment.vault.open_accounts(entries), progress=progress)
+
+    def post_requirements(
+        self, requirements: Mapping[int, Amount], *, run_id: str
+    ) -> Outcome[None]:
+        """Set the requirement (whole JPY) of many accounts in one transaction."""
+        return self.send(self.deployment.vault.post_requirements(requirements, run_id=run_id))
+
+    def issue_margin_calls(
+        self,
+        accounts: Sequence[int],
+        call_type: CallType,
+        *,
+        computed_at: dt.datetime | None = None,
+    ) -> Outcome[list[MarginCall]]:
+        """Call every account given for its shortfall, due by the Tokyo timetable.
+
+        `computed_at` defaults to the chain's clock. Standing instructions are honoured in the
+        same transaction, so a call in the outcome may already be met.
+        """
+        call = self.deployment.vault.issue_margin_calls(
+            accounts, call_type, computed_at=computed_at
+        )
+        return self.send(call)
+
+    def mark_overdue(self, call_ids: Sequence[int]) -> Outcome[list[MarginCall]]:
+        """Mark unmet calls whose deadline has passed overdue; the value is the calls now."""
+        return self.send(self.deployment.vault.mark_overdue(call_ids))
+
+    def declare_default(self, call_id: int, reason: str) -> Outcome[None]:
+        """Default the member behind an overdue call: register, freeze, seize its own collateral."""
+        return self.send(self.deployment.vault.declare_default(call_id, reason))

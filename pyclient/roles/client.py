@@ -1,0 +1,26 @@
+"""A client of a clearing member: segregated (its own vault account) or in the member's omnibus."""
+
+from __future__ import annotations
+
+from ..access.registry import AccountType
+from ..collateral.vault import AccountKind, account_id
+from ..contracts.base import Outcome
+from ..tokens.asset import Asset
+from ..units import Amount
+from .collateral import CollateralOwner
+
+
+class Client(CollateralOwner):
+    """A client pays its own collateral: into its segregated account or its omnibus share."""
+
+    def deposit(self, asset: str | Asset, amount: Amount) -> Outcome[None]:
+        """Pay collateral into its own segregated account, or as its share of the omnibus one."""
+        record = self.record
+        if record.account_type is AccountType.SEGREGATED:
+            return self._deposit(self.account_id(AccountKind.SEGREGATED), asset, amount)
+        member_omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
+        return self._deposit(member_omnibus, asset, amount, self.address)
+
+    def withdraw(self, asset: str | Asset, amount: Amount) -> Outcome[None]:
+        """Take collateral back from its segregated account (the member withdraws omnibus)."""
+        return self._withdraw(self.account_id(AccountKind.SEGREGATED), asset, amount)

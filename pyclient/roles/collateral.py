@@ -1,0 +1,85 @@
+"""What every owner of vault accounts can do: approve, deposit, withdraw, read its accounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .. import errors
+from ..collateral.vault import AccountKind, VaultAccount, account_id
+from ..contracts.base import Outcome
+from ..contracts.token import MAX_ALLOWANCE
+from ..tokens.asset import Asset
+from ..units import Amount
+from .base import Role
+
+
+class CollateralOwner(Role):
+    """A participant with accounts in the collateral vault (a clearing member or a client)."""
+
+    def account_id(self, kind: AccountKind) -> int:
+        return account_id(self.address, kind)
+
+    def vault_account(self, kind: AccountKind) -> VaultAccount:
+        return self.deployment.vault.account(self.account_id(kind))
+
+    def collateral(self, kind: AccountKind) -> dict[str, Decimal]:
+        """Holdings of the `kind` account, per asset symbol, in whole units."""
+        return self.deployment.vault.holdings(self.account_id(kind))
+
+    def collateral_value(self, kind: AccountKind) -> int:
+        """Value of the `kind` account in JPY after haircuts and concentration limits."""
+        return self.deployment.vault.collateral_value(self.account_id(kind))
+
+    def approve_vault(self, asset: str | Asset, amount: Amount | None = None) -> Outcome[None]:
+        """Let the vault pull `amount` of `asset` (unlimited if omitted, for standing orders)."""
+        return self.send(
+            self.deployment.token(asset).approve(self.deployment.vault.address, amount)
+        )
+
+    def set_standing_instruction(
+        self, instruction: list[tuple[str, Amount]], *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Outcome[None]:
+        """Pull order for margin calls: `[("JPY", 50_000_000), ("JGB374", 100)]` (asset, cap).
+
+        Approves the vault without limit on each asset that is not approved so already, so the
+        pull can happen in the call's own transaction; an instruction the vault would refuse is
+        refused first, before any approval is sent.
+        """
+        call = self.deployment.vault.set_standing_instruction(self.account_id(kind), instruction)
+        call.estimate(self)
+        vault = self.deployment.vault.address
+        for symbol, _ in instruction:
+            if self.deployment.token(symbol).allowance(self, vault) != MAX_ALLOWANCE:
+                self.approve_vault(symbol)
+        return self.send(call)
+
+    def _deposit(
+        self, account: int, asset: str | Asset, amount: Amount, client: Any = None
+    ) -> Outcome[None]:
+        call = self.deployment.vault.deposit(account, asset, amount, client=client)
+        # The chain judges the deposit first; only when the missing allowance is all that stands
+        # in the way is the vault approved, so a refused deposit sends nothing at all.
+        try:
+            return self.send(call)
+        except errors.ERC20InsufficientAllowance:
+            token = self.deployment.token(asset)
+            a = token.asset
+            units, balance = (
+                a.units(amount),
+                a.units(token.balance_of(self.address), allow_zero=True),
+            )
+            if balance < units:
+                raise errors.ERC20InsufficientBalance(
+                    {"sender": self.address, "balance": balance, "needed": units},
+                    contract=token.label,
+                    formatter=self.deployment,
+                    context_asset=a.address,
+                ) from None
+            self.send(token.approve(self.deployment.vault.address, amount))
+            return self.send(call)
+
+    def _withdraw(
+        self, account: int, asset: str | Asset, amount: Amount, client: Any = None
+    ) -> Outcome[None]:
+        return self.send(self.deployment.vault.withdraw(account, asset, amount, client=client))

@@ -1,0 +1,54 @@
+"""A clearing member: house, omnibus and clearing-fund accounts; its clients sit under it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..access.registry import Participant
+from ..collateral.vault import AccountKind
+from ..contracts.base import Outcome
+from ..errors import InputError
+from ..tokens.asset import Asset
+from ..units import Amount
+from .collateral import CollateralOwner
+
+
+class ClearingMember(CollateralOwner):
+    """A clearing member: posts margin and clearing fund, passes calls on to its clients."""
+
+    def clients(self) -> list[Participant]:
+        return [p for p in self.deployment.participants() if p.clearing_member == self.address]
+
+    def deposit(
+        self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Outcome[None]:
+        """Post `amount` of `asset` into the member's `kind` account (house by default)."""
+        if kind is AccountKind.OMNIBUS:
+            raise InputError("omnibus deposits name their client: use deposit_for(client, ...)")
+        return self._deposit(self.account_id(kind), asset, amount)
+
+    def withdraw(
+        self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
+    ) -> Outcome[None]:
+        """Take collateral back; refused when the account would fall below its requirement."""
+        if kind is AccountKind.OMNIBUS:
+            raise InputError("omnibus withdrawals name their client: use withdraw_for(client, ...)")
+        return self._withdraw(self.account_id(kind), asset, amount)
+
+    def deposit_for(self, client: Any, asset: str | Asset, amount: Amount) -> Outcome[None]:
+        """Post collateral into the omnibus account on behalf of `client` (its sub-ledger grows)."""
+        return self._deposit(self.account_id(AccountKind.OMNIBUS), asset, amount, client)
+
+    def withdraw_for(self, client: Any, asset: str | Asset, amount: Amount) -> Outcome[None]:
+        """Take `client`'s collateral out of the omnibus account (its sub-ledger shrinks)."""
+        return self._withdraw(self.account_id(AccountKind.OMNIBUS), asset, amount, client)
+
+    def pass_on_margin_call(self, call_id: int, shares: dict[Any, Amount]) -> Outcome[None]:
+        """Tell omnibus clients their share (JPY) of an omnibus margin call."""
+        return self.send(self.deployment.vault.pass_on_margin_call(call_id, shares))
+
+    def sub_ledger(self) -> dict[str, dict[str, Decimal]]:
+        """The omnibus beneficial-owner sub-ledger: client name -> asset -> quantity."""
+        ledger = self.deployment.vault.sub_ledger(self.account_id(AccountKind.OMNIBUS))
+        return {self.deployment.name(client): rows for client, rows in ledger.items()}

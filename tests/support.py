@@ -1,0 +1,100 @@
+"""What the tests share besides fixtures: the cast, the market, and the refusal check.
+
+`conftest.py` builds these once per session (`world`, `market`); test modules import the types and
+helpers from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from pyclient import (
+    Ccp,
+    Chain,
+    ClearingMember,
+    Client,
+    Deployment,
+    Oracle,
+    RiskParameters,
+    TokenIssuer,
+)
+from pyclient.views import balance_sheet
+
+PRICES = {"JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600}
+FX = {"USD": "150"}
+RISK = {
+    "JPY": RiskParameters(0),
+    "USD": RiskParameters(200),
+    "JGB374": RiskParameters(100),
+    "TYO7203": RiskParameters(3_000, concentration_bps=4_000),
+    "SPY": RiskParameters(1_000, eligible_for=frozenset()),
+}
+
+
+@dataclass
+class World:
+    chain: Chain
+    deployment: Deployment
+    keys: list[LocalAccount]
+    ccp: Ccp
+    issuer: TokenIssuer
+    member_a: ClearingMember
+    member_b: ClearingMember
+    client_seg: Client
+    client_omni: Client
+    outsider: LocalAccount  # never admitted
+    default_account: ClearingMember  # the CCP's default-management account
+
+    def balances(self, asset: str) -> dict[str, int]:
+        """Every key's raw balance of `asset`: the before/after picture of a refused call."""
+        return self.deployment.token(asset).balances([k.address for k in self.keys])
+
+
+@dataclass
+class Market:
+    """The world with market data published and vault accounts open (fixture `market`)."""
+
+    world: World
+    oracle: Oracle
+    house_a: int
+    house_b: int
+    omnibus_a: int
+    segregated: int
+    fund_a: int
+
+    @property
+    def vault(self) -> Any:
+        """The vault's raw web3 functions, for calls that bypass pyclient's own checks."""
+        return self.world.deployment.vault.contract.functions
+
+    def holdings(self) -> dict[tuple[int, str], int]:
+        """Every account's raw holding of every asset: the before/after picture in the vault."""
+        d = self.world.deployment
+        accounts = (self.house_a, self.house_b, self.omnibus_a, self.segregated, self.fund_a)
+        return {
+            (acct, symbol): units
+            for acct in accounts
+            for symbol, units in d.vault.raw_holdings(acct).items()
+            if units
+        }
+
+
+def refused(world: World, assets: tuple[str, ...], call: Any, error: type[Exception]) -> Any:
+    """Run `call`, expect `error`, and check that nothing changed: balances, supply, no block."""
+    d = world.deployment
+    holders = {k.address: k.address for k in world.keys}
+    before = balance_sheet(d, holders, participants=False)
+    block = world.chain.w3.eth.block_number
+    with pytest.raises(error) as info:
+        call()
+    after = balance_sheet(d, holders, participants=False)
+    assert {k: v for k, v in after.units.items() if k[1] in assets} == {
+        k: v for k, v in before.units.items() if k[1] in assets
+    }
+    assert {a: after.supply[a] for a in assets} == {a: before.supply[a] for a in assets}
+    assert world.chain.w3.eth.block_number == block, "a refused call must not be sent"
+    return info.value

@@ -1,0 +1,75 @@
+"""Read models: what the CLI, the demos and a dashboard show, read in a few batches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from support import Market, World
+
+from pyclient import AccountKind, CallType, errors
+from pyclient.chain import devnet
+from pyclient.views import account_view, account_views, balance_sheet, head, market_rows
+
+
+def test_an_account_view_is_the_record_holdings_value_and_open_call(market: Market) -> None:
+    w = market.world
+    w.member_a.deposit("JPY", 600_000)
+    w.member_a.deposit("USD", "100.00")
+    w.ccp.margin.post_requirements({market.house_a: 700_000}, run_id="eod")
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    view = account_view(w.deployment, market.house_a)
+    assert view.label == "member-a house account" and view.kind is AccountKind.HOUSE
+    assert view.holdings == {"JPY": 600_000, "USD": Decimal("100.00")}
+    assert (view.value_jpy, view.requirement_jpy) == (614_700, 700_000)
+    assert (view.excess_jpy, view.shortfall_jpy) == (-85_300, 85_300)
+    assert view.open_call == call
+
+
+def test_every_opened_account_is_listed_and_one_not_valued_says_why(market: Market) -> None:
+    w = market.world
+    w.member_a.deposit("JPY", 1)
+    devnet.increase_time(w.chain, 2 * 24 * 3600)
+    views = account_views(w.deployment)
+    assert [v.id for v in views] == w.deployment.vault.account_ids()
+    house = next(v for v in views if v.id == market.house_a)
+    assert house.value_jpy is None and isinstance(house.unvalued, errors.MarketDataPriceStale)
+    assert house.shortfall_jpy == 0 and house.excess_jpy is None
+    with pytest.raises(errors.MarketDataPriceStale):  # what a margin run wants instead
+        account_views(w.deployment, [market.house_a], strict=True)
+
+
+def test_a_balance_sheet_shows_what_moved_since_the_last(market: Market) -> None:
+    w = market.world
+    d = w.deployment
+    before = balance_sheet(d)
+    w.member_a.transfer("USD", "member-b", "0.25")
+    after = balance_sheet(d)
+    assert after.changes(before) == {
+        (w.member_a.address, "USD"): -25,
+        (w.member_b.address, "USD"): 25,
+    }
+    assert after.supply == before.supply
+    assert [label for label, _ in after.holders][:3] == ["ccp", "collateral-vault", "issuer"]
+    extra = balance_sheet(d, {"outsider": w.outsider.address}, participants=False)
+    assert extra.holders == (("outsider", w.outsider.address),)
+
+
+def test_market_rows_value_one_token_in_yen_before_and_after_haircut(market: Market) -> None:
+    rows = {r.asset.symbol: r for r in market_rows(market.world.deployment)}
+    spy = rows["SPY"]
+    assert (spy.price, spy.fx_rate, spy.jpy_per_token) == (600, 150, 90_000)
+    assert spy.counted_per_token == 81_000 and not spy.parameters.eligible_for
+    assert rows["JPY"].fx_rate == 1 and rows["TYO7203"].parameters.concentration_bps == 4_000
+
+
+def test_the_head_is_the_latest_block_and_moves_one_block_per_transaction(world: World) -> None:
+    d = world.deployment
+    before = head(d)
+    assert (
+        before.timestamp == d.chain_time() and before.time.utcoffset().total_seconds() == 9 * 3600
+    )
+    outcome = world.member_a.transfer("JPY", "member-b", 1)
+    after = head(d)
+    assert after.block == before.block + 1 == outcome.block_number
+    assert after.timestamp >= before.timestamp
