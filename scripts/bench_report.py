@@ -1,0 +1,171 @@
+"""Write the benchmark report, bench/RESULTS.md, from bench/results.json alone.
+
+`make bench` measures (`scripts/bench.py`) and then calls this; it also runs by itself, to redo
+the report from the committed results: `python scripts/bench_report.py`. The prose lives in
+`bench_report.template.md`, Markdown with `str.format` fields; this module computes every field
+from results.json (ratios, spans, the tables) and fills them in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE / "bench_report.template.md"
+BENCH = HERE.parent / "bench"
+REQUIREMENTS, CALLS = "margin.requirements_batch", "margin.issue_calls"
+
+
+def write(results: Path, out: Path) -> Path:
+    """Render `results` (a results.json) into `out` (RESULTS.md); returns `out`."""
+    text = TEMPLATE.read_text().format(**fields(json.loads(results.read_text())))
+    # The template is wrapped for its readers; the report keeps a paragraph or list item a line.
+    out.write_text(re.sub(r"(?<=[^|\n])\n(?:  )?(?=[^\s|#-])", " ", text))
+    return out
+
+
+def fields(r: dict[str, Any]) -> dict[str, Any]:
+    """Every value the template names, computed from the results `r`."""
+    p, tp, d = r["parameters"], r["throughput"], r["scale_detail"]
+    ops = {op["name"]: op for op in r["operations"]}
+    req, calls = d[REQUIREMENTS], d[CALLS]
+    ns = p["scale_ns"]
+    before, last = (f"{a}-{b}" for a, b in itertools.pairwise(ns[-3:]))
+    m_req, m_calls = req["marginal_gas_per_item"], calls["marginal_gas_per_item"]
+    item = {(s["operation"], s["n"]): s["gas_per_item"] for s in r["scale"]}
+    base = {k: v for op in ops.values() for k, v in op["baselines"].items()}
+    published = p["trex_reference_kgas"]["published_transfer"] * 1000
+    samples = ops["token.transfer"]["samples"].values()
+    return {
+        **r,
+        **r["chain"],
+        **p,
+        "req": req,
+        "calls": calls,
+        "gas": {name: op["gas"] for name, op in ops.items()},
+        "base": base,
+        "ratio": {k: op["gas"] / v for op in ops.values() for k, v in op["baselines"].items() if v},
+        "published": published,
+        "vs_published": {k: v / published for k, v in base.items() if v},
+        "operations_table": "\n".join(operation_row(op) for op in r["operations"]),
+        "targets_table": "\n".join(target_row(t) for t in r["targets"]),
+        "flat": next(t for t in r["targets"] if t["operation"] == REQUIREMENTS),
+        "ns": {"first": ns[0], "lo": ns[-2], "hi": ns[-1], "before": before.replace("-", " to ")},
+        "marginal": {"req": m_req[last], "calls": m_calls[last]},
+        "marginal_before": {"req": m_req[before], "calls": m_calls[before]},
+        "call_growth": m_calls[last] / m_calls[before] - 1,
+        "item_first": {"req": item[REQUIREMENTS, ns[0]], "calls": item[CALLS, ns[0]]},
+        "item_last": {"req": item[REQUIREMENTS, ns[-1]], "calls": item[CALLS, ns[-1]]},
+        "scale_sum": f"{sum(ns)} = {' + '.join(str(n) for n in ns)}",
+        "block_mgas": d["block_gas_limit"] / 1e6,
+        "call_issued": ops["margin.call_met_by_deposit"]["call_issued_gas"],
+        "scale_table": scale_table(ns, req, calls, item),
+        "first_per_account": req["first_posting"]["gas"] / req["first_posting"]["n"],
+        "over_text": over_text(calls, d["block_gas_limit"]),
+        "largest_table": "\n".join(largest_row(op, d[op]) for op in (REQUIREMENTS, CALLS)),
+        "rounds": {m: ", ".join(f"{x:,.0f}" for x in v) for m, v in tp["tps_per_round"].items()},
+        "poll_ms": p["receipt_poll_seconds"] * 1000,
+        "extra_ms": 1000 / tp["sequential_tps"] - 1000 / tp["pipelined_tps"],
+        "transfers": len(tp["tps_per_round"]) * tp["transactions_per_mode"] * tp["rounds"],
+        "throughput_gas": ", ".join(f"{g:,}" for g in tp["gas_per_transfer"]),
+        "spread_note": spread_note(tp["tps_per_round"]),
+        "assets": " and ".join(p["market_data"]),
+        "market_data": "; ".join(market_text(s, m) for s, m in p["market_data"].items()),
+        "samples_agree": "they agree on every token"
+        if all(len(set(v)) == 1 for v in samples)
+        else "they differ, see `samples` in results.json",
+    }
+
+
+# ---------------------------------------------------------------------- tables and sentences
+
+
+def cells(*values: Any) -> str:
+    """A Markdown table row; integers get thousands separators."""
+    return "| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in values) + " |"
+
+
+def operation_row(op: dict[str, Any]) -> str:
+    ours, row = op["gas"], [f"`{op['name']}`", "pending" if op["gas"] is None else op["gas"]]
+    for prefix in ("openzeppelin.", "trex."):
+        name, gas = next(
+            ((k, v) for k, v in op["baselines"].items() if k.startswith(prefix)), ("", 0)
+        )
+        if not name:
+            row += ["", ""]
+            continue
+        row.append(f"pending (`{name}`)" if gas is None else f"{gas:,} (`{name}`)")
+        row.append("—" if ours is None or gas is None else f"{ours / gas:.2f}×")
+    return cells(*row, op.get("pending") or op.get("note", ""))
+
+
+def target_row(t: dict[str, Any]) -> str:
+    if "measured" in t:
+        ratio = f"{t['ratio']:.3f} ({t['measured']} ÷ {t['baseline']}; limit {t['limit']})"
+    else:
+        ratio = f"{t['ratio']:.2f}× (limit {t['limit']}×)"
+    return cells(t["target"], ratio, f"**{t['status']}**")
+
+
+def scale_table(ns: Sequence[int], req: dict[str, Any], calls: dict[str, Any], item: Any) -> str:
+    over = {n: " (more than a block)" for n in calls["more_than_a_block_at"]}
+    rows = []
+    for n in ns:
+        total = f"{calls['total_gas'][str(n)]:,}{over.get(n, '')}"
+        rows.append(
+            cells(n, item[REQUIREMENTS, n], req["total_gas"][str(n)], item[CALLS, n], total)
+        )
+    for a, b in itertools.pairwise(ns):
+        m_req, m_calls = (d["marginal_gas_per_item"][f"{a}-{b}"] for d in (req, calls))
+        rows.append(cells(f"marginal, N = {a} to {b}", m_req, "", m_calls, ""))
+    fixed = f"fixed (fit on N = {ns[-2]} and {ns[-1]})"
+    rows.append(cells(fixed, "", req["fixed_gas"], "", calls["fixed_gas"]))
+    return "\n".join(rows)
+
+
+def over_text(calls: dict[str, Any], limit: int) -> str:
+    over = calls["more_than_a_block_at"]
+    if not over:
+        return ""
+    gas = ", ".join(f"{calls['total_gas'][str(n)]:,}" for n in over)
+    return (
+        f" The batch of {', '.join(str(n) for n in over)} calls needed {gas} gas, more than a "
+        f"{limit:,}-gas block: it was sent with the node's block gas limit raised for that one "
+        "transaction (`devnet.block_gas_limit`; the gas a transaction uses does not depend on "
+        "the limit), so that its gas per call is measured; on this chain such a batch has to be "
+        "split."
+    )
+
+
+def largest_row(op: str, detail: dict[str, Any]) -> str:
+    v = detail["largest_batch_in_block"]
+    verified, one_more = f"**{v['verified']:,}**", v["gas_needed_one_more"]
+    return cells(f"`{op}`", v["model"], verified, v["gas_used"], one_more)
+
+
+def spread_note(per_round: dict[str, list[float]]) -> str:
+    """A warning when a mode's rate varied widely between rounds (a busy machine, usually)."""
+    wide = {m: r for m, r in per_round.items() if max(r) > 1.5 * min(r)}
+    if not wide:
+        return ""
+    spans = "; ".join(f"{m} {min(r):,.0f} to {max(r):,.0f} tps" for m, r in wide.items())
+    return (
+        f"\n\nRates varied widely between rounds ({spans}), most likely because other work "
+        "shared the machine during the run; rerun on an idle machine for tighter figures. Gas "
+        "figures are unaffected."
+    )
+
+
+def market_text(symbol: str, m: dict[str, Any]) -> str:
+    fx = m["fx_jpy"]
+    price = f"price {m['price']}" + (f" USD × {fx} JPY/USD" if fx else " JPY")
+    return f"{symbol} {price}, haircut {m['haircut_bps'] / 100:g}%"
+
+
+if __name__ == "__main__":
+    print(f"wrote {write(BENCH / 'results.json', BENCH / 'RESULTS.md')}")
