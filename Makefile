@@ -27,8 +27,8 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 demo: setup
-	$(PY) scripts/demo_foundation.py
-	$(PY) scripts/demo_margin_calls.py
+	$(PY) scripts/demos/foundation.py
+	$(PY) scripts/demos/margin_calls.py
 
 test: setup
 	$(PY) -m pytest

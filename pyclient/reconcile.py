@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .collateral.vault import AccountKind
+from .collateral.vault import AccountKind, split_account_id
 from .deployment import Deployment
 from .errors import KabutoError
 from .oracle.market_data import Purpose, Quote
@@ -126,7 +126,7 @@ def omnibus_sub_ledgers(d: Deployment) -> Check:
     `verifyOmnibus`."""
     lines = []
     for acct in d.vault.account_ids():
-        if d.vault.account(acct).kind is not AccountKind.OMNIBUS:
+        if split_account_id(acct)[1] is not AccountKind.OMNIBUS:  # the id says its kind
             continue
         label = d.vault_account(acct)
         held = d.vault.holdings(acct)
@@ -159,20 +159,18 @@ def values_against_model(d: Deployment) -> Check:
     held = d.vault.raw_holdings_of(ids)
     ids = [i for i in ids if any(held[i].values())]
     fns = d.vault.contract.functions
-    context = d.errors_for(d.vault.label)
-    records = d.chain.read_many([fns.account(i) for i in ids], context=context)
-    values = d.chain.read_many([fns.collateralValue(i) for i in ids], context=context,
-                               keep_errors=True)  # fmt: skip
+    values = d.chain.read_many([fns.collateralValue(i) for i in ids],
+                               context=d.errors_for(d.vault.label), keep_errors=True)  # fmt: skip
     symbols = sorted({s for i in ids for s, q in held[i].items() if q})
     quotes = dict(zip(symbols, _quotes(d, symbols), strict=True))
     lines = []
-    for acct, record, on_chain in zip(ids, records, values, strict=True):
+    for acct, on_chain in zip(ids, values, strict=True):
         label = d.vault_account(acct)
         if isinstance(on_chain, KabutoError):
             lines.append(Line(label, Decimal(0), Decimal(0), "JPY",
                               f"not valued now: {type(on_chain).__name__}"))  # fmt: skip
             continue
-        kind = AccountKind(record[1])
+        kind = split_account_id(acct)[1]
         purpose = (
             Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
         )
@@ -197,11 +195,11 @@ def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
 
 def requirements_against(d: Deployment, expected: Mapping[int, int]) -> Check:
     """Per account: the requirement on chain against `expected` (a margin run's results)."""
+    records = d.vault.accounts(list(expected))
     lines = tuple(
-        Line(d.vault_account(acct), Decimal(int(value)),
-             Decimal(d.vault.account(acct).requirement_jpy), "JPY")
-        for acct, value in expected.items()
-    )  # fmt: skip
+        Line(d.vault_account(r.id), Decimal(int(expected[r.id])), Decimal(r.requirement_jpy), "JPY")
+        for r in records
+    )
     return Check("requirements", "Requirements on chain against the margin engine's run",
                  "engine computed", "on chain", lines)  # fmt: skip
 

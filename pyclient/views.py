@@ -91,13 +91,12 @@ def account_views(
     """
     ids = d.vault.account_ids() if accounts is None else list(accounts)
     fns = d.vault.contract.functions
-    records = d.chain.read_many([fns.account(i) for i in ids], context=d.errors_for(d.vault.label))
+    vault_accounts = d.vault.accounts(ids)
     values = d.chain.read_many(
         [fns.collateralValue(i) for i in ids],
         context=d.errors_for(d.vault.label),
         keep_errors=not strict,
     )
-    vault_accounts = [VaultAccount.from_chain(i, r) for i, r in zip(ids, records, strict=True)]
     calls = {
         c.id: c for c in d.vault.margin_calls([a.open_call for a in vault_accounts if a.open_call])
     }

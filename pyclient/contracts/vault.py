@@ -45,6 +45,11 @@ class VaultClient(ContractClient):
             account, self._read(self.contract.functions.account(account))
         )
 
+    def accounts(self, accounts: Sequence[int]) -> list[VaultAccount]:
+        """Many account records, read in one batch."""
+        raw = self._read_many([self.contract.functions.account(i) for i in accounts])
+        return [VaultAccount.from_chain(i, r) for i, r in zip(accounts, raw, strict=True)]
+
     def account_ids(self) -> list[int]:
         """Every account ever opened, in order (the CCP's default-management account first)."""
         return [e["account"] for e in self.history("AccountOpened")]

@@ -172,13 +172,14 @@ class MarginEngine:
         return [c for c in self.deployment.vault.margin_calls() if c.status.open]
 
     def mark_overdue(self) -> BatchOutcome[list[MarginCall]]:
-        """Mark every unmet call whose deadline has passed on the chain's clock; the value is
+        """Mark every unmet call whose deadline has passed on the chain's clock (the next block is
+        later than the latest, so a deadline equal to its time has passed too); the value is
         those calls as they are now (one met in the meantime is closed as met instead)."""
         now = from_unix(self.deployment.chain_time())
         due = [
             c.id
             for c in self.open_calls()
-            if c.status in (CallStatus.ISSUED, CallStatus.PARTIALLY_MET) and c.deadline < now
+            if c.status in (CallStatus.ISSUED, CallStatus.PARTIALLY_MET) and c.deadline <= now
         ]
         batch = self._send([self.deployment.vault.mark_overdue(due)] if due else [])
         return BatchOutcome(batch.outcomes, [c for o in batch.outcomes for c in o.value])
