@@ -73,6 +73,15 @@ def required_role(contract: str, function: str) -> str | None:
     return guarded.get(function)
 
 
+def roles_of(contract: str) -> frozenset[str]:
+    """The roles of Roles.sol that guard some function of `contract` (an artifact name)."""
+    guarded = _TABLE["contracts"].get(contract)
+    if guarded is None:
+        known = ", ".join(sorted(_TABLE["contracts"]))
+        raise InputError(f"no contract {contract!r} in the access table; known: {known}")
+    return frozenset(role for role in guarded.values() if role in ROLES)
+
+
 def access_table() -> list[AccessRule]:
     """Every restricted function of every deployable contract, by contract then function."""
     return [

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...access.permissions import roles_of
 from ...contracts.base import Outcome
+from ...contracts.token import TokenClient
 from ...errors import InputError
 from ...tokens.asset import Asset
 from ...units import Amount
 from ..base import Actor
 
-TOKEN_ROLES = ("ISSUER_ROLE", "AGENT_ROLE", "PAUSER_ROLE")
+TOKEN_ROLES = roles_of(TokenClient.artifact)  # the issuer, agent and pauser roles
 
 
 class TokenAgentDesk(Actor):
@@ -53,5 +55,6 @@ class TokenAgentDesk(Actor):
     def grant_token_role(self, asset: str | Asset, role: str, account: Any) -> Outcome[None]:
         """Give `account` one of a token's operating roles (issuer, agent, pauser)."""
         if role not in TOKEN_ROLES:
-            raise InputError(f"unknown token role {role!r}; token roles: {', '.join(TOKEN_ROLES)}")
+            known = ", ".join(sorted(TOKEN_ROLES))
+            raise InputError(f"unknown token role {role!r}; token roles: {known}")
         return self.send(self.deployment.token(asset).grant_role(role, account))
