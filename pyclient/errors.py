@@ -153,7 +153,7 @@ class ContractError(KabutoError):
         if isinstance(value, bool):
             return str(value).lower()
         if isinstance(value, int) and name.endswith("Jpy"):
-            return f"{value:,} JPY"
+            return f"{value:,}"  # every notice says "JPY" after a yen amount
         if isinstance(value, int) and name in _ACCOUNT_ARGS:
             return fmt.vault_account(value)
         if isinstance(value, int) and name in _AMOUNT_ARGS:

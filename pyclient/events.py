@@ -151,6 +151,15 @@ def _purposes(mask: int) -> str:
 
 Sentence = Callable[[DecodedEvent, Namer], str]
 
+_SKIPS = {
+    "no shortfall": "it is covered",
+    "call open": "a call already open asks for the requirement in force",
+    "account frozen": "the account is frozen",
+    "owner not active": "its owner is not an active participant",
+    "call not open": "the call is no longer open",
+    "deadline not passed": "its deadline has not passed",
+}
+
 # One sentence per event name. Token events name their asset by the emitting contract.
 _SENTENCES: dict[str, Sentence] = {
     # ---- register
@@ -245,6 +254,14 @@ _SENTENCES: dict[str, Sentence] = {
     "MaxPriceAgeSet": lambda e, n: (
         f"prices older than {e['maxAge']:,} seconds are stale from now on"
     ),
+    "PriceIgnored": lambda e, n: (
+        f"{n.name(e['asset'])} price as of {_when(e['asOf'])} not published: the one in force, "
+        f"as of {_when(e['currentAsOf'])}, is newer"
+    ),
+    "FxRateIgnored": lambda e, n: (
+        f"{e['currency'].decode()}/JPY rate as of {_when(e['asOf'])} not published: the one in "
+        f"force, as of {_when(e['currentAsOf'])}, is newer"
+    ),
     # ---- collateral vault
     "AccountOpened": lambda e, n: f"{n.vault_account(e['account'])} opened",
     "CollateralDeposited": lambda e, n: (
@@ -275,8 +292,20 @@ _SENTENCES: dict[str, Sentence] = {
     ),
     "MarginCallIssued": lambda e, n: (
         f"call #{e['callId']} ({_words(e['callType'])}) on {n.vault_account(e['account'])}: "
-        f"short {_jpy(e['shortfallJpy'])} (value {_jpy(e['valueJpy'])} vs requirement "
-        f"{_jpy(e['requirementJpy'])}), due {_when(e['deadline'])}"
+        + (
+            f"the increase to requirement {_jpy(e['requirementJpy'])} over call "
+            f"#{e['previousCallId']}, {_jpy(e['shortfallJpy'])}"
+            if e["previousCallId"]
+            else f"short {_jpy(e['shortfallJpy'])} (value {_jpy(e['valueJpy'])} vs requirement "
+            f"{_jpy(e['requirementJpy'])})"
+        )
+        + f", due {_when(e['deadline'])}"
+    ),
+    "AccountSkipped": lambda e, n: (
+        f"{n.vault_account(e['account'])} skipped: {_SKIPS.get(_words(e['reason']), '')}"
+    ),
+    "CallSkipped": lambda e, n: (
+        f"call #{e['callId']} skipped: {_SKIPS.get(_words(e['reason']), '')}"
     ),
     "MarginCallPartiallyMet": lambda e, n: (
         f"call #{e['callId']} on {n.vault_account(e['account'])}: "
@@ -291,7 +320,22 @@ _SENTENCES: dict[str, Sentence] = {
         f"{_jpy(e['remainingJpy'])} still short"
     ),
     "MarginCallPassedOn": lambda e, n: (
-        f"call #{e['callId']}: {_jpy(e['amountJpy'])} passed on to {n.name(e['client'])}"
+        f"call #{e['callId']}: {_jpy(e['amountJpy'])} passed on to {n.name(e['client'])}, "
+        f"due {_when(e['deadline'])}"
+    ),
+    "ClientSharePaid": lambda e, n: (
+        f"{n.name(e['client'])} paid {_jpy(e['valueJpy'])} toward its share of call "
+        f"#{e['callId']}: {_jpy(e['paidJpy'])} of {_jpy(e['amountJpy'])}"
+    ),
+    "ClientShareMet": lambda e, n: (
+        f"{n.name(e['client'])} has paid its whole share of call #{e['callId']}"
+    ),
+    "ClientStandingInstructionSet": lambda e, n: (
+        f"{n.name(e['client'])}'s standing instruction on {n.vault_account(e['account'])}: "
+        + (
+            ", then ".join(f"up to {n.amount(cap, asset)}" for asset, cap in e["instruction"])
+            or "none"
+        )
     ),
     "DefaultDeclared": lambda e, n: (
         f"{n.name(e['member'])} in default over call #{e['callId']}{_why(e['reason'])}"

@@ -52,15 +52,10 @@ def quantity_for(value_jpy: int, q: Quote, *, lot: int = 1) -> int:
         raise InputError(f"lot {lot!r} must be a positive number of smallest units")
     if value_jpy <= 0:
         return 0
-    quantity = _mul_div(
-        value_jpy * BPS * ONE,
-        10**q.decimals * ONE,
-        q.price_e18 * q.fx_e18 * (BPS - q.haircut_bps),
-        ceil=True,
-    )
-    # The three roundings down in haircut_value can leave the ceiling one unit short.
-    while haircut_value(quantity, q) < value_jpy:
-        quantity += 1
+    # Each rounding down in haircut_value undone by a ceiling, in reverse order (as the contract).
+    jpy_e18 = _mul_div(value_jpy, BPS * ONE, BPS - q.haircut_bps, ceil=True)
+    currency_e18 = _mul_div(jpy_e18, ONE, q.fx_e18, ceil=True)
+    quantity = _mul_div(currency_e18, 10**q.decimals, q.price_e18, ceil=True)
     return -(-quantity // lot) * lot
 
 

@@ -76,9 +76,19 @@ class AccountView:
 
     @property
     def shortfall_jpy(self) -> int:
-        """What a margin call would ask for now (0 when covered or not valued)."""
+        """How far the value falls short of the requirement (0 when covered or not valued)."""
         excess = self.excess_jpy
         return 0 if excess is None else max(0, -excess)
+
+    @property
+    def uncalled_jpy(self) -> int:
+        """What a new call would ask for now: the shortfall not already asked for by the open
+        call (a raised requirement is called for its increase; 0 when nothing more is due)."""
+        if self.open_call is None:
+            return self.shortfall_jpy
+        if self.value_jpy is None or self.value_jpy >= self.requirement_jpy:
+            return 0
+        return max(0, self.requirement_jpy - max(self.value_jpy, self.open_call.requirement_jpy))
 
 
 def account_views(

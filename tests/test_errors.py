@@ -163,3 +163,17 @@ def test_bytes32_texts_round_trip() -> None:
     assert to_bytes32("default") == b"default" + b"\0" * 25
     with pytest.raises(errors.InputError):
         to_bytes32("日本語" * 4)  # 36 bytes of UTF-8
+
+
+def test_a_yen_amount_in_a_message_reads_as_a_number_followed_by_jpy_once() -> None:
+    """Every notice says JPY after a yen placeholder, and the placeholder is the bare figure."""
+    for cls in errors.contract_error_classes().values():
+        for param in cls.inputs:
+            if param["name"].endswith("Jpy") and cls.notice:
+                assert f"`{param['name']}` JPY" in cls.notice, cls.error_name
+    err = errors.VaultWithdrawalExceedsExcess(
+        {"account": 1, "asset": "0x" + "11" * 20, "amount": 1, "valueAfterJpy": 1_600_000,
+         "requirementJpy": 2_000_000}
+    )  # fmt: skip
+    assert "worth 1,600,000 JPY, below its requirement of 2,000,000 JPY" in str(err)
+    assert "JPY JPY" not in str(err)

@@ -17,7 +17,7 @@ def test_an_account_view_is_the_record_holdings_value_and_open_call(market: Mark
     w.member_a.deposit("JPY", 600_000)
     w.member_a.deposit("USD", "100.00")
     w.ccp.margin.post_requirements({market.house_a: 700_000}, run_id="eod")
-    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     view = account_view(w.deployment, market.house_a)
     assert view.label == "member-a house account" and view.kind is AccountKind.HOUSE
     assert view.holdings == {"JPY": 600_000, "USD": Decimal("100.00")}

@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
+import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
 import {Roles} from "../access/Roles.sol";
 import {IMarketData} from "../oracle/IMarketData.sol";
 import {ICollateralVault} from "./ICollateralVault.sol";
@@ -37,7 +38,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     mapping(uint256 account => Instruction[]) private _instructions;
     mapping(uint256 account => mapping(address client => mapping(address asset => uint256))) private _sub;
     mapping(uint256 account => EnumerableSet.AddressSet) private _clients;
+    mapping(uint256 account => mapping(address client => Instruction[])) private _clientInstructions;
     MarginCall[] private _calls; // call id = index + 1
+    mapping(uint256 callId => address[]) private _shareClients;
+    mapping(uint256 callId => mapping(address client => ClientShare)) private _shares;
 
     /// @param admin receives every role and owns the default-management account.
     constructor(IParticipantRegistry registry_, IMarketData marketData_, address admin) {
@@ -88,6 +92,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _deposit(id, a, asset, amount, _msgSender(), client);
         _sub[id][client][asset] += amount;
         _clients[id].add(client);
+        if (a.openCall != 0) _creditShares(a.openCall, client, asset, amount);
         _reevaluate(id, a);
     }
 
@@ -112,13 +117,17 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     function setStandingInstruction(uint256 id, Instruction[] calldata instruction) external {
         Account storage a = _ownAccount(id);
         if (a.kind == AccountKind.Omnibus) revert VaultOmnibusNeedsClient(id);
-        if (instruction.length > MAX_INSTRUCTION) revert VaultInstructionTooLong(instruction.length, MAX_INSTRUCTION);
-        delete _instructions[id];
-        for (uint256 i; i < instruction.length; ++i) {
-            if (instruction[i].maxPerCall == 0) revert VaultZeroAmount();
-            _instructions[id].push(instruction[i]);
-        }
+        _store(_instructions[id], instruction);
         emit StandingInstructionSet(id, instruction);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setClientStandingInstruction(uint256 id, address client, Instruction[] calldata instruction) external {
+        Account storage a = _open(id);
+        _requireBeneficialOwner(id, a, client);
+        if (_msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
+        _store(_clientInstructions[id][client], instruction);
+        emit ClientStandingInstructionSet(id, client, instruction);
     }
 
     // ---------------------------------------------------------------- margin
@@ -133,9 +142,14 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
         for (uint256 i; i < ids.length; ++i) {
             Account storage a = _open(ids[i]);
+            if (a.frozen) {
+                emit AccountSkipped(ids[i], SkipReason.AccountFrozen);
+                continue;
+            }
             uint256 previous = a.requirement;
             a.requirement = SafeCast.toUint80(requirements[i]);
             emit RequirementPosted(ids[i], requirements[i], previous, runId);
+            if (a.openCall != 0) _settleOpen(ids[i], a, _value(ids[i], a.kind), false);
         }
     }
 
@@ -156,21 +170,50 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function markOverdue(uint256[] calldata callIds) external onlyRole(Roles.MARGIN_ENGINE) {
         for (uint256 i; i < callIds.length; ++i) {
-            _markOverdue(callIds[i]);
+            MarginCall storage c = _call(callIds[i]);
+            if (c.status != CallStatus.Issued && c.status != CallStatus.PartiallyMet) {
+                emit CallSkipped(callIds[i], SkipReason.CallNotOpen);
+            } else if (block.timestamp <= c.deadline) {
+                emit CallSkipped(callIds[i], SkipReason.DeadlineNotPassed);
+            } else {
+                _markOverdue(callIds[i], c);
+            }
         }
     }
 
     /// @inheritdoc ICollateralVault
-    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amounts) external {
+    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amounts, uint64 deadline)
+        external
+        nonReentrant
+    {
         MarginCall storage c = _call(callId);
         _requireOpen(callId, c);
-        Account storage a = _ownAccount(c.account);
+        uint256 id = c.account;
+        Account storage a = _ownAccount(id);
+        if (a.kind != AccountKind.Omnibus) revert VaultNotOmnibus(id);
+        if (c.passedOn) revert VaultCallAlreadyPassedOn(callId);
         if (clients.length != amounts.length) revert VaultBatchLengthMismatch(clients.length, amounts.length);
-        for (uint256 i; i < clients.length; ++i) {
-            _requireBeneficialOwner(c.account, a, clients[i]);
-            if (amounts[i] == 0) revert VaultZeroAmount();
-            emit MarginCallPassedOn(callId, c.account, clients[i], amounts[i]);
+        if (deadline <= block.timestamp || deadline > c.deadline) {
+            revert VaultShareDeadlineInvalid(callId, deadline, c.deadline);
         }
+        c.passedOn = true;
+        uint256 total;
+        for (uint256 i; i < clients.length; ++i) {
+            address client = clients[i];
+            _requireBeneficialOwner(id, a, client);
+            if (amounts[i] == 0) revert VaultZeroAmount();
+            if (_shares[callId][client].amountJpy != 0) revert VaultShareDuplicate(callId, client);
+            _shares[callId][client] = ClientShare(client, SafeCast.toUint80(amounts[i]), 0, deadline);
+            _shareClients[callId].push(client);
+            total += amounts[i];
+            emit MarginCallPassedOn(callId, id, client, amounts[i], deadline);
+        }
+        if (total != c.shortfallJpy) revert VaultSharesMismatch(callId, total, c.shortfallJpy);
+        bool pulled;
+        for (uint256 i; i < clients.length; ++i) {
+            pulled = _pullForClient(callId, id, a, clients[i], amounts[i]) || pulled;
+        }
+        if (pulled) _reevaluate(id, a);
     }
 
     // ---------------------------------------------------------------- default
@@ -178,12 +221,21 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function declareDefault(uint256 callId, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) nonReentrant {
         MarginCall storage c = _call(callId);
-        if (c.status == CallStatus.Issued || c.status == CallStatus.PartiallyMet) _markOverdue(callId);
+        if (c.status == CallStatus.Issued || c.status == CallStatus.PartiallyMet) {
+            if (block.timestamp <= c.deadline) revert VaultDeadlineNotPassed(callId, c.deadline);
+            _markOverdue(callId, c);
+        }
         if (c.status != CallStatus.Overdue) revert VaultMarginCallState(callId, c.status);
         Account storage called = _accounts[c.account];
         address member =
             called.kind == AccountKind.Segregated ? _registry.participant(called.owner).clearingMember : called.owner;
 
+        // Every call still open on the account closes with the default.
+        for (uint256 open = called.openCall; open != 0;) {
+            MarginCall storage o = _calls[open - 1];
+            o.status = CallStatus.DefaultDeclared;
+            (open, o.previousOpen) = (o.previousOpen, 0);
+        }
         c.status = CallStatus.DefaultDeclared;
         called.openCall = 0;
         if (_registry.statusOf(member) != IParticipantRegistry.Status.Defaulted) {
@@ -240,6 +292,36 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
+    function clientStandingInstruction(uint256 id, address client) external view returns (Instruction[] memory) {
+        return _clientInstructions[id][client];
+    }
+
+    /// @inheritdoc ICollateralVault
+    function openCalls(uint256 id) external view returns (uint256[] memory callIds) {
+        uint256 newest = _open(id).openCall;
+        uint256 n;
+        for (uint256 c = newest; c != 0; c = _calls[c - 1].previousOpen) {
+            ++n;
+        }
+        callIds = new uint256[](n);
+        uint256 next = newest;
+        for (uint256 i; i < n; ++i) {
+            callIds[i] = next;
+            next = _calls[next - 1].previousOpen;
+        }
+    }
+
+    /// @inheritdoc ICollateralVault
+    function clientShares(uint256 callId) external view returns (ClientShare[] memory shares) {
+        _call(callId);
+        address[] storage clients = _shareClients[callId];
+        shares = new ClientShare[](clients.length);
+        for (uint256 i; i < clients.length; ++i) {
+            shares[i] = _shares[callId][clients[i]];
+        }
+    }
+
+    /// @inheritdoc ICollateralVault
     function subLedger(uint256 id, address client, address asset) external view returns (uint256) {
         return _sub[id][client][asset];
     }
@@ -277,7 +359,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (amount == 0) revert VaultZeroAmount();
         if (a.frozen) revert VaultAccountFrozen(id);
         IMarketData.Purpose purpose = _purpose(a.kind);
-        if (!_marketData.isEligible(asset, purpose)) revert VaultAssetNotEligible(asset, purpose);
+        (bool eligible, bool priced) = _marketData.collateralStatus(asset, purpose);
+        if (!eligible) revert VaultAssetNotEligible(asset, purpose);
+        if (!priced) revert VaultAssetUnpriced(asset);
         _holdings[id][asset] += amount;
         _assets[id].add(asset);
         emit CollateralDeposited(id, asset, amount, from, client, false);
@@ -308,50 +392,72 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 n = set.length();
         uint256[] memory values = new uint256[](n);
         uint16[] memory limits = new uint16[](n);
-        uint8 purposeBit = uint8(1) << uint8(_purpose(kind));
+        IMarketData.Purpose purpose = _purpose(kind);
         for (uint256 i; i < n; ++i) {
             address asset = set.at(i);
             uint256 quantity = _holdings[id][asset];
             limits[i] = uint16(Valuation.BPS);
             if (quantity == 0) continue;
-            IMarketData.Quote memory q = _marketData.quote(asset);
+            // Collateral that is no longer eligible counts for nothing and needs no price.
+            (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, purpose);
+            if (!eligible) continue;
             limits[i] = q.concentrationBps;
-            // Collateral that is no longer eligible counts for nothing.
-            if (q.eligibility & purposeBit != 0) values[i] = Valuation.haircutValue(quantity, q);
+            values[i] = Valuation.haircutValue(quantity, q);
         }
         return Valuation.concentrationCapped(values, limits);
     }
 
     // ---------------------------------------------------------------- internals: calls
 
+    /// @dev Issues a call on `id`, or skips it (returning 0) when its state no longer fits. With a call
+    /// already open, only the increase over that call's requirement is called.
     function _issue(uint256 id, CallType callType, uint64 deadline) private returns (uint256 callId) {
         Account storage a = _open(id);
-        if (a.frozen) revert VaultAccountFrozen(id);
-        _registry.requireActive(a.owner, address(0));
-        if (a.openCall != 0) revert VaultMarginCallOpen(id, a.openCall);
+        SkipReason skip;
+        uint256 value;
+        if (a.frozen) {
+            skip = SkipReason.AccountFrozen;
+        } else if (!_registry.isActive(a.owner)) {
+            skip = SkipReason.OwnerNotActive;
+        } else {
+            value = _value(id, a.kind);
+            // Calls the value now covers (a price rose, say) are met before anything more is asked.
+            if (a.openCall != 0) _settleOpen(id, a, value, false);
+            if (a.openCall != 0 && a.requirement <= _calls[a.openCall - 1].requirementJpy) {
+                skip = SkipReason.CallOpen;
+            } else if (value >= a.requirement) {
+                skip = SkipReason.NoShortfall;
+            }
+        }
+        if (skip != SkipReason.None) {
+            emit AccountSkipped(id, skip);
+            return 0;
+        }
         uint256 requirement = a.requirement;
-        uint256 value = _value(id, a.kind);
-        if (value >= requirement) revert VaultNoShortfall(id, value, requirement);
-
-        // `id` is an open account's id (168 bits); requirement and shortfall fit the uint80 requirement.
+        uint256 previous = a.openCall;
+        uint256 covered = previous == 0 ? value : _calls[previous - 1].requirementJpy;
+        // `id` is an open account's id (168 bits); requirement and shortfall fit the uint80 requirement;
+        // call ids fit 32 bits (4 billion calls).
         _calls.push(
             MarginCall(
                 uint168(id),
                 callType,
                 CallStatus.Issued,
+                false,
                 uint64(block.timestamp),
                 deadline,
-                uint80(requirement - value),
-                uint80(requirement)
+                uint80(requirement - covered),
+                uint80(requirement),
+                uint32(previous)
             )
         );
         callId = _calls.length;
         a.openCall = uint64(callId);
-        emit MarginCallIssued(callId, id, callType, requirement - value, value, requirement, deadline);
+        emit MarginCallIssued(callId, id, callType, requirement - covered, value, requirement, deadline, previous);
 
         if (_instructions[id].length != 0) {
             uint256 valueAfter = _autoPull(id, a, requirement, value);
-            if (valueAfter != value) _settle(callId, _calls[callId - 1], a, valueAfter);
+            if (valueAfter != value) _settleOpen(id, a, valueAfter, true);
         }
     }
 
@@ -371,8 +477,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 continue;
             }
             if (q.eligibility & purposeBit == 0) continue;
-            uint256 quantity = _min(Valuation.quantityFor(requirement - value, q), instruction[i].maxPerCall);
-            quantity = _min(quantity, _min(asset.balanceOf(owner), asset.allowance(owner, address(this))));
+            uint256 quantity = _pullable(asset, owner, Valuation.quantityFor(requirement - value, q), instruction[i]);
             if (quantity == 0 || !asset.trySafeTransferFrom(owner, address(this), quantity)) continue;
             _holdings[id][address(asset)] += quantity;
             _assets[id].add(address(asset));
@@ -383,38 +488,126 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     function _reevaluate(uint256 id, Account storage a) private {
-        uint256 callId = a.openCall;
-        if (callId == 0) return;
-        _settle(callId, _calls[callId - 1], a, _value(id, a.kind));
+        if (a.openCall != 0) _settleOpen(id, a, _value(id, a.kind), true);
     }
 
-    /// @dev Met when the value covers the requirement now in force; otherwise still short.
-    function _settle(uint256 callId, MarginCall storage c, Account storage a, uint256 value) private {
+    /// @dev Settles the account's open calls against `value`: a call is met once the value covers its
+    /// own requirement, or the requirement now in force when that is lower. Newer calls ask for more,
+    /// so the met ones are the oldest: they leave the chain, the others stay, and after a payment
+    /// (`paid`) each of those says what is still short.
+    function _settleOpen(uint256 id, Account storage a, uint256 value, bool paid) private {
         uint256 requirement = a.requirement;
-        if (value >= requirement) {
-            c.status = CallStatus.Met;
-            a.openCall = 0;
-            emit MarginCallMet(callId, c.account, value, requirement);
-            return;
+        uint256 open = a.openCall;
+        uint256 oldestUnmet;
+        for (; open != 0; open = _calls[open - 1].previousOpen) {
+            MarginCall storage c = _calls[open - 1];
+            uint256 target = _min(c.requirementJpy, requirement);
+            if (value >= target) break;
+            if (paid) {
+                if (c.status == CallStatus.Issued) c.status = CallStatus.PartiallyMet;
+                emit MarginCallPartiallyMet(open, id, target - value);
+            }
+            oldestUnmet = open;
         }
-        if (c.status == CallStatus.Issued) c.status = CallStatus.PartiallyMet;
-        emit MarginCallPartiallyMet(callId, c.account, requirement - value);
+        if (open == 0) return;
+        if (oldestUnmet == 0) a.openCall = 0;
+        else _calls[oldestUnmet - 1].previousOpen = 0;
+        while (open != 0) {
+            MarginCall storage c = _calls[open - 1];
+            c.status = CallStatus.Met;
+            emit MarginCallMet(open, id, value, _min(c.requirementJpy, requirement));
+            (open, c.previousOpen) = (c.previousOpen, 0);
+        }
     }
 
-    function _markOverdue(uint256 callId) private {
-        MarginCall storage c = _call(callId);
-        if (c.status != CallStatus.Issued && c.status != CallStatus.PartiallyMet) {
-            revert VaultMarginCallState(callId, c.status);
-        }
-        if (block.timestamp <= c.deadline) revert VaultDeadlineNotPassed(callId, c.deadline);
+    function _markOverdue(uint256 callId, MarginCall storage c) private {
         Account storage a = _accounts[c.account];
         uint256 value = _value(c.account, a.kind);
-        if (value >= a.requirement) {
-            _settle(callId, c, a, value);
-            return;
-        }
+        _settleOpen(c.account, a, value, false);
+        if (c.status == CallStatus.Met) return;
         c.status = CallStatus.Overdue;
-        emit MarginCallOverdue(callId, c.account, a.requirement - value);
+        emit MarginCallOverdue(callId, c.account, _min(c.requirementJpy, a.requirement) - value);
+    }
+
+    /// @dev The most of `asset` a standing-instruction pull may take from `owner`: what covers the
+    /// shortfall (`needed`), at most the instruction's cap, the owner's free (unfrozen) balance and
+    /// what it has approved.
+    function _pullable(IERC20 asset, address owner, uint256 needed, Instruction storage entry)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 free = IPermissionedToken(address(asset)).freeBalanceOf(owner);
+        return _min(_min(needed, entry.maxPerCall), _min(free, asset.allowance(owner, address(this))));
+    }
+
+    // ---------------------------------------------------------------- internals: omnibus shares
+
+    /// @dev Counts `amount` of `asset` that `client` paid into an omnibus account toward its shares of
+    /// the account's open calls passed on, oldest call first, at the value it counts for now.
+    function _creditShares(uint256 newest, address client, address asset, uint256 amount) private {
+        uint256 oldest; // the oldest share still owed, else the oldest share at all
+        bool owed;
+        for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
+            ClientShare storage share = _shares[open][client];
+            if (share.amountJpy == 0) continue;
+            bool unpaid = share.paidJpy < share.amountJpy;
+            if (unpaid || !owed) (oldest, owed) = (open, unpaid || owed);
+        }
+        if (oldest == 0) return;
+        (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, IMarketData.Purpose.InitialMargin);
+        if (eligible) _credit(oldest, client, Valuation.haircutValue(amount, q));
+    }
+
+    function _credit(uint256 callId, address client, uint256 valueJpy) private {
+        ClientShare storage share = _shares[callId][client];
+        uint256 before = share.paidJpy;
+        uint256 paid = before + valueJpy;
+        share.paidJpy = SafeCast.toUint80(paid);
+        emit ClientSharePaid(callId, client, valueJpy, paid, share.amountJpy);
+        if (before < share.amountJpy && paid >= share.amountJpy) emit ClientShareMet(callId, client);
+    }
+
+    /// @dev Pulls `client`'s share of call `callId` by its standing instruction into omnibus account
+    /// `id` under its name; skips what cannot be pulled (unpriced, frozen, not approved).
+    function _pullForClient(uint256 callId, uint256 id, Account storage a, address client, uint256 shareJpy)
+        private
+        returns (bool pulled)
+    {
+        Instruction[] storage instruction = _clientInstructions[id][client];
+        uint256 paid;
+        for (uint256 i; i < instruction.length && paid < shareJpy; ++i) {
+            IERC20 asset = IERC20(instruction[i].asset);
+            IMarketData.Quote memory q;
+            try _marketData.quoteFor(address(asset), _purpose(a.kind)) returns (
+                IMarketData.Quote memory fresh, bool eligible
+            ) {
+                if (!eligible) continue;
+                q = fresh;
+            } catch {
+                continue;
+            }
+            uint256 quantity = _pullable(asset, client, Valuation.quantityFor(shareJpy - paid, q), instruction[i]);
+            if (quantity == 0 || !asset.trySafeTransferFrom(client, address(this), quantity)) continue;
+            _holdings[id][address(asset)] += quantity;
+            _assets[id].add(address(asset));
+            _sub[id][client][address(asset)] += quantity;
+            _clients[id].add(client);
+            emit CollateralDeposited(id, address(asset), quantity, client, client, true);
+            uint256 value = Valuation.haircutValue(quantity, q);
+            paid += value;
+            _credit(callId, client, value);
+            pulled = true;
+        }
+    }
+
+    function _store(Instruction[] storage target, Instruction[] calldata instruction) private {
+        if (instruction.length > MAX_INSTRUCTION) revert VaultInstructionTooLong(instruction.length, MAX_INSTRUCTION);
+        while (target.length != 0) target.pop();
+        for (uint256 i; i < instruction.length; ++i) {
+            if (instruction[i].maxPerCall == 0) revert VaultZeroAmount();
+            target.push(instruction[i]);
+        }
     }
 
     // ---------------------------------------------------------------- internals: default

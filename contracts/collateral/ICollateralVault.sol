@@ -18,7 +18,16 @@ import {IMarketData} from "../oracle/IMarketData.sol";
 /// (a warehouse receipt) will be held as items whose quantity is the goods they represent, valued
 /// the same way, without changing these entry points.
 /// Value = sum over assets of quantity x price x FX x (1 - haircut), each asset counted only up to
-/// its concentration limit of the account's total; see {Valuation}.
+/// its concentration limit of the account's total; see {Valuation}. Collateral that is not eligible
+/// for the account's purpose counts for nothing and needs no price.
+///
+/// Margin calls: an account may have several calls open, each for its own amount: a call asks for
+/// what the requirement it was issued against exceeded the value (or, when an earlier call is still
+/// open, for the increase over that call's requirement), and is met once the value covers its own
+/// requirement (or the requirement now in force, when that was lowered). Batches that work through
+/// many accounts or calls skip, with an event saying why, each one whose state no longer fits; they
+/// refuse as a whole only for what the caller controls (its role, list lengths, an unknown account
+/// or call, a deadline in the past).
 interface ICollateralVault {
     enum AccountKind {
         None,
@@ -35,6 +44,19 @@ interface ICollateralVault {
         Regular,
         Intraday,
         Emergency
+    }
+
+    /// @notice Why a batch left an account or a call out: it is covered; a call already open asks for
+    /// the requirement in force; the account is frozen; its owner is not an active participant; the
+    /// call is no longer open; its deadline has not passed.
+    enum SkipReason {
+        None,
+        NoShortfall,
+        CallOpen,
+        AccountFrozen,
+        OwnerNotActive,
+        CallNotOpen,
+        DeadlineNotPassed
     }
 
     /// @notice Issued -> PartiallyMet -> Met; Issued | PartiallyMet -> Overdue -> Met | DefaultDeclared.
@@ -58,15 +80,28 @@ interface ICollateralVault {
     }
 
     /// @dev Two storage slots: an account id is 168 bits (owner and kind) and JPY amounts fit the
-    /// 80 bits of a requirement, so issuing a call writes two fresh slots, not four.
+    /// 80 bits of a requirement, so issuing a call writes two fresh slots, not four. `previousOpen`
+    /// links to the account's next older open call (0: none); `passedOn` is set once an omnibus call's
+    /// shares have been passed on to the clients.
     struct MarginCall {
         uint168 account;
         CallType callType;
         CallStatus status;
+        bool passedOn;
         uint64 issuedAt;
         uint64 deadline;
         uint80 shortfallJpy;
         uint80 requirementJpy;
+        uint32 previousOpen;
+    }
+
+    /// @notice One omnibus client's share of a call passed on: asked, paid so far (JPY value of its
+    /// deposits into the omnibus account since, at the time of each), and its deadline.
+    struct ClientShare {
+        address client;
+        uint80 amountJpy;
+        uint80 paidJpy;
+        uint64 deadline;
     }
 
     /// @notice Pull up to `maxPerCall` smallest units of `asset` from the owner when a call is issued.
@@ -100,10 +135,6 @@ interface ICollateralVault {
     );
     /// @notice A batch has `expected` entries in one list and `actual` in another.
     error VaultBatchLengthMismatch(uint256 expected, uint256 actual);
-    /// @notice Account `account` already has margin call `callId` open.
-    error VaultMarginCallOpen(uint256 account, uint256 callId);
-    /// @notice Account `account` is worth `valueJpy` JPY against a requirement of `requirementJpy`: no shortfall.
-    error VaultNoShortfall(uint256 account, uint256 valueJpy, uint256 requirementJpy);
     /// @notice A call's deadline `deadline` must be after the current block time.
     error VaultDeadlineInvalid(uint64 deadline);
     /// @notice No margin call `callId` exists.
@@ -120,6 +151,18 @@ interface ICollateralVault {
     error VaultSubLedgerInsufficient(uint256 account, address client, address asset, uint256 held, uint256 amount);
     /// @notice A standing instruction may have at most `max` entries; `given` were given.
     error VaultInstructionTooLong(uint256 given, uint256 max);
+    /// @notice `asset` has no price yet: nothing can be deposited in it until the oracle publishes one.
+    error VaultAssetUnpriced(address asset);
+    /// @notice Account `account` is not an omnibus account.
+    error VaultNotOmnibus(uint256 account);
+    /// @notice Call `callId` has already been passed on to the clients.
+    error VaultCallAlreadyPassedOn(uint256 callId);
+    /// @notice The shares passed on of call `callId` add up to `sharesJpy` JPY; the call asks for `shortfallJpy` JPY.
+    error VaultSharesMismatch(uint256 callId, uint256 sharesJpy, uint256 shortfallJpy);
+    /// @notice `client` is named twice in the shares of call `callId`.
+    error VaultShareDuplicate(uint256 callId, address client);
+    /// @notice A client's deadline `deadline` must be after now and no later than call `callId`'s, `callDeadline`.
+    error VaultShareDeadlineInvalid(uint256 callId, uint64 deadline, uint64 callDeadline);
 
     // ---------------------------------------------------------------- events
 
@@ -151,7 +194,8 @@ interface ICollateralVault {
     event RequirementPosted(
         uint256 indexed account, uint256 requirementJpy, uint256 previousJpy, bytes32 indexed runId
     );
-    /// @notice Call `callId` asks `account` for `shortfallJpy` JPY by `deadline` (value `valueJpy` against `requirementJpy`).
+    /// @notice Call `callId` asks `account` for `shortfallJpy` JPY by `deadline` (value `valueJpy` against
+    /// `requirementJpy`); with `previousCallId` still open, it asks for the increase over that call's requirement.
     event MarginCallIssued(
         uint256 indexed callId,
         uint256 indexed account,
@@ -159,7 +203,8 @@ interface ICollateralVault {
         uint256 shortfallJpy,
         uint256 valueJpy,
         uint256 requirementJpy,
-        uint64 deadline
+        uint64 deadline,
+        uint256 previousCallId
     );
     /// @notice Call `callId` is partly covered: `remainingJpy` JPY still short.
     event MarginCallPartiallyMet(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
@@ -167,10 +212,22 @@ interface ICollateralVault {
     event MarginCallMet(uint256 indexed callId, uint256 indexed account, uint256 valueJpy, uint256 requirementJpy);
     /// @notice Call `callId` passed its deadline with `remainingJpy` JPY still short.
     event MarginCallOverdue(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
-    /// @notice The owner of omnibus `account` passed `amountJpy` JPY of call `callId` on to `client`.
+    /// @notice A batch left `account` out for `reason` (issuing calls, posting requirements).
+    event AccountSkipped(uint256 indexed account, SkipReason reason);
+    /// @notice A batch left call `callId` out for `reason` (marking calls overdue).
+    event CallSkipped(uint256 indexed callId, SkipReason reason);
+    /// @notice The owner of omnibus `account` passed `amountJpy` JPY of call `callId` on to `client`, due by `deadline`.
     event MarginCallPassedOn(
-        uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amountJpy
+        uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amountJpy, uint64 deadline
     );
+    /// @notice `client` paid `valueJpy` JPY toward its share of call `callId`: `paidJpy` of `amountJpy` so far.
+    event ClientSharePaid(
+        uint256 indexed callId, address indexed client, uint256 valueJpy, uint256 paidJpy, uint256 amountJpy
+    );
+    /// @notice `client` has paid its whole share of call `callId`.
+    event ClientShareMet(uint256 indexed callId, address indexed client);
+    /// @notice `client` replaced its standing instruction for its share of omnibus `account`'s calls.
+    event ClientStandingInstructionSet(uint256 indexed account, address indexed client, Instruction[] instruction);
     /// @notice `member` was declared in default over call `callId`, for `reason`.
     event DefaultDeclared(uint256 indexed callId, address indexed member, bytes32 reason, address operator);
     /// @notice `account` was frozen: no deposit, withdrawal or call from now on.
@@ -208,29 +265,49 @@ interface ICollateralVault {
     /// @dev The owner only; not for omnibus accounts. The owner approves the vault on each asset.
     function setStandingInstruction(uint256 account, Instruction[] calldata instruction) external;
 
+    /// @notice Replaces `client`'s standing instruction for its shares of omnibus `account`'s calls:
+    /// pulled from its wallet into the omnibus account, under its name, when a share is passed on.
+    /// @dev The client itself only; it approves the vault on each asset.
+    function setClientStandingInstruction(uint256 account, address client, Instruction[] calldata instruction) external;
+
     // ---------------------------------------------------------------- margin (MARGIN_ENGINE_ROLE)
 
-    /// @notice Sets the requirement (whole JPY) of many accounts at once.
+    /// @notice Sets the requirement (whole JPY) of many accounts at once, and re-evaluates their open
+    /// calls against it at once (a lowered requirement the collateral now covers meets a call).
+    /// @dev A frozen account is skipped (`AccountSkipped`).
     function postRequirements(uint256[] calldata accounts, uint256[] calldata requirementsJpy, bytes32 runId) external;
 
-    /// @notice Issues a call on every account given, each short of its requirement, due at `deadline`,
-    /// and pulls collateral by standing instruction in the same transaction.
-    /// @return callIds one per account, in order.
+    /// @notice Issues a call on every account given that is short of its requirement, due at `deadline`,
+    /// and pulls collateral by standing instruction in the same transaction. An account already
+    /// called for its requirement, covered, frozen, or whose owner is not active is skipped with an
+    /// `AccountSkipped` event; the others are called.
+    /// @return callIds one per account, in order; 0 for an account skipped.
     function issueMarginCalls(uint256[] calldata accounts, CallType callType, uint64 deadline)
         external
         returns (uint256[] memory callIds);
 
-    /// @notice Marks calls whose deadline has passed and that are not met as overdue.
+    /// @notice Marks calls whose deadline has passed and that are not met as overdue; a call now covered
+    /// is met instead; a call no longer open or not yet due is skipped (`CallSkipped`).
     function markOverdue(uint256[] calldata callIds) external;
 
-    /// @notice Tells omnibus clients their share of call `callId` (the member who owns the account).
-    function passOnMarginCall(uint256 callId, address[] calldata clients, uint256[] calldata amountsJpy) external;
+    /// @notice Passes omnibus call `callId` on to the member's clients: each gets its share, due by
+    /// `deadline` (no later than the call's). The shares must add up to the call's shortfall. A
+    /// client's deposits into the omnibus account count toward its share; clients with a standing
+    /// instruction are pulled from in the same transaction.
+    /// @dev The member who owns the omnibus account; once per call.
+    function passOnMarginCall(
+        uint256 callId,
+        address[] calldata clients,
+        uint256[] calldata amountsJpy,
+        uint64 deadline
+    ) external;
 
     // ---------------------------------------------------------------- default (CCP_OPERATOR_ROLE)
 
     /// @notice Declares the member responsible for overdue call `callId` in default: its registry status
-    /// becomes defaulted, its accounts are frozen, and its house and clearing-fund collateral moves to
-    /// the CCP's default-management account. Segregated and omnibus client collateral stays, frozen.
+    /// becomes defaulted, the account's open calls close as defaulted, its accounts are frozen, and its
+    /// house and clearing-fund collateral moves to the CCP's default-management account. Segregated
+    /// and omnibus client collateral stays, frozen.
     function declareDefault(uint256 callId, bytes32 reason) external;
 
     // ---------------------------------------------------------------- views
@@ -253,6 +330,14 @@ interface ICollateralVault {
     function marginCallCount() external view returns (uint256);
 
     function standingInstruction(uint256 account) external view returns (Instruction[] memory);
+
+    function clientStandingInstruction(uint256 account, address client) external view returns (Instruction[] memory);
+
+    /// @notice The open calls of `account`, newest first.
+    function openCalls(uint256 account) external view returns (uint256[] memory callIds);
+
+    /// @notice The shares of call `callId` passed on to clients, in the order given.
+    function clientShares(uint256 callId) external view returns (ClientShare[] memory);
 
     /// @notice `client`'s quantity of `asset` in omnibus `account`.
     function subLedger(uint256 account, address client, address asset) external view returns (uint256);

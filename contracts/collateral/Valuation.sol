@@ -21,17 +21,14 @@ library Valuation {
         return Math.mulDiv(jpyE18, BPS - q.haircutBps, BPS * ONE);
     }
 
-    /// @notice The smallest quantity whose haircut value is at least `valueJpy`.
-    function quantityFor(uint256 valueJpy, IMarketData.Quote memory q) internal pure returns (uint256 quantity) {
+    /// @notice The smallest quantity whose haircut value is at least `valueJpy`, in closed form: each
+    /// of the three roundings down in {haircutValue} is undone by a ceiling in reverse order, since
+    /// floor(x / d) >= c exactly when x >= c * d. Constant cost whatever the price or decimals.
+    function quantityFor(uint256 valueJpy, IMarketData.Quote memory q) internal pure returns (uint256) {
         if (valueJpy == 0) return 0;
-        quantity = Math.mulDiv(
-            valueJpy * BPS * ONE,
-            10 ** q.decimals * ONE,
-            q.priceE18 * q.fxE18 * (BPS - q.haircutBps),
-            Math.Rounding.Ceil
-        );
-        // The three roundings down in haircutValue can leave the ceiling one unit short.
-        while (haircutValue(quantity, q) < valueJpy) ++quantity;
+        uint256 jpyE18 = Math.mulDiv(valueJpy, BPS * ONE, BPS - q.haircutBps, Math.Rounding.Ceil);
+        uint256 currencyE18 = Math.mulDiv(jpyE18, ONE, q.fxE18, Math.Rounding.Ceil);
+        return Math.mulDiv(currencyE18, 10 ** q.decimals, q.priceE18, Math.Rounding.Ceil);
     }
 
     /// @notice Sum of `values`, each counted only up to `limitsBps` of the uncapped total.

@@ -74,16 +74,24 @@ interface IMarketData {
     );
     /// @notice Prices and rates older than `maxAge` seconds are stale from now on.
     event MaxPriceAgeSet(uint64 maxAge, address indexed oracle);
+    /// @notice A price of `asset` observed at `asOf` was not published: the one in force, observed at
+    /// `currentAsOf`, is newer.
+    event PriceIgnored(address indexed asset, uint64 asOf, uint64 currentAsOf, address indexed oracle);
+    /// @notice A rate of `currency` observed at `asOf` was not published: the one in force, observed at
+    /// `currentAsOf`, is newer.
+    event FxRateIgnored(bytes3 indexed currency, uint64 asOf, uint64 currentAsOf, address indexed oracle);
 
     // ---------------------------------------------------------------- publishing (ORACLE_ROLE)
 
     /// @notice Lists assets with their pricing currency and decimals; they start unpriced and ineligible.
     function listAssets(address[] calldata assets, bytes3[] calldata currencies, uint8[] calldata decimals) external;
 
-    /// @notice Publishes one price per asset, all observed at `asOf`.
+    /// @notice Publishes one price per asset, all observed at `asOf`; a price already in force that was
+    /// observed later stays (`PriceIgnored`), so a delayed batch never overwrites a newer one.
     function publishPrices(address[] calldata assets, uint256[] calldata pricesE18, uint64 asOf) external;
 
-    /// @notice Publishes one FX rate to JPY per currency, all observed at `asOf`.
+    /// @notice Publishes one FX rate to JPY per currency, all observed at `asOf` (a newer rate in force
+    /// stays, as for prices).
     function publishFxRates(bytes3[] calldata currencies, uint256[] calldata ratesE18, uint64 asOf) external;
 
     /// @notice Sets haircut, concentration limit and eligibility per asset.
@@ -99,6 +107,14 @@ interface IMarketData {
 
     /// @notice True when `asset` is listed and eligible for `purpose`.
     function isEligible(address asset, Purpose purpose) external view returns (bool);
+
+    /// @notice Whether `asset` is eligible for `purpose` and, if so, the quote to value it with now
+    /// (reverting as `quote` does when its price or rate is missing or stale). Collateral that is not
+    /// eligible needs no price: `eligible` is false and the quote empty.
+    function quoteFor(address asset, Purpose purpose) external view returns (Quote memory q, bool eligible);
+
+    /// @notice Whether `asset` is listed, eligible for `purpose`, and has ever had a price (stale or not).
+    function collateralStatus(address asset, Purpose purpose) external view returns (bool eligible, bool priced);
 
     /// @notice Haircut JPY value of `quantity` smallest units of `asset`, rounded down; reverts when stale.
     function valueOf(address asset, uint256 quantity) external view returns (uint256 valueJpy);

@@ -76,6 +76,10 @@ contract MarketData is IMarketData, AccessControl {
         for (uint256 i; i < assets.length; ++i) {
             AssetData storage a = _listed(assets[i]);
             if (pricesE18[i] == 0) revert MarketDataPriceInvalid(assets[i]);
+            if (asOf < a.asOf) {
+                emit PriceIgnored(assets[i], asOf, a.asOf, _msgSender());
+                continue;
+            }
             a.priceE18 = pricesE18[i];
             a.asOf = asOf;
             emit PricePublished(assets[i], pricesE18[i], asOf, _msgSender());
@@ -92,6 +96,11 @@ contract MarketData is IMarketData, AccessControl {
         for (uint256 i; i < currencies.length; ++i) {
             if (ratesE18[i] == 0 || ratesE18[i] > type(uint192).max) {
                 revert MarketDataFxRateInvalid(currencies[i], ratesE18[i]);
+            }
+            uint64 current = _fx[currencies[i]].asOf;
+            if (asOf < current) {
+                emit FxRateIgnored(currencies[i], asOf, current, _msgSender());
+                continue;
             }
             _fx[currencies[i]] = FxRate(uint192(ratesE18[i]), asOf);
             emit FxRatePublished(currencies[i], ratesE18[i], asOf, _msgSender());
@@ -151,6 +160,20 @@ contract MarketData is IMarketData, AccessControl {
     function isEligible(address asset, Purpose purpose) external view returns (bool) {
         AssetData storage a = _assets[asset];
         return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+    }
+
+    /// @inheritdoc IMarketData
+    function quoteFor(address asset, Purpose purpose) external view returns (Quote memory q, bool eligible) {
+        AssetData storage a = _assets[asset];
+        eligible = a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+        if (eligible) q = quote(asset);
+    }
+
+    /// @inheritdoc IMarketData
+    function collateralStatus(address asset, Purpose purpose) external view returns (bool eligible, bool priced) {
+        AssetData storage a = _assets[asset];
+        eligible = a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+        priced = a.priceE18 != 0;
     }
 
     /// @inheritdoc IMarketData

@@ -2,9 +2,13 @@
 
 from .vault import (
     AccountKind,
+    CallBatch,
     CallStatus,
     CallType,
+    ClientShare,
     MarginCall,
+    Skipped,
+    SkipReason,
     VaultAccount,
     account_id,
     split_account_id,
@@ -12,9 +16,13 @@ from .vault import (
 
 __all__ = [
     "AccountKind",
+    "CallBatch",
     "CallStatus",
     "CallType",
+    "ClientShare",
     "MarginCall",
+    "SkipReason",
+    "Skipped",
     "VaultAccount",
     "account_id",
     "split_account_id",

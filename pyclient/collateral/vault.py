@@ -35,6 +35,18 @@ class CallType(IntEnum):
     EMERGENCY = 2
 
 
+class SkipReason(IntEnum):
+    """Why a batch left an account or a call out (the values are the Solidity enum's)."""
+
+    NONE = 0
+    NO_SHORTFALL = 1  # the account is covered
+    CALL_OPEN = 2  # a call already open asks for the requirement in force
+    ACCOUNT_FROZEN = 3
+    OWNER_NOT_ACTIVE = 4
+    CALL_NOT_OPEN = 5  # met, overdue already, or closed by a default
+    DEADLINE_NOT_PASSED = 6
+
+
 class CallStatus(IntEnum):
     NONE = 0
     ISSUED = 1
@@ -50,6 +62,7 @@ class CallStatus(IntEnum):
 
 register_enum("ICollateralVault.AccountKind", AccountKind)
 register_enum("ICollateralVault.CallType", CallType)
+register_enum("ICollateralVault.SkipReason", SkipReason)
 register_enum("ICollateralVault.CallStatus", CallStatus)
 
 
@@ -80,6 +93,12 @@ class VaultAccount:
 
 @dataclass(frozen=True)
 class MarginCall:
+    """A call: what it asks (`shortfall_jpy`), against which requirement, by when, and its status.
+
+    An account may have several calls open; `previous_open` is the next older one (None: none),
+    and `passed_on` says whether an omnibus call's shares have gone to the clients.
+    """
+
     id: int
     account: int
     call_type: CallType
@@ -88,6 +107,8 @@ class MarginCall:
     deadline: dt.datetime
     shortfall_jpy: int
     requirement_jpy: int
+    passed_on: bool = False
+    previous_open: int | None = None
 
     @property
     def owner(self) -> str:
@@ -99,7 +120,9 @@ class MarginCall:
 
     @classmethod
     def from_chain(cls, call_id: int, raw: tuple[Any, ...]) -> MarginCall:
-        account, call_type, status, issued_at, deadline, shortfall, requirement = raw
+        account, call_type, status, passed_on, issued_at, deadline, shortfall, requirement, prev = (
+            raw
+        )
         return cls(
             id=call_id,
             account=account,
@@ -109,4 +132,47 @@ class MarginCall:
             deadline=from_unix(deadline),
             shortfall_jpy=shortfall,
             requirement_jpy=requirement,
+            passed_on=bool(passed_on),
+            previous_open=prev or None,
         )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An account (issuing calls, posting requirements) or a call (marking overdue) that a batch
+    left out, and why."""
+
+    id: int
+    reason: SkipReason
+
+
+@dataclass(frozen=True)
+class CallBatch:
+    """What a batch of calls did: the calls as the transaction left them, and what it skipped."""
+
+    calls: tuple[MarginCall, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True)
+class ClientShare:
+    """An omnibus client's share of a call passed on: asked, paid so far (JPY value of its deposits
+    at the time of each), due by."""
+
+    client: str
+    amount_jpy: int
+    paid_jpy: int
+    deadline: dt.datetime
+
+    @property
+    def met(self) -> bool:
+        return self.paid_jpy >= self.amount_jpy
+
+    @property
+    def remaining_jpy(self) -> int:
+        return max(0, self.amount_jpy - self.paid_jpy)
+
+    @classmethod
+    def from_chain(cls, raw: tuple[Any, ...]) -> ClientShare:
+        client, amount, paid, deadline = raw
+        return cls(client, int(amount), int(paid), from_unix(int(deadline)))

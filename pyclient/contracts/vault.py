@@ -16,12 +16,16 @@ from typing import Any
 from ..clock import from_unix, to_unix
 from ..collateral.vault import (
     AccountKind,
+    CallBatch,
     CallStatus,
     CallType,
+    ClientShare,
     MarginCall,
+    Skipped,
     VaultAccount,
     account_id,
 )
+from ..errors import InputError
 from ..margin.calendar import call_deadline
 from ..units import Amount, to_bytes32, to_units
 from .base import Call, ContractClient, Outcome
@@ -104,6 +108,16 @@ class VaultClient(ContractClient):
                 ledger[client][a.symbol] = a.whole(u)
         return ledger
 
+    def client_standing_instruction(self, account: int, client: Any) -> list[tuple[str, Decimal]]:
+        """`client`'s pull order for its shares of omnibus `account`'s calls."""
+        fn = self.contract.functions.clientStandingInstruction(
+            account, self.suite.address_of(client)
+        )
+        return [
+            (self.suite.asset(a).symbol, self.suite.asset(a).whole(cap))
+            for a, cap in self._read(fn)
+        ]
+
     def verify_omnibus(self, account: int) -> bool:
         """The vault's own check: every asset's sub-ledger total equals the omnibus holding."""
         return bool(self._read(self.contract.functions.verifyOmnibus(account)))
@@ -117,6 +131,15 @@ class VaultClient(ContractClient):
         return MarginCall.from_chain(
             call_id, self._read(self.contract.functions.marginCall(call_id))
         )
+
+    def open_calls(self, account: int) -> list[MarginCall]:
+        """The calls open on `account`, newest first (a raised requirement is its own call)."""
+        return self.margin_calls(list(self._read(self.contract.functions.openCalls(account))))
+
+    def client_shares(self, call_id: int) -> list[ClientShare]:
+        """The shares of omnibus call `call_id` passed on to clients, and what each has paid."""
+        raw = self._read(self.contract.functions.clientShares(call_id))
+        return [ClientShare.from_chain(r) for r in raw]
 
     def margin_calls(self, call_ids: Sequence[int] | None = None) -> list[MarginCall]:
         """The calls given (default: every call ever issued, oldest first), read in one batch."""
@@ -158,12 +181,19 @@ class VaultClient(ContractClient):
         self, account: int, instruction: Iterable[tuple[Any, Amount]]
     ) -> Call[None]:
         """Pull order for margin calls: `[("JPY", 50_000_000), ("JGB374", 100)]` (asset, cap)."""
-        entries = []
-        for symbol, cap in instruction:
-            a = self.suite.asset(symbol)
-            entries.append((a.address, a.units(cap, what="cap per call")))
-        fn = self.contract.functions.setStandingInstruction(account, entries)
+        fn = self.contract.functions.setStandingInstruction(
+            account, _instruction(self.suite, instruction)
+        )
         return self._call(fn, "setStandingInstruction")
+
+    def set_client_standing_instruction(
+        self, account: int, client: Any, instruction: Iterable[tuple[Any, Amount]]
+    ) -> Call[None]:
+        """`client`'s pull order for its shares of omnibus `account`'s calls (the client sends)."""
+        fn = self.contract.functions.setClientStandingInstruction(
+            account, self.suite.address_of(client), _instruction(self.suite, instruction)
+        )
+        return self._call(fn, "setClientStandingInstruction")
 
     def _move(
         self, action: str, account: int, asset: Any, amount: Amount, client: Any
@@ -181,16 +211,20 @@ class VaultClient(ContractClient):
 
     # ------------------------------------------------------------------ margin (margin engine)
 
-    def post_requirements(self, requirements: Mapping[int, Amount], *, run_id: str) -> Call[None]:
-        """Set the requirement (whole JPY) of many accounts in one transaction."""
+    def post_requirements(
+        self, requirements: Mapping[int, Amount], *, run_id: str
+    ) -> Call[tuple[Skipped, ...]]:
+        """Set the requirement (whole JPY) of many accounts in one transaction; open calls are
+        re-evaluated against it at once. The value is the accounts skipped (frozen ones)."""
         ids = list(requirements)
+        _not_empty(ids, "requirements")
         values = [
             to_units(v, 0, what="requirement (JPY)", allow_zero=True) for v in requirements.values()
         ]
         fn = self.contract.functions.postRequirements(
             ids, values, to_bytes32(run_id, what="run id")
         )
-        return self._call(fn, "postRequirements")
+        return self._call(fn, "postRequirements", result=_skipped_accounts)
 
     def issue_margin_calls(
         self,
@@ -199,13 +233,16 @@ class VaultClient(ContractClient):
         *,
         computed_at: dt.datetime | None = None,
         deadline: dt.datetime | None = None,
-    ) -> Call[list[MarginCall]]:
+    ) -> Call[CallBatch]:
         """Call every account given for its shortfall, in one transaction.
 
         The deadline follows the Tokyo timetable (`call_deadline`) from `computed_at`, by default
-        the chain's clock. Standing instructions are honoured in the same transaction, so a call
-        in the outcome may already be met.
+        the chain's clock. An account whose state no longer fits (covered, already called for its
+        requirement, frozen, owner not active) is skipped, not refused: the value says which were
+        called and which skipped and why. Standing instructions are honoured in the same
+        transaction, so a call in the outcome may already be met.
         """
+        _not_empty(accounts, "accounts")
         if deadline is None:
             moment = computed_at or from_unix(self.suite.chain_time())
             deadline = call_deadline(call_type, moment)
@@ -214,39 +251,60 @@ class VaultClient(ContractClient):
         )
         return self._call(fn, "issueMarginCalls", result=self._issued)
 
-    def _issued(self, outcome: Outcome[None]) -> list[MarginCall]:
+    def _issued(self, outcome: Outcome[None]) -> CallBatch:
         """The calls as the transaction left them, from its events alone (a standing instruction
-        may have met or partly met a call in the same transaction)."""
+        may have met or partly met a call in the same transaction), and the accounts skipped."""
         status: dict[int, CallStatus] = {}
         for e in outcome.events:
             if e.name in _SETTLED:
                 status[e["callId"]] = _SETTLED[e.name]
-        issued_at = int(self.suite.chain.w3.eth.get_block(outcome.block_number)["timestamp"])
-        return [
+        issued = outcome.named("MarginCallIssued")
+        stamp = (
+            self.suite.chain.w3.eth.get_block(outcome.block_number)["timestamp"] if issued else 0
+        )
+        issued_at = int(stamp)
+        calls = [
             MarginCall(
                 id=e["callId"], account=e["account"], call_type=e["callType"],
                 status=status.get(e["callId"], CallStatus.ISSUED), issued_at=from_unix(issued_at),
                 deadline=from_unix(e["deadline"]), shortfall_jpy=e["shortfallJpy"],
-                requirement_jpy=e["requirementJpy"],
+                requirement_jpy=e["requirementJpy"], previous_open=e["previousCallId"] or None,
             )
-            for e in outcome.named("MarginCallIssued")
+            for e in issued
         ]  # fmt: skip
+        return CallBatch(tuple(calls), _skipped_accounts(outcome))
 
-    def mark_overdue(self, call_ids: Sequence[int]) -> Call[list[MarginCall]]:
-        """Mark unmet calls past their deadline overdue; the outcome holds them as they are now
-        (a call found covered in the meantime is closed as met instead)."""
+    def mark_overdue(self, call_ids: Sequence[int]) -> Call[CallBatch]:
+        """Mark unmet calls past their deadline overdue. A call found covered in the meantime is
+        closed as met instead; one no longer open or not yet due is skipped. The value holds the
+        calls given as they are now, and those skipped and why."""
         ids = list(call_ids)
-        return self._call(
-            self.contract.functions.markOverdue(ids), "markOverdue",
-            result=lambda _: self.margin_calls(ids),
-        )  # fmt: skip
+        _not_empty(ids, "calls")
 
-    def pass_on_margin_call(self, call_id: int, shares: Mapping[Any, Amount]) -> Call[None]:
-        """Tell omnibus clients their share (whole JPY) of an omnibus margin call."""
+        def result(outcome: Outcome[None]) -> CallBatch:
+            skipped = tuple(Skipped(e["callId"], e["reason"]) for e in outcome.named("CallSkipped"))
+            return CallBatch(tuple(self.margin_calls(ids)), skipped)
+
+        return self._call(self.contract.functions.markOverdue(ids), "markOverdue", result=result)
+
+    def pass_on_margin_call(
+        self, call_id: int, shares: Mapping[Any, Amount], *, deadline: dt.datetime | None = None
+    ) -> Call[list[ClientShare]]:
+        """Pass omnibus call `call_id` on: each client's share (whole JPY), due by `deadline`
+        (default: the call's own). The shares must add up to the call's shortfall; clients with a
+        standing instruction are pulled from in the same transaction. The value is the shares as
+        the transaction left them."""
+        if not shares:
+            raise InputError("name the clients and their shares of the call")
         clients = [self.suite.address_of(c) for c in shares]
         amounts = [to_units(v, 0, what="JPY share") for v in shares.values()]
-        fn = self.contract.functions.passOnMarginCall(call_id, clients, amounts)
-        return self._call(fn, "passOnMarginCall")
+        due = (
+            to_unix(deadline)
+            if deadline is not None
+            else to_unix(self.margin_call(call_id).deadline)
+        )
+        fn = self.contract.functions.passOnMarginCall(call_id, clients, amounts, due)
+        return self._call(fn, "passOnMarginCall", result=lambda _: self.client_shares(call_id))
 
     # ------------------------------------------------------------------ default (CCP operator)
 
@@ -254,3 +312,22 @@ class VaultClient(ContractClient):
         """Default the member behind an overdue call: register, freeze, seize its own collateral."""
         fn = self.contract.functions.declareDefault(call_id, to_bytes32(reason, what="reason"))
         return self._call(fn, "declareDefault")
+
+
+def _instruction(suite: Any, instruction: Iterable[tuple[Any, Amount]]) -> list[tuple[str, int]]:
+    entries = []
+    for symbol, cap in instruction:
+        a = suite.asset(symbol)
+        entries.append((a.address, a.units(cap, what="cap per call")))
+    return entries
+
+
+def _not_empty(items: Sequence[Any], what: str) -> None:
+    if not items:
+        raise InputError(
+            f"no {what} given: an empty batch would send a transaction that does nothing"
+        )
+
+
+def _skipped_accounts(outcome: Outcome[None]) -> tuple[Skipped, ...]:
+    return tuple(Skipped(e["account"], e["reason"]) for e in outcome.named("AccountSkipped"))

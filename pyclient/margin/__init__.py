@@ -1,7 +1,8 @@
 """The CCP's margin engine: how much each member owes, and by when.
 
-`risk` turns positions and prices into initial margin and clearing-fund shares; `calendar`
-knows Tokyo business days and when each kind of margin call falls due. Both are pure Python;
+`risk` turns positions and prices into initial margin; `clearing_fund` sizes the clearing fund
+on stress losses and shares it out; `calendar` knows Tokyo business days and when each kind of
+margin call falls due. All three are pure Python;
 `engine.MarginEngine` (imported from `pyclient.margin.engine`, as it needs the chain) posts the
 requirements and issues and follows the calls on chain.
 """
@@ -21,6 +22,21 @@ from .calendar import (
     is_business_day,
     next_business_day,
     to_unix,
+)
+from .clearing_fund import (
+    DEFAULT_SCENARIOS,
+    INTRADAY_MARGIN_THRESHOLD,
+    ClearingFund,
+    IncompleteExcessRiskRecord,
+    NoExcessRiskRecord,
+    StressScenario,
+    daily_maximum,
+    excess_risk,
+    fund_total,
+    fund_window,
+    member_shares,
+    size_clearing_fund,
+    stress_loss,
 )
 from .risk import (
     ADD_ON_CAPITAL_THRESHOLD,
@@ -42,30 +58,43 @@ from .risk import (
 __all__ = [
     "ADD_ON_CAPITAL_THRESHOLD",
     "CLEARING_FUND_MINIMUM",
+    "DEFAULT_SCENARIOS",
     "EMERGENCY_COMPUTED",
     "EMERGENCY_DUE",
     "INTRADAY_COMPUTED",
     "INTRADAY_DUE",
+    "INTRADAY_MARGIN_THRESHOLD",
     "REGULAR_DUE",
     "TOKYO",
     "CallType",
+    "ClearingFund",
+    "IncompleteExcessRiskRecord",
     "InsufficientHistory",
     "InvalidMarginAmount",
     "InvalidRiskParameter",
     "MarginInputError",
     "MarginResult",
+    "NoExcessRiskRecord",
     "Position",
+    "StressScenario",
     "TimetableError",
     "UnknownInstrument",
     "add_business_days",
     "add_on",
     "call_deadline",
     "clearing_fund_shares",
+    "daily_maximum",
+    "excess_risk",
     "expected_shortfall",
     "from_unix",
+    "fund_total",
+    "fund_window",
     "initial_margin",
     "is_business_day",
     "mark_to_market_loss",
+    "member_shares",
     "next_business_day",
+    "size_clearing_fund",
+    "stress_loss",
     "to_unix",
 ]

@@ -22,10 +22,19 @@ from typing import Any, Protocol, TypeVar
 from eth_account.signers.local import LocalAccount
 
 from ..clock import from_unix
-from ..collateral.vault import AccountKind, CallStatus, CallType, MarginCall, account_id
+from ..collateral.vault import (
+    AccountKind,
+    CallBatch,
+    CallStatus,
+    CallType,
+    MarginCall,
+    Skipped,
+    account_id,
+)
 from ..contracts.base import BatchOutcome, Call, send_all
 from ..deployment import Deployment
 from ..views import AccountView, account_views
+from .clearing_fund import ClearingFund, member_shares
 from .risk import (
     DEFAULT_ADD_ON_RATE,
     DEFAULT_CONFIDENCE,
@@ -33,7 +42,6 @@ from .risk import (
     DEFAULT_LOOKBACK_DAYS,
     MarginResult,
     Position,
-    clearing_fund_shares,
     initial_margin,
 )
 
@@ -116,7 +124,9 @@ class MarginEngine:
         self.last_results = results
         return results
 
-    def post(self, requirements: Mapping[int, Any], *, run_id: str) -> BatchOutcome[list[None]]:
+    def post(
+        self, requirements: Mapping[int, Any], *, run_id: str
+    ) -> BatchOutcome[list[tuple[Skipped, ...]]]:
         """Post requirements (whole JPY) and remember the accounts for later calls."""
         call = self.deployment.vault.post_requirements(dict(requirements), run_id=run_id)
         outcome = self._send([call] if requirements else [])
@@ -128,18 +138,31 @@ class MarginEngine:
     def post_clearing_fund(
         self, margins: Mapping[str, Any], *, fund_size: Any, run_id: str
     ) -> dict[str, Decimal]:
-        """Split a clearing fund of `fund_size` JPY pro rata to each member's margin (JPY 10m
-        minimum) and post each share as the requirement of the member's clearing-fund account.
+        """Share a clearing fund of `fund_size` JPY pro rata to each member's margin (at least
+        JPY 10m, `clearing_fund.member_shares`) and post the shares in one transaction.
 
-        `margins` maps member names (or addresses) to their initial margin.
+        `margins` maps member names (or addresses) to their initial margin. To size the fund by
+        the rules as well, use `clearing_fund.size_clearing_fund` and `post_clearing_fund_shares`.
         """
-        shares = clearing_fund_shares(dict(margins), fund_size)
+        return self.post_clearing_fund_shares(member_shares(fund_size, margins), run_id=run_id)
+
+    def post_clearing_fund_shares(
+        self, shares: ClearingFund | Mapping[str, Any], *, run_id: str
+    ) -> dict[str, Decimal]:
+        """Post each member's clearing-fund share (whole JPY) as the requirement of its
+        clearing-fund account, all in one transaction; returns the shares posted.
+
+        `shares` is a `ClearingFund` (from `clearing_fund.size_clearing_fund`) or a mapping of
+        member names (or addresses) to shares. An unknown member or a share that is not whole
+        yen is refused before anything is sent.
+        """
+        posted = dict(shares.shares if isinstance(shares, ClearingFund) else shares)
         requirements = {
             account_id(self.deployment.address_of(member), AccountKind.CLEARING_FUND): share
-            for member, share in shares.items()
+            for member, share in posted.items()
         }
         self.post(requirements, run_id=run_id)
-        return shares
+        return {member: Decimal(share) for member, share in posted.items()}
 
     # ------------------------------------------------------------------ calls
 
@@ -155,23 +178,20 @@ class MarginEngine:
         *,
         accounts: Iterable[int] | None = None,
         computed_at: dt.datetime | None = None,
-    ) -> BatchOutcome[list[MarginCall]]:
-        """Call every short account with no call open, in one transaction (none if none is);
-        the value is the calls as issued."""
-        short = [
-            s.id
-            for s in self.states(accounts)
-            if s.shortfall_jpy > 0 and s.account.open_call is None and not s.account.frozen
-        ]
+    ) -> BatchOutcome[CallBatch]:
+        """Call every account short of what its open calls ask for, in one transaction (none if
+        none is); the value is the calls as issued and the accounts the vault skipped (one that
+        paid between the engine's read and the transaction, say)."""
+        short = [s.id for s in self.states(accounts) if s.uncalled_jpy > 0 and not s.account.frozen]
         vault = self.deployment.vault
         batch = self._send([vault.issue_margin_calls(short, call_type, computed_at=computed_at)]
                            if short else [])  # fmt: skip
-        return BatchOutcome(batch.outcomes, [c for o in batch.outcomes for c in o.value])
+        return BatchOutcome(batch.outcomes, _merged(o.value for o in batch.outcomes))
 
     def open_calls(self) -> list[MarginCall]:
         return [c for c in self.deployment.vault.margin_calls() if c.status.open]
 
-    def mark_overdue(self) -> BatchOutcome[list[MarginCall]]:
+    def mark_overdue(self) -> BatchOutcome[CallBatch]:
         """Mark every unmet call whose deadline has passed on the chain's clock (the next block is
         later than the latest, so a deadline equal to its time has passed too); the value is
         those calls as they are now (one met in the meantime is closed as met instead)."""
@@ -182,7 +202,7 @@ class MarginEngine:
             if c.status in (CallStatus.ISSUED, CallStatus.PARTIALLY_MET) and c.deadline <= now
         ]
         batch = self._send([self.deployment.vault.mark_overdue(due)] if due else [])
-        return BatchOutcome(batch.outcomes, [c for o in batch.outcomes for c in o.value])
+        return BatchOutcome(batch.outcomes, _merged(o.value for o in batch.outcomes))
 
     def _send(self, calls: list[Call[T]]) -> BatchOutcome[list[T]]:
         return send_all(calls, self.operator.signer)
@@ -190,3 +210,10 @@ class MarginEngine:
     def report(self) -> list[MarginCall]:
         """Every call ever issued, with its state now."""
         return self.deployment.vault.margin_calls()
+
+
+def _merged(batches: Iterable[CallBatch]) -> CallBatch:
+    done = list(batches)
+    return CallBatch(
+        tuple(c for b in done for c in b.calls), tuple(s for b in done for s in b.skipped)
+    )

@@ -1,10 +1,11 @@
-"""Initial margin and clearing-fund shares: the CCP's risk arithmetic, off chain.
+"""Initial margin: the CCP's risk arithmetic, off chain.
 
-Domain rules (domain.md §5): initial margin = mark-to-market loss + estimated loss + an add-on
-for members whose net capital is under JPY 2bn, floored at 0; each member's share of the
-clearing fund is in proportion to its margin, with a JPY 10m minimum. The engine that issues
-calls on chain feeds positions and prices in here and sends the resulting whole-yen figures
-out; nothing in this module touches the chain.
+Domain rules (domain.md §6): initial margin = mark-to-market loss + estimated loss + an add-on
+for members whose net capital is under JPY 2bn, floored at 0. The clearing fund (sized on
+stress losses, shared in proportion to margin with a JPY 10m minimum) is in
+`pyclient.margin.clearing_fund`; `clearing_fund_shares` here is kept for old callers. The
+engine that issues calls on chain feeds positions and prices in here and sends the resulting
+whole-yen figures out; nothing in this module touches the chain.
 
 Money is `Decimal` JPY (or `int`); floats are refused because they cannot say 0.1 exactly.
 Every figure leaving the module is whole yen, rounded up: a requirement rounded down would
@@ -18,6 +19,7 @@ estimated loss) are our parametrisation; the source rules only say that such ter
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation, localcontext
@@ -326,41 +328,18 @@ def clearing_fund_shares(
     fund_size: Any,
     minimum: Any = CLEARING_FUND_MINIMUM,
 ) -> dict[str, Decimal]:
-    """Each member's share of a fund of `fund_size`: pro rata to margin, at least `minimum`.
+    """Deprecated: use `pyclient.margin.clearing_fund.member_shares(fund_size, margins)`.
 
-    Algorithm: find the factor λ for which Σ max(`minimum`, λ·margin) = `fund_size`, so that
-    members whose pro-rata share would fall below the minimum pay the minimum and the rest of
-    the fund is shared pro rata among the others. Members are taken in ascending order of
-    margin; for j = 0, 1, ... the j smallest are assumed to pay the minimum and
-    λ = (fund_size - j·minimum) / (sum of the other margins); the first j for which the
-    smallest remaining member's λ·margin is at least the minimum is the answer. If none is,
-    the minimums alone cover the fund and everyone pays the minimum. If nobody has any margin,
-    pro rata is undefined and the fund is split equally (still at least the minimum each).
-
-    Shares are whole JPY rounded up, so their total covers `fund_size`; it exceeds it only by
-    that rounding, or where the minimums alone exceed the fund.
+    Each member's share of a fund of `fund_size`: fund_size × margin ÷ Σ margins, whole JPY
+    rounded up, at least `minimum`, as the Rules on Clearing Fund Requirements say. It used to
+    rescale the pro-rata factor so that the shares added up to the fund; the source does not,
+    and neither does it any more.
     """
-    size = _amount(fund_size, "clearing fund size")
-    floor = _amount(minimum, "clearing fund minimum")
-    weights = {m: _amount(v, f"margin of {m}") for m, v in margins.items()}
-    if not weights:
-        if size:
-            raise MarginInputError(f"no members to share a clearing fund of {size}")
-        return {}
-    n = len(weights)
-    if not any(weights.values()):
-        equal = _ceil_yen(Fraction(size) / n)
-        return {m: max(_ceil_yen(floor), equal) for m in weights}
+    warnings.warn(
+        "clearing_fund_shares is deprecated; use pyclient.margin.clearing_fund.member_shares",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    from .clearing_fund import member_shares  # here: clearing_fund builds on this module
 
-    order = sorted(weights, key=weights.__getitem__)
-    margins_sorted = [Fraction(weights[m]) for m in order]
-    rest = sum(margins_sorted)
-    shares: dict[str, Decimal] = {m: _ceil_yen(floor) for m in order}
-    for j in range(n):
-        factor = (Fraction(size) - j * Fraction(floor)) / rest
-        if factor * margins_sorted[j] >= floor:
-            for member, margin in zip(order[j:], margins_sorted[j:], strict=True):
-                shares[member] = _ceil_yen(factor * margin)
-            break
-        rest -= margins_sorted[j]
-    return {m: shares[m] for m in weights}
+    return member_shares(fund_size, margins, minimum)

@@ -21,6 +21,21 @@ class Client(CollateralOwner):
         member_omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
         return self._deposit(member_omnibus, asset, amount, self.address)
 
+    def set_standing_instruction(
+        self, instruction: list[tuple[str, Amount]], *, kind: AccountKind = AccountKind.SEGREGATED
+    ) -> Outcome[None]:
+        """Pull order for calls: on its segregated account's calls, or, for an omnibus client, on
+        its shares of the member's omnibus calls, pulled into the omnibus account in its name.
+        Approves the vault on each asset not approved yet (see `CollateralOwner`)."""
+        record = self.record
+        if record.account_type is AccountType.SEGREGATED:
+            return super().set_standing_instruction(instruction, kind=kind)
+        omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
+        vault = self.deployment.vault
+        return self._with_approvals(
+            vault.set_client_standing_instruction(omnibus, self, instruction), instruction
+        )
+
     def withdraw(self, asset: str | Asset, amount: Amount) -> Outcome[None]:
         """Take collateral back from its segregated account (the member withdraws omnibus)."""
         return self._withdraw(self.account_id(AccountKind.SEGREGATED), asset, amount)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import errors
 from ..collateral.vault import AccountKind, VaultAccount, account_id
-from ..contracts.base import Outcome
+from ..contracts.base import Call, Outcome
 from ..contracts.token import MAX_ALLOWANCE
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -47,6 +47,13 @@ class CollateralOwner(Role):
         refused first, before any approval is sent.
         """
         call = self.deployment.vault.set_standing_instruction(self.account_id(kind), instruction)
+        return self._with_approvals(call, instruction)
+
+    def _with_approvals(
+        self, call: Call[None], instruction: list[tuple[str, Amount]]
+    ) -> Outcome[None]:
+        """Send an instruction after approving the vault on each asset it pulls, checked first so a
+        refusal sends nothing; an approval already unlimited is not sent again."""
         call.estimate(self)
         vault = self.deployment.vault.address
         for symbol, _ in instruction:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from ..access.registry import Participant
-from ..collateral.vault import AccountKind
+from ..collateral.vault import AccountKind, ClientShare
 from ..contracts.base import Outcome
 from ..errors import InputError
 from ..tokens.asset import Asset
@@ -44,9 +45,19 @@ class ClearingMember(CollateralOwner):
         """Take `client`'s collateral out of the omnibus account (its sub-ledger shrinks)."""
         return self._withdraw(self.account_id(AccountKind.OMNIBUS), asset, amount, client)
 
-    def pass_on_margin_call(self, call_id: int, shares: dict[Any, Amount]) -> Outcome[None]:
-        """Tell omnibus clients their share (JPY) of an omnibus margin call."""
-        return self.send(self.deployment.vault.pass_on_margin_call(call_id, shares))
+    def pass_on_margin_call(
+        self, call_id: int, shares: dict[Any, Amount], *, deadline: dt.datetime | None = None
+    ) -> Outcome[list[ClientShare]]:
+        """Pass an omnibus call on to the clients: each client's share (JPY), due by `deadline`
+        (default: the call's). The shares must add up to the call; each client's deposits into
+        the omnibus account count toward its share, and clients with a standing instruction are
+        pulled from at once. The value is the shares as the transaction left them."""
+        call = self.deployment.vault.pass_on_margin_call(call_id, shares, deadline=deadline)
+        return self.send(call)
+
+    def client_shares(self, call_id: int) -> list[ClientShare]:
+        """Which clients have paid their share of an omnibus call passed on, and how much."""
+        return self.deployment.vault.client_shares(call_id)
 
     def sub_ledger(self) -> dict[str, dict[str, Decimal]]:
         """The omnibus beneficial-owner sub-ledger: client name -> asset -> quantity."""

@@ -338,8 +338,8 @@ class Story:
         self.clock(tokyo(DAY1, 17, 45), "end-of-day check")
         issued = self.engine.issue_calls(CallType.REGULAR)
         record("CCP margin engine", "checks every account: none is short, no regular call")
-        observed = f"{len(issued.value)} calls, {len(issued)} transactions"
-        self.expect("covered", not issued.value and not len(issued), observed)
+        observed = f"{len(issued.value.calls)} calls, {len(issued)} transactions"
+        self.expect("covered", not issued.value.calls and not len(issued), observed)
         self.show_accounts("Collateral accounts, Wednesday evening")
 
     def history_table(self) -> Table:
@@ -448,7 +448,7 @@ class Story:
         show.part("The engine calls every short account in one transaction", when)
         issued = self.engine.issue_calls(CallType.INTRADAY, computed_at=computed_at)
         (tx,) = issued.outcomes  # the shock leaves every account short: one call each, one tx
-        calls, block = issued.value, f"in block {tx.block_number}"
+        calls, block = issued.value.calls, f"in block {tx.block_number}"
         what = f"issues {len(calls)} intraday margin calls in one transaction"
         record("CCP margin engine", what, "member-a's standing instruction pulls its collateral "
                "in the same transaction")  # fmt: skip
@@ -549,7 +549,7 @@ class Story:
         marked = self.engine.mark_overdue()
         said = [describe(e, d) for e in marked.named("MarginCallOverdue")]
         record("CCP margin engine", "marks unmet calls overdue", "; ".join(said))
-        house_c, overdue = self.accounts["member-c house"], marked.value
+        house_c, overdue = self.accounts["member-c house"], marked.value.calls
         only_c = [(c.account, c.status) for c in overdue] == [(house_c, CallStatus.OVERDUE)]
         listed = ", ".join(f"#{c.id} {d.account_name(c.account)}" for c in overdue)
         self.expect("overdue", only_c, listed)

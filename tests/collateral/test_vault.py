@@ -10,6 +10,8 @@ from support import PRICES, Market, refused
 
 from pyclient import AccountKind, CallStatus, CallType, Ccp, ClearingMember, Status, errors
 from pyclient.chain import devnet
+from pyclient.collateral import CallBatch, Skipped, SkipReason
+from pyclient.events import describe
 from pyclient.margin import call_deadline, from_unix
 
 ASSETS = ("JPY", "USD", "JGB374", "TYO7203")
@@ -234,7 +236,7 @@ def test_a_shortfall_becomes_a_call_due_by_the_tokyo_timetable(market: Market) -
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
     ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     assert (call.status, call.shortfall_jpy, call.requirement_jpy) == (
         CallStatus.ISSUED,
         400_000,
@@ -245,22 +247,22 @@ def test_a_shortfall_becomes_a_call_due_by_the_tokyo_timetable(market: Market) -
     assert a.vault_account(AccountKind.HOUSE).open_call == call.id
 
 
-def test_calls_are_refused_without_a_shortfall_or_with_one_already_open(market: Market) -> None:
+def test_a_batch_calls_the_short_and_skips_the_covered_and_the_already_called(
+    market: Market,
+) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
     ccp.margin.post_requirements({market.house_a: 500_000, market.house_b: 10}, run_id="eod-1")
-    err = vault_refused(
-        market,
-        lambda: ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR),
-        errors.VaultNoShortfall,
+    batch = ccp.margin.issue_margin_calls([market.house_a, market.house_b], CallType.REGULAR).value
+    assert [c.account for c in batch.calls] == [market.house_b]
+    assert batch.skipped == (Skipped(market.house_a, SkipReason.NO_SHORTFALL),)
+    again = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR)
+    assert again.value.calls == () and again.value.skipped == (
+        Skipped(market.house_b, SkipReason.CALL_OPEN),
     )
-    assert (err.valueJpy, err.requirementJpy) == (600_000, 500_000)
-    ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR)
-    vault_refused(
-        market,
-        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
-        errors.VaultMarginCallOpen,
-    )
+    assert [describe(e, market.world.deployment) for e in again.events] == [
+        "member-b house account skipped: a call already open asks for the requirement in force"
+    ]
 
 
 def test_an_intraday_call_outside_the_timetable_is_refused_before_sending(market: Market) -> None:
@@ -282,7 +284,7 @@ def test_standing_instruction_meets_the_call_in_the_same_transaction(market: Mar
     a.set_standing_instruction([("JPY", 50_000), ("JGB374", 100)])
     ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod-1")
     block = market.world.chain.w3.eth.block_number
-    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     assert market.world.chain.w3.eth.block_number == block + 1  # one transaction for all of it
     assert call.status is CallStatus.MET
     # JPY first up to its cap, then just enough JGBs: 850,000 / (49,250 x 0.99) -> 18 bonds.
@@ -295,7 +297,7 @@ def test_what_the_inventory_cannot_cover_stays_open_then_a_deposit_meets_it(mark
     a, ccp = market.world.member_a, market.world.ccp
     a.set_standing_instruction([("JPY", 300_000)])
     ccp.margin.post_requirements({market.house_a: 500_000}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     assert call.status is CallStatus.PARTIALLY_MET
     r = a.deposit("JPY", 200_000)
     (met,) = r.named("MarginCallMet")
@@ -308,7 +310,7 @@ def test_an_unpriced_or_frozen_instruction_asset_is_skipped_not_fatal(market: Ma
     a.set_standing_instruction([("USD", "1000"), ("JPY", 500_000)])
     ccp.agent.freeze("USD", "member-a", reason="sanctions check")
     ccp.margin.post_requirements({market.house_a: 400_000}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     assert call.status is CallStatus.MET
     assert a.collateral(AccountKind.HOUSE) == {"JPY": 400_000}
 
@@ -319,8 +321,10 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     b.deposit("JPY", 300_000)
     b.deposit("USD", "100.00")
     ccp.margin.post_requirements({market.house_b: 1_000_000}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
-    vault_refused(market, lambda: ccp.margin.mark_overdue([call.id]), errors.VaultDeadlineNotPassed)
+    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
+    early = ccp.margin.mark_overdue([call.id]).value
+    assert early.skipped == (Skipped(call.id, SkipReason.DEADLINE_NOT_PASSED),)
+    assert early.calls[0].status is CallStatus.ISSUED
     warp_and_reprice(market, 3 * 24 * 3600)
     r = ccp.margin.mark_overdue([call.id])
     (ev,) = r.named("MarginCallOverdue")
@@ -340,18 +344,17 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     assert b.collateral(AccountKind.HOUSE) == {}
     # Nothing moves in or out of a frozen account, and a defaulted member gets no new call.
     vault_refused(market, lambda: b.withdraw("JPY", 1), errors.VaultAccountFrozen)
-    ccp.margin.post_requirements({market.house_b: 2_000_000}, run_id="eod-2")
-    vault_refused(
-        market,
-        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
-        errors.VaultAccountFrozen,
-    )
+    skipped = ccp.margin.post_requirements({market.house_b: 2_000_000}, run_id="eod-2").value
+    assert skipped == (Skipped(market.house_b, SkipReason.ACCOUNT_FROZEN),)
+    assert b.vault_account(AccountKind.HOUSE).requirement_jpy == 1_000_000
+    batch = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
+    assert batch.skipped == (Skipped(market.house_b, SkipReason.ACCOUNT_FROZEN),)
 
 
 def test_default_needs_an_overdue_call_and_the_ccp(market: Market) -> None:
     ccp = market.world.ccp
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
     vault_refused(
         market,
         lambda: ccp.margin.declare_default(call.id, "early"),
@@ -371,16 +374,12 @@ def test_default_needs_an_overdue_call_and_the_ccp(market: Market) -> None:
     )
 
 
-def test_a_call_on_a_defaulted_member_is_refused(market: Market) -> None:
+def test_a_call_on_a_defaulted_member_is_skipped(market: Market) -> None:
     ccp = market.world.ccp
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     ccp.register.declare_default("member-b", "defaulted elsewhere")
-    err = vault_refused(
-        market,
-        lambda: ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR),
-        errors.ParticipantNotActive,
-    )
-    assert err.status is Status.DEFAULTED
+    batch = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
+    assert batch == CallBatch((), (Skipped(market.house_b, SkipReason.OWNER_NOT_ACTIVE),))
 
 
 # ---------------------------------------------------------------- cascade to clients
@@ -390,7 +389,7 @@ def test_segregated_client_pays_its_own_call(market: Market) -> None:
     w = market.world
     ccp = w.ccp
     ccp.margin.post_requirements({market.segregated: 5_000_000}, run_id="eod-1")
-    (call,) = ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value
+    (call,) = ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value.calls
     assert call.owner == w.client_seg.address
     w.client_seg.deposit("JPY", 5_000_000)
     assert w.deployment.vault.margin_call(call.id).status is CallStatus.MET
@@ -404,7 +403,7 @@ def test_a_missed_segregated_call_defaults_the_member_but_leaves_client_collater
     w.client_seg.deposit("JPY", 1_000)
     w.member_b.deposit("JPY", 2_000)
     w.ccp.margin.post_requirements({market.segregated: 5_000}, run_id="eod-1")
-    (call,) = w.ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value
+    (call,) = w.ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value.calls
     warp_and_reprice(market, 3 * 24 * 3600)
     w.ccp.margin.declare_default(call.id, "client call missed")
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
@@ -443,7 +442,7 @@ def test_member_passes_an_omnibus_call_on_to_its_clients(market: Market) -> None
     w = market.world
     w.member_a.deposit_for("client-omni", "JPY", 100_000)
     w.ccp.margin.post_requirements({market.omnibus_a: 300_000}, run_id="eod-1")
-    (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value
+    (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
     r = w.member_a.pass_on_margin_call(call.id, {"client-omni": 200_000})
     (ev,) = r.named("MarginCallPassedOn")
     assert (ev["client"], ev["amountJpy"]) == (w.client_omni.address, 200_000)

@@ -55,10 +55,10 @@ def test_only_short_accounts_without_an_open_call_are_called(market: Market) -> 
     w.member_a.deposit("JPY", int(results[market.house_a].total))  # fully covered
     outcome = engine.issue_calls(CallType.REGULAR)
     assert len(outcome) == 1 and len(outcome.named("MarginCallIssued")) == 2
-    calls = outcome.value
+    calls = outcome.value.calls
     assert {c.account for c in calls} == {market.house_b, market.segregated}
     again = engine.issue_calls(CallType.REGULAR)  # calls already open: none twice, no tx
-    assert (len(again), again.value) == (0, [])
+    assert (len(again), again.value.calls, again.value.skipped) == (0, (), ())
     assert {c.id for c in engine.open_calls()} == {c.id for c in calls}
 
 
@@ -66,13 +66,13 @@ def test_overdue_calls_are_marked_on_the_chains_clock(market: Market) -> None:
     w = market.world
     engine = MarginEngine(w.ccp)
     engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
-    calls = engine.issue_calls(CallType.REGULAR).value
-    assert engine.mark_overdue().value == []  # not due yet
+    calls = engine.issue_calls(CallType.REGULAR).value.calls
+    assert engine.mark_overdue().value.calls == ()  # not due yet
     w.client_seg.deposit("JPY", 50_000_000)  # the segregated client pays in time
     devnet.increase_time(w.chain, 3 * 24 * 3600)
     market.oracle.publish_fx_rates({"USD": "150"})
     market.oracle.publish_prices(PRICES)
-    overdue = engine.mark_overdue().value
+    overdue = engine.mark_overdue().value.calls
     assert {c.account for c in overdue} == {market.house_a, market.house_b}
     assert all(c.status is CallStatus.OVERDUE for c in overdue)
     statuses = {c.account: c.status for c in engine.report() if c.id in {x.id for x in calls}}
@@ -90,9 +90,13 @@ def test_clearing_fund_shares_become_requirements_with_the_minimum(market: Marke
         {"member-a": 900_000_000, "member-b": 1_000_000}, fund_size=100_000_000, run_id="cf-1"
     )
     assert shares["member-b"] == 10_000_000  # the floor
-    assert shares["member-a"] >= 90_000_000 and sum(shares.values()) >= 100_000_000
+    # The plain formula, not rescaled: 100m × 900/901 = 99,889,012.2, rounded up.
+    assert shares["member-a"] == 99_889_013 and sum(shares.values()) == 109_889_013
     fund = market.world.member_b.vault_account(AccountKind.CLEARING_FUND)
     assert fund.requirement_jpy == 10_000_000
+    assert market.world.member_a.vault_account(AccountKind.CLEARING_FUND).requirement_jpy == (
+        99_889_013
+    )
 
 
 def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> None:
@@ -100,7 +104,7 @@ def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> No
     w.client_seg.deposit("JPY", 1_000)
     engine = MarginEngine(w.ccp)
     engine.post({market.segregated: 5_000}, run_id="eod-1")
-    (call,) = engine.issue_calls(CallType.REGULAR).value
+    (call,) = engine.issue_calls(CallType.REGULAR).value.calls
     devnet.increase_time(w.chain, 3 * 24 * 3600)
     market.oracle.publish_prices(PRICES)
     w.ccp.margin.declare_default(call.id, "missed")

@@ -12,6 +12,7 @@ import math
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -33,6 +34,7 @@ from pyclient.margin import (
     expected_shortfall,
     initial_margin,
     mark_to_market_loss,
+    member_shares,
 )
 
 D = Decimal
@@ -339,45 +341,60 @@ def test_initial_margin_is_whole_yen_rounded_up() -> None:
 
 
 # -- clearing fund -------------------------------------------------------------------------------
+# `clearing_fund_shares` is deprecated in favour of `clearing_fund.member_shares` (tested in
+# test_clearing_fund.py); these tests keep its old callers honest. It used to rescale the pro-rata
+# factor so that shares added up to the fund; the Rules on Clearing Fund Requirements (Appended
+# Table, item 1) apply the plain formula and then the JPY 10m floor, so two expectations changed.
+
+
+def shares(margins: dict[str, Any], fund: Any) -> dict[str, Decimal]:
+    with pytest.warns(DeprecationWarning, match="member_shares"):
+        return clearing_fund_shares(margins, fund)
 
 
 def test_clearing_fund_is_shared_pro_rata_to_margin() -> None:
-    shares = clearing_fund_shares({"a": D(300), "b": D(100)}, D(100_000_000))
-    assert shares == {"a": D(75_000_000), "b": D(25_000_000)}
+    assert shares({"a": D(300), "b": D(100)}, D(100_000_000)) == {
+        "a": D(75_000_000),
+        "b": D(25_000_000),
+    }
 
 
-def test_members_under_the_minimum_pay_it_and_the_rest_is_shared_pro_rata() -> None:
+def test_members_under_the_minimum_pay_it_and_the_others_pay_the_plain_formula() -> None:
     assert CLEARING_FUND_MINIMUM == TEN_M
     margins = {"a": D(1000), "b": D(10), "c": D(0), "d": D(5000)}
-    shares = clearing_fund_shares(margins, D(100_000_000))
-    assert shares["b"] == shares["c"] == TEN_M
-    # 80m left for a and d, 1:5; 13,333,333.33 and 66,666,666.67 rounded up.
-    assert shares["a"] == D(13_333_334) and shares["d"] == D(66_666_667)
-    assert list(shares) == list(margins)
+    result = shares(margins, D(100_000_000))
+    assert result["b"] == result["c"] == TEN_M
+    # Was 13,333,334 and 66,666,667 (80m left after the minimums, rescaled 1:5). The source's
+    # formula is 100m × 1000/6010 = 16,638,935.1 and 100m × 5000/6010 = 83,194,675.5, rounded up.
+    assert result["a"] == D(16_638_936) and result["d"] == D(83_194_676)
+    assert list(result) == list(margins)
 
 
-def test_when_minimums_exceed_the_fund_everyone_pays_the_minimum() -> None:
-    shares = clearing_fund_shares({"a": D(1), "b": D(2), "c": D(3)}, D(25_000_000))
-    assert shares == {"a": TEN_M, "b": TEN_M, "c": TEN_M}
+def test_the_minimum_binds_member_by_member() -> None:
+    # Was 10m each ("the minimums alone cover the fund"). The source's formula gives c
+    # 25m × 3/6 = 12.5m, above the minimum, so c pays it; a (4.2m) and b (8.3m) pay the minimum.
+    assert shares({"a": D(1), "b": D(2), "c": D(3)}, D(25_000_000)) == {
+        "a": TEN_M,
+        "b": TEN_M,
+        "c": D(12_500_000),
+    }
 
 
 def test_with_no_margin_anywhere_the_fund_is_split_equally_at_least_the_minimum() -> None:
-    assert clearing_fund_shares({"a": 0, "b": 0}, D(5_000_000)) == {"a": TEN_M, "b": TEN_M}
-    assert clearing_fund_shares({"a": 0, "b": 0, "c": 0}, D(100_000_000)) == {
-        m: D(33_333_334) for m in "abc"
-    }
+    assert shares({"a": 0, "b": 0}, D(5_000_000)) == {"a": TEN_M, "b": TEN_M}
+    assert shares({"a": 0, "b": 0, "c": 0}, D(100_000_000)) == {m: D(33_333_334) for m in "abc"}
 
 
 def test_clearing_fund_refuses_bad_input() -> None:
     with pytest.raises(InvalidMarginAmount, match="negative"):
-        clearing_fund_shares({"a": D(1)}, D(-1))
+        shares({"a": D(1)}, D(-1))
     with pytest.raises(InvalidMarginAmount):
-        clearing_fund_shares({"a": 1.5}, D(100))
+        shares({"a": 1.5}, D(100))
     with pytest.raises(InvalidMarginAmount):
-        clearing_fund_shares({"a": D(-1)}, D(100))
+        shares({"a": D(-1)}, D(100))
     with pytest.raises(MarginInputError, match="no members"):
-        clearing_fund_shares({}, D(100))
-    assert clearing_fund_shares({}, D(0)) == {}
+        shares({}, D(100))
+    assert shares({}, D(0)) == {}
 
 
 @given(
@@ -389,29 +406,7 @@ def test_clearing_fund_refuses_bad_input() -> None:
     ),
     st.integers(0, 10**11).map(D),
 )
-def test_clearing_fund_shares_cover_the_fund_pro_rata_above_the_minimum(margins, fund) -> None:
-    shares = clearing_fund_shares(margins, fund)
-    assert set(shares) == set(margins)
-    assert all(s >= TEN_M and s == s.to_integral_value() for s in shares.values())
-    total = sum(shares.values())
-    assert total >= fund
-    if len(margins) * TEN_M < fund:
-        assert total < fund + len(margins)  # nothing beyond rounding
-    else:
-        assert all(s == TEN_M for s in shares.values())
-    if not any(margins.values()):
-        assert len(set(shares.values())) == 1  # no margin anywhere: equal shares
-        return
-    above = [m for m in margins if shares[m] > TEN_M]
-    for i in above:
-        for j in margins:
-            # Rounding-tolerant proportionality: (s_i - 1) / m_i < λ <= s_j / m_j.
-            if j in above:
-                assert (shares[i] - 1) * margins[j] < shares[j] * margins[i]
-            else:  # a member paying the minimum would not have owed more pro rata
-                assert (shares[i] - 1) * margins[j] < TEN_M * margins[i]
-    # More margin never means a smaller share.
-    for i in margins:
-        for j in margins:
-            if margins[i] < margins[j]:
-                assert shares[i] <= shares[j]
+def test_the_deprecated_function_gives_the_source_rules_shares(margins, fund) -> None:
+    # Was: shares add up to the fund, give or take rounding. Under the source's rule they add up
+    # to more wherever the floor binds; the properties of the rule are in test_clearing_fund.py.
+    assert shares(margins, fund) == member_shares(fund, margins)

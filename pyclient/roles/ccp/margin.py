@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...collateral.vault import AccountKind, CallType, MarginCall
+from ...collateral.vault import AccountKind, CallBatch, CallType
 from ...contracts.base import BatchOutcome, BatchProgress, Outcome
 from ...units import Amount
 from ..base import Actor
@@ -42,19 +42,22 @@ class MarginDesk(Actor):
         call_type: CallType,
         *,
         computed_at: dt.datetime | None = None,
-    ) -> Outcome[list[MarginCall]]:
+    ) -> Outcome[CallBatch]:
         """Call every account given for its shortfall, due by the Tokyo timetable.
 
-        `computed_at` defaults to the chain's clock. Standing instructions are honoured in the
-        same transaction, so a call in the outcome may already be met.
+        `computed_at` defaults to the chain's clock. An account that no longer fits (topped up a
+        moment ago, already called, frozen) is skipped, not refused: the value's `calls` were
+        issued, its `skipped` say why the others were not. Standing instructions are honoured in
+        the same transaction, so a call in the outcome may already be met.
         """
         call = self.deployment.vault.issue_margin_calls(
             accounts, call_type, computed_at=computed_at
         )
         return self.send(call)
 
-    def mark_overdue(self, call_ids: Sequence[int]) -> Outcome[list[MarginCall]]:
-        """Mark unmet calls whose deadline has passed overdue; the value is the calls now."""
+    def mark_overdue(self, call_ids: Sequence[int]) -> Outcome[CallBatch]:
+        """Mark unmet calls whose deadline has passed overdue (a call covered meanwhile is met);
+        the value is the calls now and those skipped (no longer open, not yet due)."""
         return self.send(self.deployment.vault.mark_overdue(call_ids))
 
     def declare_default(self, call_id: int, reason: str) -> Outcome[None]:
