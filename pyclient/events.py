@@ -324,8 +324,9 @@ _SENTENCES: dict[str, Sentence] = {
         f"due {_when(e['deadline'])}"
     ),
     "ClientSharePaid": lambda e, n: (
-        f"{n.name(e['client'])} paid {_jpy(e['valueJpy'])} toward its share of call "
-        f"#{e['callId']}: {_jpy(e['paidJpy'])} of {_jpy(e['amountJpy'])}"
+        f"{n.name(e['payer'])} paid {_jpy(e['valueJpy'])} toward "
+        + ("its" if e["payer"] == e["client"] else f"{n.name(e['client'])}'s")
+        + f" share of call #{e['callId']}: {_jpy(e['paidJpy'])} of {_jpy(e['amountJpy'])}"
     ),
     "ClientShareMet": lambda e, n: (
         f"{n.name(e['client'])} has paid its whole share of call #{e['callId']}"

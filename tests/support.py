@@ -22,10 +22,12 @@ from pyclient import (
     RiskParameters,
     TokenIssuer,
 )
+from pyclient.chain import devnet
 from pyclient.views import balance_sheet
 
 PRICES = {"JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600}
 FX = {"USD": "150"}
+VAULT_ASSETS = ("JPY", "USD", "JGB374", "TYO7203")  # what the market's accounts may hold
 RISK = {
     "JPY": RiskParameters(0),
     "USD": RiskParameters(200),
@@ -81,6 +83,19 @@ class Market:
             for symbol, units in d.vault.raw_holdings(acct).items()
             if units
         }
+
+    def refused(self, call: Any, error: type[Exception]) -> Any:
+        """`refused` over the vault's assets, and no vault account's holding moved either."""
+        before = self.holdings()
+        err = refused(self.world, VAULT_ASSETS, call, error)
+        assert self.holdings() == before
+        return err
+
+    def warp_and_reprice(self, seconds: int) -> None:
+        """Move the clock and republish prices and rates, as the oracle does every day."""
+        devnet.increase_time(self.world.chain, seconds)
+        self.oracle.publish_fx_rates(FX)
+        self.oracle.publish_prices(PRICES)
 
 
 def refused(world: World, assets: tuple[str, ...], call: Any, error: type[Exception]) -> Any:

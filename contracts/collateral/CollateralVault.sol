@@ -32,7 +32,16 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     IMarketData private immutable _marketData;
     uint256 private immutable _defaultAccount;
 
-    mapping(uint256 account => Account) private _accounts;
+    /// @dev An account's owner and kind are its id (`_id`), so its state fits one slot: posting a
+    /// requirement, or re-evaluating calls on a deposit, reads and writes that slot only.
+    struct AccountState {
+        AccountKind kind;
+        bool frozen;
+        uint80 requirement;
+        uint64 openCall;
+    }
+
+    mapping(uint256 account => AccountState) private _accounts;
     mapping(uint256 account => mapping(address asset => uint256)) private _holdings;
     mapping(uint256 account => EnumerableSet.AddressSet) private _assets;
     mapping(uint256 account => Instruction[]) private _instructions;
@@ -52,7 +61,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _grantRole(Roles.MARGIN_ENGINE, admin);
         uint256 id = _id(admin, AccountKind.DefaultManagement);
         _defaultAccount = id;
-        _accounts[id] = Account(admin, AccountKind.DefaultManagement, false, 0, 0);
+        _accounts[id] = AccountState(AccountKind.DefaultManagement, false, 0, 0);
         emit AccountOpened(id, admin, AccountKind.DefaultManagement, admin);
     }
 
@@ -70,7 +79,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (!valid) revert VaultAccountOwnerInvalid(owner, kind);
         id = _id(owner, kind);
         if (_accounts[id].kind != AccountKind.None) revert VaultAccountExists(id);
-        _accounts[id] = Account(owner, kind, false, 0, 0);
+        _accounts[id] = AccountState(kind, false, 0, 0);
         emit AccountOpened(id, owner, kind, _msgSender());
     }
 
@@ -78,7 +87,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function deposit(uint256 id, address asset, uint256 amount) external nonReentrant {
-        Account storage a = _ownAccount(id);
+        AccountState storage a = _ownAccount(id);
         if (a.kind == AccountKind.Omnibus) revert VaultOmnibusNeedsClient(id);
         _deposit(id, a, asset, amount, _msgSender(), address(0));
         _reevaluate(id, a);
@@ -86,26 +95,26 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function depositFor(uint256 id, address client, address asset, uint256 amount) external nonReentrant {
-        Account storage a = _open(id);
+        AccountState storage a = _open(id);
         _requireBeneficialOwner(id, a, client);
-        if (_msgSender() != a.owner && _msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
+        if (_msgSender() != _owner(id) && _msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
         _deposit(id, a, asset, amount, _msgSender(), client);
         _sub[id][client][asset] += amount;
         _clients[id].add(client);
-        if (a.openCall != 0) _creditShares(a.openCall, client, asset, amount);
+        if (a.openCall != 0) _creditShares(a.openCall, client, _msgSender(), asset, amount);
         _reevaluate(id, a);
     }
 
     /// @inheritdoc ICollateralVault
     function withdraw(uint256 id, address asset, uint256 amount) external nonReentrant {
-        Account storage a = _ownAccount(id);
+        AccountState storage a = _ownAccount(id);
         if (a.kind == AccountKind.Omnibus) revert VaultOmnibusNeedsClient(id);
         _withdraw(id, a, asset, amount, address(0));
     }
 
     /// @inheritdoc ICollateralVault
     function withdrawFor(uint256 id, address client, address asset, uint256 amount) external nonReentrant {
-        Account storage a = _ownAccount(id);
+        AccountState storage a = _ownAccount(id);
         _requireBeneficialOwner(id, a, client);
         uint256 held = _sub[id][client][asset];
         if (amount > held) revert VaultSubLedgerInsufficient(id, client, asset, held, amount);
@@ -115,7 +124,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function setStandingInstruction(uint256 id, Instruction[] calldata instruction) external {
-        Account storage a = _ownAccount(id);
+        AccountState storage a = _ownAccount(id);
         if (a.kind == AccountKind.Omnibus) revert VaultOmnibusNeedsClient(id);
         _store(_instructions[id], instruction);
         emit StandingInstructionSet(id, instruction);
@@ -123,7 +132,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function setClientStandingInstruction(uint256 id, address client, Instruction[] calldata instruction) external {
-        Account storage a = _open(id);
+        AccountState storage a = _open(id);
         _requireBeneficialOwner(id, a, client);
         if (_msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
         _store(_clientInstructions[id][client], instruction);
@@ -141,7 +150,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             revert VaultBatchLengthMismatch(ids.length, requirements.length);
         }
         for (uint256 i; i < ids.length; ++i) {
-            Account storage a = _open(ids[i]);
+            AccountState storage a = _open(ids[i]);
             if (a.frozen) {
                 emit AccountSkipped(ids[i], SkipReason.AccountFrozen);
                 continue;
@@ -189,7 +198,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         MarginCall storage c = _call(callId);
         _requireOpen(callId, c);
         uint256 id = c.account;
-        Account storage a = _ownAccount(id);
+        AccountState storage a = _ownAccount(id);
         if (a.kind != AccountKind.Omnibus) revert VaultNotOmnibus(id);
         if (c.passedOn) revert VaultCallAlreadyPassedOn(callId);
         if (clients.length != amounts.length) revert VaultBatchLengthMismatch(clients.length, amounts.length);
@@ -226,9 +235,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             _markOverdue(callId, c);
         }
         if (c.status != CallStatus.Overdue) revert VaultMarginCallState(callId, c.status);
-        Account storage called = _accounts[c.account];
-        address member =
-            called.kind == AccountKind.Segregated ? _registry.participant(called.owner).clearingMember : called.owner;
+        AccountState storage called = _accounts[c.account];
+        address member = called.kind == AccountKind.Segregated
+            ? _registry.participant(_owner(c.account)).clearingMember
+            : _owner(c.account);
 
         // Every call still open on the account closes with the default.
         for (uint256 open = called.openCall; open != 0;) {
@@ -258,7 +268,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function account(uint256 id) external view returns (Account memory) {
-        return _open(id);
+        AccountState storage a = _open(id);
+        return Account(_owner(id), a.kind, a.frozen, a.requirement, a.openCall);
     }
 
     /// @inheritdoc ICollateralVault
@@ -353,7 +364,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- internals: collateral
 
-    function _deposit(uint256 id, Account storage a, address asset, uint256 amount, address from, address client)
+    function _deposit(uint256 id, AccountState storage a, address asset, uint256 amount, address from, address client)
         private
     {
         if (amount == 0) revert VaultZeroAmount();
@@ -368,7 +379,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         IERC20(asset).safeTransferFrom(from, address(this), amount);
     }
 
-    function _withdraw(uint256 id, Account storage a, address asset, uint256 amount, address client) private {
+    function _withdraw(uint256 id, AccountState storage a, address asset, uint256 amount, address client) private {
         if (amount == 0) revert VaultZeroAmount();
         if (a.frozen) revert VaultAccountFrozen(id);
         uint256 held = _holdings[id][asset];
@@ -383,8 +394,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 revert VaultWithdrawalExceedsExcess(id, asset, amount, valueAfter, requirement);
             }
         }
-        emit CollateralWithdrawn(id, asset, amount, a.owner, client, valueAfter, requirement);
-        IERC20(asset).safeTransfer(a.owner, amount);
+        address owner = _owner(id);
+        emit CollateralWithdrawn(id, asset, amount, owner, client, valueAfter, requirement);
+        IERC20(asset).safeTransfer(owner, amount);
     }
 
     function _value(uint256 id, AccountKind kind) private view returns (uint256) {
@@ -412,12 +424,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev Issues a call on `id`, or skips it (returning 0) when its state no longer fits. With a call
     /// already open, only the increase over that call's requirement is called.
     function _issue(uint256 id, CallType callType, uint64 deadline) private returns (uint256 callId) {
-        Account storage a = _open(id);
+        AccountState storage a = _open(id);
         SkipReason skip;
         uint256 value;
         if (a.frozen) {
             skip = SkipReason.AccountFrozen;
-        } else if (!_registry.isActive(a.owner)) {
+        } else if (!_registry.isActive(_owner(id))) {
             skip = SkipReason.OwnerNotActive;
         } else {
             value = _value(id, a.kind);
@@ -464,9 +476,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev Pulls by standing instruction, in order, until the requirement is covered. An asset
     /// that cannot be pulled (unpriced, frozen, not approved) is skipped, never fatal: what the
     /// inventory cannot cover stays open on the call.
-    function _autoPull(uint256 id, Account storage a, uint256 requirement, uint256 value) private returns (uint256) {
+    function _autoPull(uint256 id, AccountState storage a, uint256 requirement, uint256 value)
+        private
+        returns (uint256)
+    {
         Instruction[] storage instruction = _instructions[id];
-        address owner = a.owner;
+        address owner = _owner(id);
         uint8 purposeBit = uint8(1) << uint8(_purpose(a.kind));
         for (uint256 i; i < instruction.length && value < requirement; ++i) {
             IERC20 asset = IERC20(instruction[i].asset);
@@ -487,7 +502,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         return value;
     }
 
-    function _reevaluate(uint256 id, Account storage a) private {
+    function _reevaluate(uint256 id, AccountState storage a) private {
         if (a.openCall != 0) _settleOpen(id, a, _value(id, a.kind), true);
     }
 
@@ -495,7 +510,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// own requirement, or the requirement now in force when that is lower. Newer calls ask for more,
     /// so the met ones are the oldest: they leave the chain, the others stay, and after a payment
     /// (`paid`) each of those says what is still short.
-    function _settleOpen(uint256 id, Account storage a, uint256 value, bool paid) private {
+    function _settleOpen(uint256 id, AccountState storage a, uint256 value, bool paid) private {
         uint256 requirement = a.requirement;
         uint256 open = a.openCall;
         uint256 oldestUnmet;
@@ -521,7 +536,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     function _markOverdue(uint256 callId, MarginCall storage c) private {
-        Account storage a = _accounts[c.account];
+        AccountState storage a = _accounts[c.account];
         uint256 value = _value(c.account, a.kind);
         _settleOpen(c.account, a, value, false);
         if (c.status == CallStatus.Met) return;
@@ -545,7 +560,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @dev Counts `amount` of `asset` that `client` paid into an omnibus account toward its shares of
     /// the account's open calls passed on, oldest call first, at the value it counts for now.
-    function _creditShares(uint256 newest, address client, address asset, uint256 amount) private {
+    function _creditShares(uint256 newest, address client, address payer, address asset, uint256 amount) private {
         uint256 oldest; // the oldest share still owed, else the oldest share at all
         bool owed;
         for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
@@ -556,21 +571,21 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
         if (oldest == 0) return;
         (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, IMarketData.Purpose.InitialMargin);
-        if (eligible) _credit(oldest, client, Valuation.haircutValue(amount, q));
+        if (eligible) _credit(oldest, client, payer, Valuation.haircutValue(amount, q));
     }
 
-    function _credit(uint256 callId, address client, uint256 valueJpy) private {
+    function _credit(uint256 callId, address client, address payer, uint256 valueJpy) private {
         ClientShare storage share = _shares[callId][client];
         uint256 before = share.paidJpy;
         uint256 paid = before + valueJpy;
         share.paidJpy = SafeCast.toUint80(paid);
-        emit ClientSharePaid(callId, client, valueJpy, paid, share.amountJpy);
+        emit ClientSharePaid(callId, client, payer, valueJpy, paid, share.amountJpy);
         if (before < share.amountJpy && paid >= share.amountJpy) emit ClientShareMet(callId, client);
     }
 
     /// @dev Pulls `client`'s share of call `callId` by its standing instruction into omnibus account
     /// `id` under its name; skips what cannot be pulled (unpriced, frozen, not approved).
-    function _pullForClient(uint256 callId, uint256 id, Account storage a, address client, uint256 shareJpy)
+    function _pullForClient(uint256 callId, uint256 id, AccountState storage a, address client, uint256 shareJpy)
         private
         returns (bool pulled)
     {
@@ -596,7 +611,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             emit CollateralDeposited(id, address(asset), quantity, client, client, true);
             uint256 value = Valuation.haircutValue(quantity, q);
             paid += value;
-            _credit(callId, client, value);
+            _credit(callId, client, client, value);
             pulled = true;
         }
     }
@@ -613,7 +628,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- internals: default
 
     function _freeze(uint256 id, uint256 callId) private {
-        Account storage a = _accounts[id];
+        AccountState storage a = _accounts[id];
         if (a.kind == AccountKind.None || a.frozen) return;
         a.frozen = true;
         emit AccountFrozen(id, callId);
@@ -641,14 +656,18 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         return uint256(uint160(owner)) | (uint256(kind) << 160);
     }
 
-    function _open(uint256 id) private view returns (Account storage a) {
+    function _owner(uint256 id) private pure returns (address) {
+        return address(uint160(id));
+    }
+
+    function _open(uint256 id) private view returns (AccountState storage a) {
         a = _accounts[id];
         if (a.kind == AccountKind.None) revert VaultAccountUnknown(id);
     }
 
-    function _ownAccount(uint256 id) private view returns (Account storage a) {
+    function _ownAccount(uint256 id) private view returns (AccountState storage a) {
         a = _open(id);
-        if (a.owner != _msgSender()) revert VaultNotAccountOwner(id, _msgSender());
+        if (_owner(id) != _msgSender()) revert VaultNotAccountOwner(id, _msgSender());
     }
 
     function _call(uint256 callId) private view returns (MarginCall storage) {
@@ -663,12 +682,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    function _requireBeneficialOwner(uint256 id, Account storage a, address client) private view {
+    function _requireBeneficialOwner(uint256 id, AccountState storage a, address client) private view {
         if (a.kind != AccountKind.Omnibus) revert VaultBeneficialOwnerInvalid(id, client);
         IParticipantRegistry.Participant memory p = _registry.participant(client);
         if (
             p.kind != IParticipantRegistry.Kind.Client || p.accountType != IParticipantRegistry.AccountType.Omnibus
-                || p.clearingMember != a.owner
+                || p.clearingMember != _owner(id)
         ) revert VaultBeneficialOwnerInvalid(id, client);
     }
 

@@ -69,8 +69,9 @@ interface ICollateralVault {
         DefaultDeclared
     }
 
-    /// @dev Owner, kind, freeze and requirement share one slot: posting a requirement is one read
-    /// and one write. Requirements are whole yen.
+    /// @notice An account as `account` returns it; `openCall` is its newest open call (0: none).
+    /// @dev Requirements are whole yen. The owner and kind are the account id itself, so the vault
+    /// stores the rest in one slot.
     struct Account {
         address owner;
         AccountKind kind;
@@ -220,9 +221,15 @@ interface ICollateralVault {
     event MarginCallPassedOn(
         uint256 indexed callId, uint256 indexed account, address indexed client, uint256 amountJpy, uint64 deadline
     );
-    /// @notice `client` paid `valueJpy` JPY toward its share of call `callId`: `paidJpy` of `amountJpy` so far.
+    /// @notice `payer` (the client, or its member in its name) paid `valueJpy` JPY toward `client`'s share of
+    /// call `callId`: `paidJpy` of `amountJpy` so far.
     event ClientSharePaid(
-        uint256 indexed callId, address indexed client, uint256 valueJpy, uint256 paidJpy, uint256 amountJpy
+        uint256 indexed callId,
+        address indexed client,
+        address payer,
+        uint256 valueJpy,
+        uint256 paidJpy,
+        uint256 amountJpy
     );
     /// @notice `client` has paid its whole share of call `callId`.
     event ClientShareMet(uint256 indexed callId, address indexed client);

@@ -80,6 +80,7 @@ class MarginEngine:
     add_on_rate: Any = DEFAULT_ADD_ON_RATE
     accounts: list[int] = field(default_factory=list)
     last_results: dict[int, MarginResult] = field(default_factory=dict)
+    last_posted: BatchOutcome[list[tuple[Skipped, ...]]] | None = None
 
     @property
     def deployment(self) -> Deployment:
@@ -118,9 +119,10 @@ class MarginEngine:
         history: Mapping[str, Sequence[Any]],
         run_id: str,
     ) -> dict[int, MarginResult]:
-        """Compute every portfolio's margin and post all requirements in one transaction."""
+        """Compute every portfolio's margin and post all requirements in one transaction (its
+        outcome is kept as `last_posted`: a posting can meet open calls or skip frozen accounts)."""
         results = self.compute(portfolios, current_prices=current_prices, history=history)
-        self.post({acct: r.total for acct, r in results.items()}, run_id=run_id)
+        self.last_posted = self.post({acct: r.total for acct, r in results.items()}, run_id=run_id)
         self.last_results = results
         return results
 
@@ -128,8 +130,9 @@ class MarginEngine:
         self, requirements: Mapping[int, Any], *, run_id: str
     ) -> BatchOutcome[list[tuple[Skipped, ...]]]:
         """Post requirements (whole JPY) and remember the accounts for later calls."""
-        call = self.deployment.vault.post_requirements(dict(requirements), run_id=run_id)
-        outcome = self._send([call] if requirements else [])
+        vault = self.deployment.vault
+        calls = [vault.post_requirements(dict(requirements), run_id=run_id)] if requirements else []
+        outcome = self._send(calls)
         for acct in requirements:
             if acct not in self.accounts:
                 self.accounts.append(acct)
@@ -182,11 +185,29 @@ class MarginEngine:
         """Call every account short of what its open calls ask for, in one transaction (none if
         none is); the value is the calls as issued and the accounts the vault skipped (one that
         paid between the engine's read and the transaction, say)."""
-        short = [s.id for s in self.states(accounts) if s.uncalled_jpy > 0 and not s.account.frozen]
-        vault = self.deployment.vault
-        batch = self._send([vault.issue_margin_calls(short, call_type, computed_at=computed_at)]
-                           if short else [])  # fmt: skip
+        call = self.calls_due(call_type, accounts=accounts, computed_at=computed_at)
+        batch = self._send([call] if call is not None else [])
         return BatchOutcome(batch.outcomes, _merged(o.value for o in batch.outcomes))
+
+    def calls_due(
+        self,
+        call_type: CallType,
+        *,
+        accounts: Iterable[int] | None = None,
+        computed_at: dt.datetime | None = None,
+    ) -> Call[CallBatch] | None:
+        """The batch of calls the engine would send now (None if no account is short of what its
+        open calls ask for), built from the chain as it reads it, not sent: to inspect, estimate,
+        sign elsewhere, or send later (a member may pay in between: the vault then skips it)."""
+        short = [s.id for s in self.short_accounts(accounts)]
+        if not short:
+            return None
+        return self.deployment.vault.issue_margin_calls(short, call_type, computed_at=computed_at)
+
+    def short_accounts(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
+        """The accounts a new call would ask something of now: short of what their open calls
+        already ask for, and not frozen."""
+        return [s for s in self.states(accounts) if s.uncalled_jpy > 0 and not s.account.frozen]
 
     def open_calls(self) -> list[MarginCall]:
         return [c for c in self.deployment.vault.margin_calls() if c.status.open]

@@ -11,28 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import PRICES, Market, refused
+from support import Market
 
 from pyclient import AccountKind, AccountType, CallStatus, CallType, Client, RiskParameters, errors
 from pyclient.chain import devnet
 from pyclient.collateral import Skipped, SkipReason
 from pyclient.events import describe
-
-ASSETS = ("JPY", "USD", "JGB374", "TYO7203")
-
-
-def vault_refused(m: Market, call, error: type[Exception]) -> Exception:
-    before = m.holdings()
-    err = refused(m.world, ASSETS, call, error)
-    assert m.holdings() == before
-    return err
-
-
-def warp_and_reprice(m: Market, seconds: int) -> None:
-    devnet.increase_time(m.world.chain, seconds)
-    m.oracle.publish_fx_rates({"USD": "150"})
-    m.oracle.publish_prices(PRICES)
-
 
 # ---------------------------------------------------------------- batches that hold under races
 
@@ -60,7 +44,7 @@ def test_marking_overdue_skips_a_call_met_meanwhile_and_marks_the_rest(market: M
         [market.house_a, market.house_b], CallType.REGULAR
     ).value.calls
     w.member_a.deposit("JPY", 300_000)
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     marked = w.ccp.margin.mark_overdue([a.id, b.id]).value
     assert marked.skipped == (Skipped(a.id, SkipReason.CALL_NOT_OPEN),)
     assert [c.status for c in marked.calls] == [CallStatus.MET, CallStatus.OVERDUE]
@@ -68,13 +52,12 @@ def test_marking_overdue_skips_a_call_met_meanwhile_and_marks_the_rest(market: M
 
 def test_what_the_caller_controls_still_refuses_the_whole_batch(market: Market) -> None:
     w = market.world
-    vault_refused(market, lambda: w.ccp.margin.issue_margin_calls([], CallType.REGULAR),
+    market.refused(lambda: w.ccp.margin.issue_margin_calls([], CallType.REGULAR),
                   errors.InputError)  # fmt: skip
-    vault_refused(market, lambda: w.ccp.margin.post_requirements({}, run_id="r"), errors.InputError)
-    vault_refused(market, lambda: w.ccp.margin.mark_overdue([]), errors.InputError)
-    vault_refused(market, lambda: w.ccp.margin.mark_overdue([999]), errors.VaultMarginCallUnknown)
-    vault_refused(
-        market,
+    market.refused(lambda: w.ccp.margin.post_requirements({}, run_id="r"), errors.InputError)
+    market.refused(lambda: w.ccp.margin.mark_overdue([]), errors.InputError)
+    market.refused(lambda: w.ccp.margin.mark_overdue([999]), errors.VaultMarginCallUnknown)
+    market.refused(
         lambda: w.ccp.margin.issue_margin_calls([market.house_a + 1], CallType.REGULAR),
         errors.VaultAccountUnknown,
     )
@@ -125,7 +108,7 @@ def test_an_unpaid_call_is_overdue_for_what_it_asked_not_for_a_later_raise(marke
     w.ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod")
     (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     w.ccp.margin.post_requirements({market.house_a: 1_500_000}, run_id="intraday")
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     marked = w.ccp.margin.mark_overdue([call.id])
     (overdue,) = marked.named("MarginCallOverdue")
     assert overdue["remainingJpy"] == 400_000  # not 900,000: the raise was never called here
@@ -181,7 +164,7 @@ def test_an_omnibus_call_passed_on_gives_each_client_its_share_and_counts_its_pa
     assert seen[w.client_omni.address].met and not seen[other.address].met
     assert seen[other.address].remaining_jpy == 100_000
     assert w.deployment.vault.margin_call(call.id).status is CallStatus.PARTIALLY_MET
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     overdue = w.ccp.margin.mark_overdue([call.id])
     assert overdue.named("MarginCallOverdue")[0]["remainingJpy"] == 100_000
 
@@ -223,8 +206,7 @@ def test_shares_that_do_not_add_up_or_are_due_late_are_refused_and_change_nothin
     w = market.world
     (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
     deadline = call.deadline + timedelta(seconds=deadline_shift)
-    vault_refused(
-        market,
+    market.refused(
         lambda: w.member_a.pass_on_margin_call(call.id, shares, deadline=deadline),
         error,
     )
@@ -238,15 +220,13 @@ def test_a_call_is_passed_on_once_and_only_an_omnibus_call_is(
     w = market.world
     (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
     w.member_a.pass_on_margin_call(call.id, {"client-omni": 150_000, "client-omni2": 150_000})
-    vault_refused(
-        market,
+    market.refused(
         lambda: w.member_a.pass_on_margin_call(call.id, {"client-omni": 300_000}),
         errors.VaultCallAlreadyPassedOn,
     )
     w.ccp.margin.post_requirements({market.house_a: 10}, run_id="house")
     (house,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
-    vault_refused(
-        market,
+    market.refused(
         lambda: w.member_a.pass_on_margin_call(house.id, {"client-omni": 10}),
         errors.VaultNotOmnibus,
     )
@@ -276,8 +256,7 @@ def test_nothing_is_deposited_in_an_asset_that_has_no_price_yet(market: Market) 
     md = d.market_data
     market.oracle.send(md.call("listAssets", [new_asset], [b"JPY"], [0]))
     market.oracle.send(md.call("setRiskParameters", [new_asset], [(0, 10_000, 1)]))
-    err = vault_refused(
-        market,
+    err = market.refused(
         lambda: w.member_a.send(d.vault.call("deposit", market.house_a, new_asset, 1)),
         errors.VaultAssetUnpriced,
     )

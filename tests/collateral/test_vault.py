@@ -6,30 +6,13 @@ Every refusal is checked to change nothing: wallets, token supply, vault holding
 from __future__ import annotations
 
 import pytest
-from support import PRICES, Market, refused
+from support import Market
 
 from pyclient import AccountKind, CallStatus, CallType, Ccp, ClearingMember, Status, errors
 from pyclient.chain import devnet
 from pyclient.collateral import CallBatch, Skipped, SkipReason
 from pyclient.events import describe
 from pyclient.margin import call_deadline, from_unix
-
-ASSETS = ("JPY", "USD", "JGB374", "TYO7203")
-
-
-def vault_refused(m: Market, call, error: type[Exception]) -> Exception:
-    before = m.holdings()
-    err = refused(m.world, ASSETS, call, error)
-    assert m.holdings() == before
-    return err
-
-
-def warp_and_reprice(m: Market, seconds: int) -> None:
-    """Move the clock and republish prices, as the oracle does every day."""
-    devnet.increase_time(m.world.chain, seconds)
-    m.oracle.publish_fx_rates({"USD": "150"})
-    m.oracle.publish_prices(PRICES)
-
 
 # ---------------------------------------------------------------- accounts
 
@@ -52,8 +35,7 @@ def test_account_ids_are_owner_and_kind(market: Market) -> None:
     ],
 )
 def test_accounts_follow_the_register(market: Market, owner: str, kind: AccountKind) -> None:
-    err = vault_refused(
-        market,
+    err = market.refused(
         lambda: market.world.ccp.margin.open_account(owner, kind),
         errors.VaultAccountOwnerInvalid,
     )
@@ -61,14 +43,12 @@ def test_accounts_follow_the_register(market: Market, owner: str, kind: AccountK
 
 
 def test_an_account_opens_once_and_only_by_the_ccp(market: Market) -> None:
-    vault_refused(
-        market,
+    market.refused(
         lambda: market.world.ccp.margin.open_account("member-a", AccountKind.HOUSE),
         errors.VaultAccountExists,
     )
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
-    vault_refused(
-        market,
+    market.refused(
         lambda: impostor.margin.open_account("member-b", AccountKind.OMNIBUS),
         errors.AccessControlUnauthorizedAccount,
     )
@@ -119,7 +99,7 @@ def test_value_applies_fx_haircuts_and_concentration_limits(market: Market) -> N
     ],
 )
 def test_bad_deposits_are_refused_and_change_nothing(market: Market, call, error) -> None:
-    vault_refused(market, lambda: call(market), error)
+    market.refused(lambda: call(market), error)
 
 
 def test_nobody_deposits_into_or_withdraws_from_another_owners_account(market: Market) -> None:
@@ -127,14 +107,14 @@ def test_nobody_deposits_into_or_withdraws_from_another_owners_account(market: M
     b = market.world.member_b
     b.approve_vault("JPY")
     for call in (vault.deposit(market.house_a, "JPY", 1), vault.withdraw(market.house_a, "JPY", 1)):
-        err = vault_refused(market, lambda call=call: b.send(call), errors.VaultNotAccountOwner)
+        err = market.refused(lambda call=call: b.send(call), errors.VaultNotAccountOwner)
         assert "member-a house account" in str(err) and "member-b" in str(err)
 
 
 def test_zero_amount_is_refused_on_chain_too(market: Market) -> None:
     d = market.world.deployment
     zero = d.vault.call("deposit", market.house_a, d.assets["JPY"].address, 0)
-    vault_refused(market, lambda: market.world.member_a.send(zero), errors.VaultZeroAmount)
+    market.refused(lambda: market.world.member_a.send(zero), errors.VaultZeroAmount)
 
 
 # ---------------------------------------------------------------- the withdrawal rule
@@ -154,9 +134,7 @@ def test_withdrawal_beyond_the_excess_is_refused_and_changes_nothing(market: Mar
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
     ccp.margin.post_requirements({market.house_a: 450_000}, run_id="eod-1")
-    err = vault_refused(
-        market, lambda: a.withdraw("JPY", 150_001), errors.VaultWithdrawalExceedsExcess
-    )
+    err = market.refused(lambda: a.withdraw("JPY", 150_001), errors.VaultWithdrawalExceedsExcess)
     assert (err.valueAfterJpy, err.requirementJpy, err.amount) == (449_999, 450_000, 150_001)
     assert "449,999 JPY" in str(err) and "member-a house account" in str(err)
 
@@ -166,7 +144,7 @@ def test_substitution_today_needs_double_stacking(market: Market) -> None:
     a, ccp = market.world.member_a, market.world.ccp
     a.deposit("JPY", 600_000)
     ccp.margin.post_requirements({market.house_a: 600_000}, run_id="eod-1")
-    vault_refused(market, lambda: a.withdraw("JPY", 600_000), errors.VaultWithdrawalExceedsExcess)
+    market.refused(lambda: a.withdraw("JPY", 600_000), errors.VaultWithdrawalExceedsExcess)
     a.deposit("JGB374", 13)  # 13 x 49,250 x 0.99 = 633,847: pre-funded in full
     a.withdraw("JPY", 600_000)
     assert a.collateral(AccountKind.HOUSE) == {"JGB374": 13}
@@ -174,8 +152,8 @@ def test_substitution_today_needs_double_stacking(market: Market) -> None:
 
 def test_withdrawing_more_than_held_is_refused(market: Market) -> None:
     market.world.member_a.deposit("JPY", 10)
-    err = vault_refused(
-        market, lambda: market.world.member_a.withdraw("JPY", 11), errors.VaultInsufficientHolding
+    err = market.refused(
+        lambda: market.world.member_a.withdraw("JPY", 11), errors.VaultInsufficientHolding
     )
     assert (err.held, err.amount) == (10, 11)
 
@@ -188,7 +166,7 @@ def test_stale_prices_block_withdrawals_only_where_a_requirement_needs_a_valuati
     b.deposit("JGB374" if b.balance("JGB374") else "JPY", 1_000)
     ccp.margin.post_requirements({market.house_a: 100_000}, run_id="eod-1")
     devnet.increase_time(market.world.chain, 2 * 24 * 3600)
-    vault_refused(market, lambda: a.withdraw("JPY", 1), errors.MarketDataPriceStale)
+    market.refused(lambda: a.withdraw("JPY", 1), errors.MarketDataPriceStale)
     b.withdraw("JPY", 1_000)  # no requirement: nothing to value
 
 
@@ -211,19 +189,16 @@ def test_requirements_are_posted_in_one_batch_with_events(market: Market) -> Non
 
 def test_requirements_need_the_margin_engine_and_known_accounts(market: Market) -> None:
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
-    vault_refused(
-        market,
+    market.refused(
         lambda: impostor.margin.post_requirements({market.house_a: 0}, run_id="x"),
         errors.AccessControlUnauthorizedAccount,
     )
     unknown = market.house_a + 1
-    vault_refused(
-        market,
+    market.refused(
         lambda: market.world.ccp.margin.post_requirements({unknown: 5}, run_id="x"),
         errors.VaultAccountUnknown,
     )
-    vault_refused(
-        market,
+    market.refused(
         lambda: market.world.ccp.margin.post_requirements({market.house_a: -5}, run_id="x"),
         errors.InvalidAmount,
     )
@@ -269,8 +244,7 @@ def test_an_intraday_call_outside_the_timetable_is_refused_before_sending(market
     ccp = market.world.ccp
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     issued_at = from_unix(market.world.deployment.chain_time()).replace(hour=12)
-    vault_refused(
-        market,
+    market.refused(
         lambda: ccp.margin.issue_margin_calls(
             [market.house_b], CallType.INTRADAY, computed_at=issued_at
         ),
@@ -325,7 +299,7 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     early = ccp.margin.mark_overdue([call.id]).value
     assert early.skipped == (Skipped(call.id, SkipReason.DEADLINE_NOT_PASSED),)
     assert early.calls[0].status is CallStatus.ISSUED
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     r = ccp.margin.mark_overdue([call.id])
     (ev,) = r.named("MarginCallOverdue")
     assert ev["remainingJpy"] == 1_000_000 - 300_000 - 14_700
@@ -343,7 +317,7 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     assert w.deployment.vault.holdings(default_account) == {"JPY": 300_000, "USD": 100}
     assert b.collateral(AccountKind.HOUSE) == {}
     # Nothing moves in or out of a frozen account, and a defaulted member gets no new call.
-    vault_refused(market, lambda: b.withdraw("JPY", 1), errors.VaultAccountFrozen)
+    market.refused(lambda: b.withdraw("JPY", 1), errors.VaultAccountFrozen)
     skipped = ccp.margin.post_requirements({market.house_b: 2_000_000}, run_id="eod-2").value
     assert skipped == (Skipped(market.house_b, SkipReason.ACCOUNT_FROZEN),)
     assert b.vault_account(AccountKind.HOUSE).requirement_jpy == 1_000_000
@@ -355,23 +329,52 @@ def test_default_needs_an_overdue_call_and_the_ccp(market: Market) -> None:
     ccp = market.world.ccp
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
-    vault_refused(
-        market,
+    market.refused(
         lambda: ccp.margin.declare_default(call.id, "early"),
         errors.VaultDeadlineNotPassed,
     )
-    vault_refused(
-        market,
+    market.refused(
         lambda: ccp.margin.declare_default(999, "no such call"),
         errors.VaultMarginCallUnknown,
     )
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
-    vault_refused(
-        market,
+    market.refused(
         lambda: impostor.margin.declare_default(call.id, "x"),
         errors.AccessControlUnauthorizedAccount,
     )
+
+
+def test_default_past_the_deadline_marks_an_unmarked_call_overdue_itself(market: Market) -> None:
+    ccp = market.world.ccp
+    ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
+    (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
+    market.warp_and_reprice(3 * 24 * 3600)
+    r = ccp.margin.declare_default(call.id, "missed, never marked")
+    assert [e.name for e in r.events if e.name.startswith(("MarginCall", "Default"))] == [
+        "MarginCallOverdue",
+        "DefaultDeclared",
+    ]
+    assert market.world.deployment.vault.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED
+
+
+def test_a_call_covered_by_a_price_rise_cannot_be_defaulted_past_its_deadline(
+    market: Market,
+) -> None:
+    """Nobody re-evaluated the call when the price rose; the default finds it covered and stops."""
+    w = market.world
+    w.member_a.deposit("JGB374", 10)  # 10 x 49,250 x 99% = 487,575 JPY
+    w.ccp.margin.post_requirements({market.house_a: 500_000}, run_id="eod-1")
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    market.warp_and_reprice(3 * 24 * 3600)
+    market.oracle.publish_prices({"JGB374": 52_000})
+    err = market.refused(
+        lambda: w.ccp.margin.declare_default(call.id, "covered meanwhile"),
+        errors.VaultMarginCallState,
+    )
+    assert (err.callId, CallStatus(err.status)) == (call.id, CallStatus.MET)
+    assert w.deployment.vault.margin_call(call.id).status is CallStatus.ISSUED
+    assert w.deployment.participant("member-a").status is Status.ACTIVE
 
 
 def test_a_call_on_a_defaulted_member_is_skipped(market: Market) -> None:
@@ -404,7 +407,7 @@ def test_a_missed_segregated_call_defaults_the_member_but_leaves_client_collater
     w.member_b.deposit("JPY", 2_000)
     w.ccp.margin.post_requirements({market.segregated: 5_000}, run_id="eod-1")
     (call,) = w.ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value.calls
-    warp_and_reprice(market, 3 * 24 * 3600)
+    market.warp_and_reprice(3 * 24 * 3600)
     w.ccp.margin.declare_default(call.id, "client call missed")
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
     assert w.client_seg.vault_account(AccountKind.SEGREGATED).frozen
@@ -422,8 +425,7 @@ def test_omnibus_sub_ledger_always_totals_the_omnibus_holdings(market: Market) -
     assert market.world.deployment.vault.verify_omnibus(market.omnibus_a)
     a.withdraw_for("client-omni", "JPY", 100_000)
     assert market.world.deployment.vault.verify_omnibus(market.omnibus_a)
-    err = vault_refused(
-        market,
+    err = market.refused(
         lambda: a.withdraw_for("client-omni", "JPY", 400_001),
         errors.VaultSubLedgerInsufficient,
     )
@@ -433,8 +435,8 @@ def test_omnibus_sub_ledger_always_totals_the_omnibus_holdings(market: Market) -
 def test_omnibus_deposits_must_name_an_omnibus_client_of_the_member(market: Market) -> None:
     a = market.world.member_a
     for client in ("client-seg", "member-b"):
-        vault_refused(
-            market, lambda c=client: a.deposit_for(c, "JPY", 1), errors.VaultBeneficialOwnerInvalid
+        market.refused(
+            lambda c=client: a.deposit_for(c, "JPY", 1), errors.VaultBeneficialOwnerInvalid
         )
 
 
@@ -449,8 +451,7 @@ def test_member_passes_an_omnibus_call_on_to_its_clients(market: Market) -> None
     w.client_omni.deposit("JPY", 200_000)
     assert w.deployment.vault.margin_call(call.id).status is CallStatus.MET
     stranger = ClearingMember(w.deployment, w.member_b.signer)
-    vault_refused(
-        market,
+    market.refused(
         lambda: stranger.pass_on_margin_call(call.id, {"client-omni": 1}),
         errors.VaultMarginCallState,
     )

@@ -111,3 +111,30 @@ def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> No
     (state,) = engine.states()
     assert state.account.frozen
     assert (state.value_jpy, state.shortfall_jpy) == (1_000, 4_000)
+
+
+def test_the_engines_batch_can_be_built_unsent_and_a_member_paying_meanwhile_is_skipped(
+    market: Market,
+) -> None:
+    w = market.world
+    engine = MarginEngine(w.ccp)
+    engine.post({market.house_a: 300_000, market.house_b: 200_000}, run_id="eod")
+    assert [v.id for v in engine.short_accounts()] == [market.house_a, market.house_b]
+    block = w.chain.w3.eth.block_number
+    batch = engine.calls_due(CallType.REGULAR)
+    assert batch is not None and w.chain.w3.eth.block_number == block  # built, not sent
+    w.member_a.deposit("JPY", 300_000)
+    issued = w.ccp.send(batch).value
+    assert [c.account for c in issued.calls] == [market.house_b]
+    assert [s.id for s in issued.skipped] == [market.house_a]
+    assert engine.calls_due(CallType.REGULAR) is None  # one covered, one called
+
+
+def test_a_run_keeps_the_outcome_of_its_posting(market: Market) -> None:
+    engine = MarginEngine(market.world.ccp)
+    results = engine.run(portfolios(market), current_prices=NOW, history=HISTORY, run_id="eod-1")
+    assert engine.last_posted is not None and len(engine.last_posted) == 1
+    posted = {
+        e["account"]: e["requirementJpy"] for e in engine.last_posted.named("RequirementPosted")
+    }
+    assert posted == {acct: int(r.total) for acct, r in results.items()}

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...collateral.vault import AccountKind, CallBatch, CallType
+from ...collateral.vault import AccountKind, CallBatch, CallType, Skipped
 from ...contracts.base import BatchOutcome, BatchProgress, Outcome
 from ...units import Amount
 from ..base import Actor
@@ -32,8 +32,9 @@ class MarginDesk(Actor):
 
     def post_requirements(
         self, requirements: Mapping[int, Amount], *, run_id: str
-    ) -> Outcome[None]:
-        """Set the requirement (whole JPY) of many accounts in one transaction."""
+    ) -> Outcome[tuple[Skipped, ...]]:
+        """Set the requirement (whole JPY) of many accounts in one transaction; their open calls are
+        re-evaluated at once. The value is the accounts skipped (frozen), with the reason."""
         return self.send(self.deployment.vault.post_requirements(requirements, run_id=run_id))
 
     def issue_margin_calls(
