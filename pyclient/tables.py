@@ -1,16 +1,19 @@
 """The ledger as tables: one renderer per read model, shared by the CLI and the demos.
 
-Every function here turns a view (`pyclient.views`), a reconciliation (`pyclient.reconcile`) or a
-list of decoded events into a `rich` table in one house style; none reads more than it is given,
-except names through the deployment. `fit` slims a table for a narrow console.
+Every function here turns a view (`pyclient.views`), a reconciliation (`pyclient.reconcile`), the
+margin engine's figures (`pyclient.margin`) or a list of decoded events into a `rich` table in one
+house style; none reads more than it is given, except names through the deployment. `fit` slims a
+table for a narrow console.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from rich import box
@@ -18,11 +21,25 @@ from rich.table import Table
 
 from .access.registry import Participant, Status
 from .chain.client import GasRecord
-from .collateral.vault import CallStatus, MarginCall
+from .collateral.vault import CallStatus, ClientShare, MarginCall, split_account_id
+from .contracts.base import Outcome
 from .deployment import Deployment
+from .errors import ContractError, InputError, KabutoError
 from .events import DecodedEvent, describe
+from .margin.clearing_fund import ClearingFund, member_shares
+from .margin.engine import Portfolio
+from .margin.futures import FuturesContract
+from .margin.risk import (
+    ADD_ON_CAPITAL_THRESHOLD,
+    CLEARING_FUND_MINIMUM,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_HOLDING_PERIOD_DAYS,
+    DEFAULT_LOOKBACK_DAYS,
+    MarginResult,
+    Position,
+)
 from .reconcile import Check
-from .views import AccountView, BalanceSheet, MarketRow
+from .views import AccountView, BalanceSheet, MarketRow, Seizure
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _STATUS_STYLE = {Status.ACTIVE: "green", Status.SUSPENDED: "yellow", Status.DEFAULTED: "red"}
@@ -60,6 +77,16 @@ def number(value: Decimal | int, decimals: int = 0) -> str:
     return f"{Decimal(value):,.{decimals}f}"
 
 
+def millions(value: Decimal | int) -> str:
+    """`10.0m`: whole units in millions, one decimal."""
+    return f"{Decimal(value) / 1_000_000:,.1f}m"
+
+
+def positions_text(positions: Iterable[Position]) -> str:
+    """`+40 NK225-FUT, -20 JGB-FUT`."""
+    return ", ".join(f"{p.quantity:+,} {p.instrument}" for p in positions)
+
+
 def status_text(status: Status) -> str:
     style = _STATUS_STYLE.get(status, "white")
     return f"[{style}]{words(status)}[/{style}]"
@@ -68,6 +95,18 @@ def status_text(status: Status) -> str:
 def call_status_text(status: CallStatus) -> str:
     style = _CALL_STYLE.get(status, "white")
     return f"[{style}]{words(status)}[/{style}]"
+
+
+def error_text(error: KabutoError, *, style: str = "red") -> str:
+    """A refused call's error for a reader: its name (in `style`) and where it was refused (a
+    pyclient check, before anything was sent, or a contract's rule), then its message, the
+    contract's name first, addresses shortened."""
+    where = "pyclient check" if isinstance(error, InputError) else "contract rule"
+    message = str(error)
+    if isinstance(error, ContractError):  # its name heads the text already
+        message = f"{error.contract}: {error.text}" if error.contract else error.text
+    name = f"[{style}]{type(error).__name__}[/{style}] [dim]({where})[/dim]"
+    return f"{name}\n{shorten_addresses(message)}"
 
 
 def holdings_text(d: Deployment, holdings: Mapping[str, Decimal]) -> str:
@@ -313,6 +352,281 @@ def calls_table(
     return fit(table, narrow=narrow, drop=("type", "issued"))
 
 
+def client_shares_table(
+    d: Deployment, call: MarginCall, shares: Sequence[ClientShare], *, title: str | None = None,
+    now: dt.datetime | None = None, narrow: bool = False,
+) -> Table:  # fmt: skip
+    """An omnibus call's shares as passed on (`ClearingMember.client_shares`): each client's
+    share, what it has paid (its deposits, at their value when made), what remains and by when,
+    and a total. With `now`, a share still owed past its deadline says so; `narrow` leaves out
+    what has been paid (the remainder says it) and the deadline's date."""
+    table = new_table(
+        title or f"Call #{call.id}: the shares passed on to clients", "client",
+        ("share (JPY)", "right"), ("paid (JPY)", "right"), ("remaining (JPY)", "right"), "due",
+        "state",
+    )  # fmt: skip
+    for s in shares:
+        if s.met:
+            state = "[green]paid[/green]"
+        else:
+            state = "partly paid" if s.paid_jpy else "unpaid"
+            late = now is not None and s.deadline <= now
+            state = (
+                f"[bold red]{state}, past due[/bold red]" if late else f"[yellow]{state}[/yellow]"
+            )
+        table.add_row(
+            d.name(s.client), number(s.amount_jpy), number(s.paid_jpy), number(s.remaining_jpy),
+            f"{s.deadline:%a %H:%M}" if narrow else f"{s.deadline:%a %d %b %H:%M}", state,
+        )  # fmt: skip
+    table.add_section()
+    totals = (sum(s.amount_jpy for s in shares), sum(s.paid_jpy for s in shares),
+              sum(s.remaining_jpy for s in shares))  # fmt: skip
+    table.add_row("[bold]total[/bold]", *(f"[bold]{number(t)}[/bold]" for t in totals), "", "")
+    table.caption = (
+        f"call #{call.id} on {d.vault_account(call.account)}: JPY {number(call.shortfall_jpy)}, "
+        f"due {call.deadline:%a %d %b %H:%M}; times in Tokyo"
+    )
+    return fit(table, narrow=narrow, drop=("paid (JPY)",))
+
+
+# ---------------------------------------------------------------------- margin and the fund
+
+
+def futures_history_table(
+    contracts: Iterable[FuturesContract], closes: Mapping[str, Sequence[Decimal]], *,
+    title: str = "Price history", last_label: str = "last close", caption: str = "",
+    narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each contract's daily closes (points, oldest first: the margin engine's history, before
+    `FuturesContract.jpy`): its multiplier, first close, low, high and last close (headed
+    `last_label`), the daily σ of its returns, and what a contract is worth at the last close.
+    `narrow` leaves out the multiplier, first close, low and high."""
+    table = new_table(
+        title, "contract", "JPY per point", ("first close", "right"), ("low", "right"),
+        ("high", "right"), (last_label, "right"), ("daily σ", "right"),
+        ("JPY / contract", "right"),
+    )  # fmt: skip
+    for f in contracts:
+        series = closes[f.code]
+        returns = [b / a - 1 for a, b in pairwise(series)]
+        sigma = "–"  # a sample standard deviation needs two returns
+        if len(returns) > 1:
+            mean = sum(returns, Decimal(0)) / len(returns)
+            variance = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
+            sigma = f"{variance.sqrt() * 100:.2f}%"
+        table.add_row(
+            f"[bold]{f.code}[/bold]\n[dim]{f.name}[/dim]", f"{f.multiplier:,}",
+            f.format(series[0]), f.format(min(series)), f.format(max(series)),
+            f.format(series[-1]), sigma, number(f.jpy(series[-1])),
+        )  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow, drop=("JPY per point", "first close", "low", "high"))
+
+
+def futures_moves_table(
+    contracts: Iterable[FuturesContract], before: Mapping[str, Decimal],
+    after: Mapping[str, Decimal], *, title: str = "Futures prices", before_label: str = "before",
+    after_label: str = "now", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each contract's price (points) `before` and `after`, the change, and what a contract is
+    worth after, in JPY."""
+    table = new_table(title, "contract", (before_label, "right"), (after_label, "right"),
+                      ("change", "right"), ("JPY / contract", "right"))  # fmt: skip
+    for f in contracts:
+        old, new = before[f.code], after[f.code]
+        table.add_row(f"[bold]{f.code}[/bold]", f.format(old), f.format(new),
+                      change_text(old, new), number(f.jpy(new)))  # fmt: skip
+    return fit(table, narrow=narrow)
+
+
+def positions_table(
+    d: Deployment, portfolios: Sequence[Portfolio], prices: Mapping[str, Decimal], *,
+    owners: Mapping[int, Mapping[str, Sequence[Position]]] | None = None,
+    title: str = "Cleared positions (contracts)", caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each portfolio the engine margins: its positions, their notional at `prices` (JPY per
+    contract) and the net capital of the member behind it, flagged where it draws an add-on.
+    With `owners` (account -> whose -> positions: an omnibus account's clients, as its member
+    sees them), a row per owner. `narrow` leaves out the net capital."""
+    table = new_table(
+        title, "account", *(["whose"] if owners is not None else []), "positions",
+        ("notional (JPY)", "right"), ("member net capital", "right"),
+    )  # fmt: skip
+    for p in portfolios:
+        capital = Decimal(p.net_capital)
+        add_on = " [yellow](add-on)[/yellow]" if capital < ADD_ON_CAPITAL_THRESHOLD else ""
+        by = (owners or {}).get(p.account)
+        for i, (whose, held) in enumerate((by or {"": p.positions}).items()):
+            notional = sum(abs(q.quantity) * Decimal(prices[q.instrument]) for q in held)
+            row = [f"[bold]{d.account_name(p.account)}[/bold]" if not i else ""]
+            row += [whose] if owners is not None else []
+            row += [positions_text(held), number(notional), f"{capital / 10**9:,.1f}bn{add_on}"]
+            table.add_row(*row)
+    table.caption = caption
+    return fit(table, narrow=narrow, drop=("member net capital",))
+
+
+def margin_table(
+    d: Deployment, results: Mapping[int, MarginResult], *, title: str = "Initial margin (JPY)",
+    before: Mapping[int, MarginResult] | None = None, before_label: str = "before",
+    changes: bool = False, narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each account's initial margin by component (`MarginEngine.compute`'s results, by vault
+    account id) and the total, the estimated loss headed with the model's default parameters.
+    With `before` (an earlier run), its requirement, headed `before_label`, and the change.
+    `narrow` leaves out the comparison, or, when the `changes` are the point, the components."""
+    estimated = (f"estimated loss\n(ES {DEFAULT_CONFIDENCE:.0%}, "
+                 f"{DEFAULT_HOLDING_PERIOD_DAYS}-day)")  # fmt: skip
+    columns: list[str | tuple[str, str]] = [
+        "account", ("MTM loss", "right"), (estimated, "right"), ("add-on", "right"),
+        ("requirement", "right"),
+    ]  # fmt: skip
+    if before is not None:
+        columns += [(before_label, "right"), ("change", "right")]
+    table = new_table(title, *columns)
+    for account, r in results.items():
+        mtm, add_on = (number(v) if v else "[dim]0" for v in (r.mtm_loss, r.add_on))
+        row = [f"[bold]{d.account_name(account)}[/bold]", mtm, number(r.estimated_loss), add_on,
+               f"[bold]{number(r.total)}[/bold]"]  # fmt: skip
+        if before is not None:
+            old = before[account].total
+            change = "–"
+            if r.total != old:
+                colour, sign = ("red", "+") if r.total > old else ("green", "−")
+                change = f"[{colour}]{sign}{number(abs(r.total - old))}[/{colour}]"
+            row += [number(old), change]
+        table.add_row(*row)
+    table.add_section()
+    total = f"[bold]{number(sum(r.total for r in results.values()))}[/bold]"
+    tail = [number(sum(b.total for b in before.values())), ""] if before is not None else []
+    table.add_row("[bold]total[/bold]", "", "", "", total, *tail)
+    table.caption = (f"ES: historical-simulation expected shortfall over the last "
+                     f"{DEFAULT_LOOKBACK_DAYS} closes")  # fmt: skip
+    drop = ("MTM loss", estimated, "add-on") if changes else (before_label, "change")
+    return fit(table, narrow=narrow, drop=drop)
+
+
+def stress_table(
+    losses: Mapping[str, Mapping[str, Decimal]], excess: Mapping[str, Decimal], *,
+    margins: Mapping[str, Decimal] | None = None, margin_label: str = "previous day's margin",
+    title: str = "Stress losses (JPY)", caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each member's loss under each stress scenario (member -> scenario name -> loss, as
+    `clearing_fund.stress_loss` gives it scenario by scenario), the worst in bold; its stress
+    loss (the worst); the margin it is set against (from `margins`, headed `margin_label`; none
+    where there is none) and its excess risk. `narrow` names the worst scenario instead of
+    giving each."""
+    names = list(dict.fromkeys(n for by in losses.values() for n in by))
+    scenarios = [] if narrow else [(n.replace("-", " "), "right") for n in names]
+    table = new_table(
+        title, "member", *scenarios, *(["worst scenario"] if narrow else []),
+        ("stress loss", "right"), (margin_label, "right"), ("excess risk", "right"),
+    )  # fmt: skip
+    for m, by in losses.items():
+        top = max(by, key=lambda n: by[n])
+        cells = [f"[bold]{number(v)}[/bold]" if n == top else number(v) for n, v in by.items()]
+        margin = (margins or {}).get(m)
+        table.add_row(
+            f"[bold]{m}[/bold]", *(cells if not narrow else [top.replace("-", " ")]),
+            number(by[top]), "[dim]none[/dim]" if margin is None else number(margin),
+            f"[bold]{number(excess[m])}[/bold]",
+        )  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow)
+
+
+def fund_record_table(
+    fund: ClearingFund, daily: Mapping[dt.date, Decimal], periods: Mapping[str, Sequence[dt.date]],
+    *, title: str = "The record the fund averages: each business day's largest excess risk (JPY)",
+    total_label: str = "the window", caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """The record a clearing fund was sized on (`daily`: each business day's largest excess
+    risk, as `clearing_fund.size_clearing_fund` takes it): for each labelled period, its days,
+    lowest and highest; then the fund's business days and total, under `total_label`."""
+    table = new_table(title, "period", ("days", "right"), ("lowest", "right"),
+                      ("highest", "right"), ("fund total", "right"))  # fmt: skip
+    for label, days in periods.items():
+        values = [daily[day] for day in days]
+        table.add_row(label, str(len(values)), number(min(values)), number(max(values)), "")
+    table.add_section()
+    table.add_row(f"[bold]{total_label}[/bold]", str(fund.days), "", "",
+                  f"[bold]{number(fund.total)}[/bold]")  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow)
+
+
+def pass_on_table(
+    shares: Mapping[str, int], margins: Mapping[str, Decimal], *,
+    positions: Mapping[str, Sequence[Position]] | None = None,
+    title: str = "An omnibus call, passed on to clients", caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """How a member splits an omnibus call among its clients by their own margins (as
+    `risk.split_pro_rata` does): each client's positions (when given), its own margin, its
+    weight and its share of the call."""
+    table = new_table(
+        title, "client", *(["positions"] if positions is not None else []),
+        ("own margin (JPY)", "right"), ("weight", "right"), ("share of the call (JPY)", "right"),
+    )  # fmt: skip
+    whole = sum(margins.values(), Decimal(0))
+    for client, share in shares.items():
+        held = [positions_text(positions.get(client, ()))] if positions is not None else []
+        weight = f"{margins[client] / whole * 100:.1f}%"
+        table.add_row(client, *held, number(margins[client]), weight, number(share))
+    table.caption = caption
+    return fit(table, narrow=narrow)
+
+
+def clearing_fund_table(
+    fund: ClearingFund, bases: Mapping[str, Decimal], *, title: str | None = None,
+    minimum: Decimal = CLEARING_FUND_MINIMUM, narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each member's share of the clearing fund (`clearing_fund.size_clearing_fund`): its basis
+    (initial margin), its plain pro-rata share, the share it owes and whether the `minimum`
+    lifted it there, with totals. `narrow` leaves out the pro-rata share."""
+    pro_rata = member_shares(fund.total, bases, minimum=0)
+    table = new_table(
+        title or f"The clearing fund, {fund.as_of:%a %d %b}: each member's share (JPY)",
+        "member", ("basis: initial margin", "right"), ("pro rata", "right"),
+        ("share", "right"), "floor applied?",
+    )  # fmt: skip
+    floor = f"[yellow]yes: JPY {millions(minimum)}[/yellow]"
+    for m, share in fund.shares.items():
+        floored = floor if share > pro_rata[m] else "no"
+        table.add_row(f"[bold]{m}[/bold]", number(bases[m]), number(pro_rata[m]),
+                      f"[bold]{number(share)}[/bold]", floored)  # fmt: skip
+    table.add_section()
+    table.add_row("[bold]total[/bold]", number(sum(bases.values())), number(fund.total),
+                  f"[bold]{number(fund.required)}[/bold]", "")  # fmt: skip
+    table.caption = (f"share: fund total × basis ÷ Σ bases, rounded up, at least JPY "
+                     f"{millions(minimum)}; never rescaled")  # fmt: skip
+    return fit(table, narrow=narrow, drop=("pro rata",))
+
+
+def seized_table(
+    d: Deployment, seized: Sequence[Seizure], *, title: str = "Collateral seized",
+    caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """What a default seized (`views.seizures`), a row per account and asset: the quantity, its
+    market value and what it counts for after haircut, with totals. When every row is from one
+    owner's accounts, each is named by its kind alone."""
+    table = new_table(
+        title, "from", "asset", ("quantity", "right"), ("market value (JPY)", "right"),
+        ("after haircut (JPY)", "right"),
+    )  # fmt: skip
+    one_owner = len({split_account_id(s.account)[0] for s in seized}) == 1
+    for s in seized:
+        account = words(split_account_id(s.account)[1]) if one_owner else d.account_name(s.account)
+        table.add_row(account, s.asset.symbol, number(s.quantity, s.asset.decimals),
+                      number(s.market_jpy), number(s.counted_jpy))  # fmt: skip
+    table.add_section()
+    market = sum(s.market_jpy for s in seized)
+    counted = sum(s.counted_jpy for s in seized)
+    table.add_row("[bold]total[/bold]", "", "", f"[bold]{number(market)}[/bold]",
+                  f"[bold]{number(counted)}[/bold]")  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow)
+
+
 # ---------------------------------------------------------------------- events and gas
 
 
@@ -326,6 +640,18 @@ def events_table(
         table.add_row(str(i), e.contract, e.name, describe(e, d))
     table.caption = caption
     return fit(table, narrow=narrow, drop=("contract",))
+
+
+def outcomes_table(
+    title: str, rows: Iterable[tuple[Sequence[str], Outcome[Any]]],
+    *columns: str | tuple[str, str],
+) -> Table:  # fmt: skip
+    """Transactions as they were mined: each row's cells (under `columns`), then the block it
+    was mined in and the gas it used."""
+    table = new_table(title, *columns, ("block", "right"), ("gas", "right"))
+    for cells, outcome in rows:
+        table.add_row(*cells, str(outcome.block_number), f"{outcome.gas_used:,}")
+    return table
 
 
 def gas_table(

@@ -3,23 +3,25 @@
 Each view is a frozen snapshot read from the chain in as few round trips as the node allows
 (JSON-RPC batches): a vault account with its holdings and value against its requirement, the
 balance sheet of every participant in every asset, the market data collateral is valued with,
-and the chain's head (the block every read stands at, and the time contracts judge by).
-`pyclient.tables` renders them; a dashboard would serialise them.
+the chain's head (the block every read stands at, and the time contracts judge by), and what a
+default seized. `pyclient.tables` renders them; a dashboard would serialise them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from .clock import from_unix
-from .collateral.vault import AccountKind, MarginCall, VaultAccount
+from .collateral.vault import AccountKind, MarginCall, VaultAccount, split_account_id
 from .deployment import Deployment
 from .errors import KabutoError
+from .events import DecodedEvent
 from .oracle.market_data import RiskParameters, price_from_chain
 from .tokens.asset import Asset
+from .valuation import haircut_value, market_value, quantity_for
 
 # ---------------------------------------------------------------------- the chain's head
 
@@ -133,6 +135,19 @@ def account_view(d: Deployment, account: int, *, strict: bool = False) -> Accoun
     return view
 
 
+def clearing_members_of(d: Deployment, accounts: Iterable[int]) -> dict[int, str]:
+    """The clearing member responsible for each vault account, by name: the one that owns it,
+    or the one a client clears through (read from the register in two batches). What the CCP
+    groups accounts by, to stress a member's whole book or share out the clearing fund."""
+    register = {p.address: p for p in d.participants()}
+    out = {}
+    for account in accounts:
+        owner = register[split_account_id(account)[0]]
+        member = owner.clearing_member
+        out[account] = register[member].name if member else owner.name
+    return out
+
+
 # ---------------------------------------------------------------------- balances
 
 
@@ -222,3 +237,52 @@ def market_rows(d: Deployment) -> list[MarketRow]:
         )
         for a, price, params in zip(assets, raw[:n], raw[n : 2 * n], strict=True)
     ]
+
+
+def quantity_worth(d: Deployment, asset: str, value_jpy: Decimal | int, *, lot: int = 1) -> Decimal:
+    """Whole tokens of `asset` that count for at least `value_jpy` as collateral at its quote on
+    chain now (haircut included, before any concentration limit), in lots of `lot` whole tokens:
+    what to deposit to cover a shortfall (`valuation.quantity_for`, from the yen rounded up)."""
+    a = d.asset(asset)
+    value = int(Decimal(value_jpy).to_integral(ROUND_CEILING))
+    return a.whole(quantity_for(value, d.market_data.quote(a.symbol), lot=a.units(lot)))
+
+
+# ---------------------------------------------------------------------- a default
+
+
+@dataclass(frozen=True)
+class Seizure:
+    """Collateral a default took from one account (a `CollateralSeized` event), valued now."""
+
+    account: int  # the defaulter's vault account it was taken from
+    asset: Asset
+    units: int  # smallest units
+    market_jpy: int  # before haircut, whole JPY rounded down
+    counted_jpy: int  # after haircut: what it counts for as collateral
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.asset.whole(self.units)
+
+
+def seizures(d: Deployment, events: Sequence[DecodedEvent]) -> list[Seizure]:
+    """What the `CollateralSeized` events among `events` (a default's outcome's, say) took, in
+    order, each valued at the quotes on chain now (read in one batch) as `pyclient.valuation`
+    values it."""
+    seized = [e for e in events if e.name == "CollateralSeized"]
+    quotes = d.market_data.quotes(dict.fromkeys(d.asset(e["asset"]).symbol for e in seized))
+    out = []
+    for e in seized:
+        asset = d.asset(e["asset"])
+        quote = quotes[asset.symbol]
+        out.append(
+            Seizure(
+                account=e["fromAccount"],
+                asset=asset,
+                units=e["amount"],
+                market_jpy=market_value(e["amount"], quote),
+                counted_jpy=haircut_value(e["amount"], quote),
+            )
+        )
+    return out

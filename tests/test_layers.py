@@ -19,8 +19,8 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "pyclient.access.registry", "pyclient.access.permissions", "pyclient.access",
         "pyclient.tokens", "pyclient.oracle", "pyclient.collateral", "pyclient.margin.calendar",
-        "pyclient.margin.risk", "pyclient.margin.clearing_fund", "pyclient.margin",
-        "pyclient.chain", "pyclient.events", "pyclient.valuation",
+        "pyclient.margin.risk", "pyclient.margin.clearing_fund", "pyclient.margin.futures",
+        "pyclient.margin", "pyclient.chain", "pyclient.events", "pyclient.valuation",
     ),
     ("pyclient.contracts",),
     ("pyclient.deployment",),

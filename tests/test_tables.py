@@ -1,16 +1,22 @@
-"""The house-style tables: what a reader sees of market data, a transaction and a sub-ledger."""
+"""The house-style tables: what a reader sees of market data, a transaction, a sub-ledger, and of
+the margin engine's figures: margin by component, stress losses, the clearing fund, a default."""
 
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
+from decimal import Decimal
 
+import pytest
 from rich.console import Console
 from rich.table import Table
 from support import Market, World
 
-from pyclient import tables
+from pyclient import AccountType, CallType, Portfolio, Position, errors, tables
+from pyclient.margin import ClearingFund, MarginResult, member_shares
+from pyclient.margin.futures import FuturesContract
 from pyclient.reconcile import supply_against_register
-from pyclient.views import market_rows
+from pyclient.views import Seizure, market_rows
 
 
 def text(table: Table, width: int = 110) -> str:
@@ -21,6 +27,16 @@ def text(table: Table, width: int = 110) -> str:
 
 def headers(table: Table) -> list[str]:
     return [str(c.header) for c in table.columns]
+
+
+def rows(table: Table, width: int = 110) -> list[list[str]]:
+    """Each printed line of `table`, split into words."""
+    return [line.split() for line in text(table, width).splitlines() if line.strip()]
+
+
+D = Decimal
+NK = FuturesContract("NK225-FUT", "Nikkei 225 futures", 1_000, D(10))
+JGB = FuturesContract("JGB-FUT", "10-year JGB futures", 1_000_000, D("0.01"))
 
 
 def test_the_market_table_caption_names_the_fx_rates_and_a_bonds_face_unit(market: Market) -> None:
@@ -63,3 +79,196 @@ def test_a_check_table_shows_amounts_with_their_assets_decimals(world: World) ->
     rows = text(tables.check_table(supply_against_register(world.deployment)))
     usd = next(line.split() for line in rows.splitlines() if line.split()[:1] == ["USD"])
     assert usd[1:3] == ["20,000.00", "20,000.00"] and usd[3] == "✓"
+
+
+def test_the_client_shares_table_shows_who_has_paid_what_remains_and_who_is_late(
+    market: Market,
+) -> None:
+    w = market.world
+    d = w.deployment
+    w.ccp.register.admit_client(w.keys[8].address, "client-omni2", "member-a", AccountType.OMNIBUS)
+    w.ccp.margin.post_requirements({market.omnibus_a: 300_000}, run_id="eod")
+    (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
+    due = call.deadline - timedelta(hours=1)
+    w.member_a.pass_on_margin_call(
+        call.id, {"client-omni": 200_000, "client-omni2": 100_000}, deadline=due
+    )
+    w.client_omni.deposit("JPY", 50_000)
+    shares = w.member_a.client_shares(call.id)
+    table = tables.client_shares_table(d, call, shares)
+    assert headers(table) == ["client", "share (JPY)", "paid (JPY)", "remaining (JPY)", "due",
+                              "state"]  # fmt: skip
+    rows = [line.split() for line in text(table).splitlines() if line.strip()]
+    when = f"{due:%a %d %b %H:%M}".split()
+    assert ["client-omni", "200,000", "50,000", "150,000", *when, "partly", "paid"] in rows
+    assert ["client-omni2", "100,000", "0", "100,000", *when, "unpaid"] in rows
+    assert ["total", "300,000", "50,000", "250,000"] in rows
+    assert "member-a omnibus account: JPY 300,000" in " ".join(text(table).split())
+    late = " ".join(
+        text(tables.client_shares_table(d, call, shares, now=due, narrow=True), 80).split()
+    )
+    assert "unpaid, past due" in late and "partly paid, past due" in late
+    assert "paid (JPY)" not in late and f"{due:%a %H:%M}" in late
+    w.member_a.deposit_for("client-omni2", "JPY", 100_000)
+    paid = tables.client_shares_table(d, call, w.member_a.client_shares(call.id), now=due)
+    assert [r[-1] for r in (line.split() for line in text(paid).splitlines()) if r[:1] == [
+        "client-omni2"]] == ["paid"]  # fmt: skip
+
+
+def test_the_margin_table_breaks_each_requirement_down_and_shows_its_change(market: Market) -> None:
+    d = market.world.deployment
+    a, b, seg = market.house_a, market.house_b, market.segregated
+    before = {a: MarginResult(D(0), D(90_000), D(0), D(90_000)),
+              b: MarginResult(D(1_000), D(50_000), D(5_100), D(56_100)),
+              seg: MarginResult(D(0), D(30_000), D(3_000), D(33_000))}  # fmt: skip
+    now = {a: MarginResult(D(3_400), D(97_846), D(0), D(101_246)), b: before[b],
+           seg: MarginResult(D(0), D(10_000), D(1_000), D(11_000))}  # fmt: skip
+    table = tables.margin_table(d, now, title="t", before=before, before_label="Wed EOD")
+    assert headers(table) == ["account", "MTM loss", "estimated loss\n(ES 99%, 2-day)", "add-on",
+                              "requirement", "Wed EOD", "change"]  # fmt: skip
+    shown = rows(table)
+    assert ["member-a", "house", "3,400", "97,846", "0", "101,246", "90,000", "+11,246"] in shown
+    assert ["member-b", "house", "1,000", "50,000", "5,100", "56,100", "56,100", "–"] in shown
+    assert ["client-seg", "segregated", "0", "10,000", "1,000", "11,000", "33,000", "−22,000"] in (
+        shown
+    )
+    assert ["total", "168,346", "179,100"] in shown
+    assert "the last 250 closes" in str(table.caption)
+    narrow = tables.margin_table(d, now, before=before, before_label="11:00", narrow=True)
+    assert headers(narrow) == ["account", "MTM loss", "estimated loss\n(ES 99%, 2-day)", "add-on",
+                               "requirement"]  # fmt: skip
+    changes = tables.margin_table(d, now, before=before, changes=True, narrow=True)
+    assert headers(changes) == ["account", "requirement", "before", "change"]
+    assert headers(tables.margin_table(d, now))[-1] == "requirement"
+
+
+def test_the_clearing_fund_table_shows_the_plain_share_and_where_the_floor_lifts_it() -> None:
+    bases = {"member-a": D(900), "member-b": D(1)}
+    fund = ClearingFund(date(2026, 11, 25), D(100_000_000), 124,
+                        member_shares(D(100_000_000), bases))  # fmt: skip
+    table = tables.clearing_fund_table(fund, bases)
+    assert table.title == "The clearing fund, Wed 25 Nov: each member's share (JPY)"
+    shown = rows(table)
+    # 100m × 900/901 rounded up; member-b's 110,988 is lifted to the JPY 10m minimum.
+    assert ["member-a", "900", "99,889,013", "99,889,013", "no"] in shown
+    assert ["member-b", "1", "110,988", "10,000,000", "yes:", "JPY", "10.0m"] in shown
+    assert ["total", "901", "100,000,000", "109,889,013"] in shown
+    assert "pro rata" not in headers(tables.clearing_fund_table(fund, bases, narrow=True))
+
+
+def test_the_stress_table_bolds_each_members_worst_scenario_and_names_it_when_narrow() -> None:
+    losses = {"member-a": {"equity-crash": D(390), "equity-rally": D(0)},
+              "member-b": {"equity-crash": D(10), "equity-rally": D(20)}}  # fmt: skip
+    excess = {"member-a": D(390), "member-b": D(5)}
+    table = tables.stress_table(losses, excess, margins={"member-b": D(15)})
+    assert headers(table) == ["member", "equity crash", "equity rally", "stress loss",
+                              "previous day's margin", "excess risk"]  # fmt: skip
+    assert rows(table)[3:5] == [["member-a", "390", "0", "390", "none", "390"],
+                                ["member-b", "10", "20", "20", "15", "5"]]  # fmt: skip
+    narrow = tables.stress_table(losses, excess, margin_label="margin Tue 24 Nov", narrow=True)
+    assert headers(narrow) == ["member", "worst scenario", "stress loss", "margin Tue 24 Nov",
+                               "excess risk"]  # fmt: skip
+    assert ["member-b", "equity", "rally", "20", "none", "5"] in rows(narrow, 80)
+
+
+def test_the_positions_table_gives_notional_net_capital_and_an_omnibus_clients_apart(
+    market: Market,
+) -> None:
+    d = market.world.deployment
+    prices = {"NK225-FUT": D(40_680_000), "JGB-FUT": D(134_070_000)}
+    portfolios = [
+        Portfolio(market.house_a, [Position("NK225-FUT", 40), Position("JGB-FUT", -20)], {},
+                  120_000_000_000),
+        Portfolio(market.omnibus_a, [Position("NK225-FUT", 12), Position("JGB-FUT", 15)], {},
+                  120_000_000_000),
+        Portfolio(market.house_b, [Position("NK225-FUT", 25)], {}, 1_500_000_000),
+    ]  # fmt: skip
+    owners = {market.omnibus_a: {"client-1": [Position("NK225-FUT", 12)],
+                                 "client-2": [Position("JGB-FUT", 15)]}}  # fmt: skip
+    table = tables.positions_table(d, portfolios, prices, owners=owners)
+    assert headers(table) == ["account", "whose", "positions", "notional (JPY)",
+                              "member net capital"]  # fmt: skip
+    shown = rows(table)
+    assert ["member-a", "house", "+40", "NK225-FUT,", "-20", "JGB-FUT", "4,308,600,000",
+            "120.0bn"] in shown  # fmt: skip
+    assert ["member-a", "omnibus", "client-1", "+12", "NK225-FUT", "488,160,000", "120.0bn"] in (
+        shown
+    )
+    assert ["client-2", "+15", "JGB-FUT", "2,011,050,000", "120.0bn"] in shown
+    assert ["member-b", "house", "+25", "NK225-FUT", "1,017,000,000", "1.5bn", "(add-on)"] in (
+        shown
+    )
+    plain = tables.positions_table(d, portfolios[2:], prices, narrow=True)
+    assert headers(plain) == ["account", "positions", "notional (JPY)"]
+
+
+def test_the_seized_table_values_each_asset_and_names_accounts_by_kind_for_one_owner(
+    market: Market,
+) -> None:
+    d = market.world.deployment
+    jpy, usd = d.asset("JPY"), d.asset("USD")
+    seized = [Seizure(market.house_b, jpy, 300_000, 300_000, 300_000),
+              Seizure(market.house_b, usd, 10_000, 15_000, 14_700)]  # fmt: skip
+    shown = rows(tables.seized_table(d, seized, title="t"))
+    assert ["house", "JPY", "300,000", "300,000", "300,000"] in shown
+    assert ["house", "USD", "100.00", "15,000", "14,700"] in shown
+    assert ["total", "315,000", "314,700"] in shown
+    mixed = rows(tables.seized_table(d, [*seized, Seizure(market.fund_a, jpy, 5, 5, 5)]))
+    assert ["member-b", "house", "JPY", "300,000", "300,000", "300,000"] in mixed
+    assert ["member-a", "clearing", "fund", "JPY", "5", "5", "5"] in mixed
+
+
+def test_the_fund_record_table_sums_up_each_period_and_the_fund() -> None:
+    days = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    daily = dict(zip(days, (D(100), D(200), D(102)), strict=True))
+    fund = ClearingFund(days[-1], D(134), 3, {})
+    periods = {"before": days[:2], "today": days[2:]}
+    shown = rows(tables.fund_record_table(fund, daily, periods, total_label="three days"))
+    assert ["before", "2", "100", "200"] in shown and ["today", "1", "102", "102"] in shown
+    assert shown[-1] == ["three", "days", "3", "134"]
+
+
+def test_the_pass_on_table_gives_each_clients_weight_and_share() -> None:
+    shares, margins = {"client-a1": 67, "client-a2": 33}, {"client-a1": D(200), "client-a2": D(100)}
+    positions = {"client-a1": [Position("NK225-FUT", 12)], "client-a2": [Position("JGB-FUT", 15)]}
+    table = tables.pass_on_table(shares, margins, positions=positions)
+    assert ["client-a1", "+12", "NK225-FUT", "200", "66.7%", "67"] in rows(table)
+    assert ["client-a2", "+15", "JGB-FUT", "100", "33.3%", "33"] in rows(table)
+    assert "positions" not in headers(tables.pass_on_table(shares, margins))
+
+
+def test_the_futures_tables_give_prices_in_points_and_contracts_in_yen() -> None:
+    table = tables.futures_history_table([NK, JGB], {"NK225-FUT": [D(100), D(110), D(99)],
+                                                      "JGB-FUT": [D(134), D(134), D(134)]},
+                                         last_label="Wed close")  # fmt: skip
+    # Returns +10% and −10%: a sample standard deviation of √0.02, 14.14%.
+    assert ["NK225-FUT", "1,000", "100", "99", "110", "99", "14.14%", "99,000"] in rows(table)
+    assert ["JGB-FUT", "1,000,000", "134.00", "134.00", "134.00", "134.00", "0.00%",
+            "134,000,000"] in rows(table)  # fmt: skip
+    short = tables.futures_history_table([NK], {"NK225-FUT": [D(10), D(20)]}, narrow=True)
+    assert headers(short) == ["contract", "last close", "daily σ", "JPY / contract"]
+    assert ["NK225-FUT", "20", "–", "20,000"] in rows(short, 80)  # one return: no σ
+    moves = tables.futures_moves_table([NK], {"NK225-FUT": D(40_680)}, {"NK225-FUT": D(37_830)})
+    assert headers(moves) == ["contract", "before", "now", "change", "JPY / contract"]
+    assert ["NK225-FUT", "40,680", "37,830", "-7.0%", "37,830,000"] in rows(moves)
+
+
+def test_an_error_says_where_it_was_refused_and_names_the_contract(world: World) -> None:
+    with pytest.raises(errors.InvalidAmount) as caught:
+        world.member_a.transfer("USD", "member-b", "10.125")
+    assert tables.error_text(caught.value).startswith(
+        "[red]InvalidAmount[/red] [dim](pyclient check)[/dim]\n"
+    )
+    with pytest.raises(errors.ParticipantUnknown) as unknown:
+        world.member_a.transfer("JPY", world.outsider.address, 1)
+    said = tables.error_text(unknown.value, style="bold magenta")
+    name, message = said.split("\n")
+    assert name == "[bold magenta]ParticipantUnknown[/bold magenta] [dim](contract rule)[/dim]"
+    assert message == f"JPY token: {tables.short(world.outsider.address)} is not in the register."
+
+
+def test_the_outcomes_table_gives_each_transactions_block_and_gas(world: World) -> None:
+    paid = world.member_a.transfer("JPY", "member-b", 5)
+    table = tables.outcomes_table("t", [(("member-a", "5"), paid)], "from", ("amount", "right"))
+    assert headers(table) == ["from", "amount", "block", "gas"]
+    assert ["member-a", "5", str(paid.block_number), f"{paid.gas_used:,}"] in rows(table)

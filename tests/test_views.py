@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from support import Market, World
+from support import FX, PRICES, Market, World
 
 from pyclient import AccountKind, CallType, errors
 from pyclient.chain import devnet
-from pyclient.views import account_view, account_views, balance_sheet, head, market_rows
+from pyclient.views import (
+    account_view,
+    account_views,
+    balance_sheet,
+    clearing_members_of,
+    head,
+    market_rows,
+    quantity_worth,
+    seizures,
+)
 
 
 def test_an_account_view_is_the_record_holdings_value_and_open_call(market: Market) -> None:
@@ -73,3 +82,47 @@ def test_the_head_is_the_latest_block_and_moves_one_block_per_transaction(world:
     after = head(d)
     assert after.block == before.block + 1 == outcome.block_number
     assert after.timestamp >= before.timestamp
+
+
+def test_each_account_is_grouped_under_the_member_responsible_for_it(market: Market) -> None:
+    d = market.world.deployment
+    accounts = [market.house_a, market.house_b, market.omnibus_a, market.segregated, market.fund_a]
+    assert clearing_members_of(d, accounts) == {
+        market.house_a: "member-a",
+        market.house_b: "member-b",
+        market.omnibus_a: "member-a",  # its clients clear through member-a
+        market.segregated: "member-b",  # client-seg clears through member-b
+        market.fund_a: "member-a",
+    }
+
+
+def test_the_quantity_worth_a_value_is_rounded_up_to_whole_lots(market: Market) -> None:
+    d = market.world.deployment
+    assert quantity_worth(d, "JPY", 1_000_001, lot=1_000_000) == 2_000_000
+    assert quantity_worth(d, "JPY", Decimal("999999.5")) == 1_000_000  # the yen rounded up
+    # USD/JPY 150 less a 2% haircut: a dollar counts for JPY 147.
+    assert quantity_worth(d, "USD", 14_700) == Decimal("100.00")
+    assert quantity_worth(d, "USD", 14_701) == 101
+    assert quantity_worth(d, "USD", 14_701, lot=10) == 110
+    assert quantity_worth(d, "USD", 0) == 0
+
+
+def test_what_a_default_seized_is_valued_at_the_quotes_now(market: Market) -> None:
+    w = market.world
+    w.member_b.deposit("JPY", 300_000)
+    w.member_b.deposit("USD", "100.00")
+    w.ccp.margin.post_requirements({market.house_b: 1_000_000}, run_id="eod-1")
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
+    devnet.increase_time(w.chain, 3 * 24 * 3600)
+    market.oracle.publish_fx_rates(FX)
+    market.oracle.publish_prices(PRICES)
+    w.ccp.margin.mark_overdue([call.id])
+    default = w.ccp.margin.declare_default(call.id, "missed regular call")
+    seized = seizures(w.deployment, default.events)
+    assert sorted((s.account, s.asset.symbol, s.quantity, s.market_jpy, s.counted_jpy)
+                  for s in seized) == [
+        (market.house_b, "JPY", 300_000, 300_000, 300_000),
+        (market.house_b, "USD", Decimal("100.00"), 15_000, 14_700),  # 2% haircut
+    ]  # fmt: skip
+    assert [s.units for s in seized if s.asset.symbol == "USD"] == [10_000]
+    assert seizures(w.deployment, w.member_a.deposit("JPY", 1).events) == []

@@ -1,8 +1,9 @@
 """The CCP's margin engine: how much each member owes, and by when.
 
-`risk` turns positions and prices into initial margin; `clearing_fund` sizes the clearing fund
-on stress losses and shares it out; `calendar` knows Tokyo business days and when each kind of
-margin call falls due. All three are pure Python;
+`risk` turns positions and prices into initial margin (and splits a call among clients);
+`clearing_fund` sizes the clearing fund on stress losses and shares it out; `calendar` knows
+Tokyo business days and when each kind of margin call falls due; `futures` holds a futures
+contract's terms (points to yen, ticks). All are pure Python;
 `engine.MarginEngine` (imported from `pyclient.margin.engine`, as it needs the chain) posts the
 requirements and issues and follows the calls on chain.
 """
@@ -20,6 +21,7 @@ from .calendar import (
     call_deadline,
     from_unix,
     is_business_day,
+    last_business_days,
     next_business_day,
     to_unix,
 )
@@ -38,6 +40,7 @@ from .clearing_fund import (
     size_clearing_fund,
     stress_loss,
 )
+from .futures import FuturesContract
 from .risk import (
     ADD_ON_CAPITAL_THRESHOLD,
     CLEARING_FUND_MINIMUM,
@@ -49,10 +52,12 @@ from .risk import (
     Position,
     UnknownInstrument,
     add_on,
+    after_trade,
     clearing_fund_shares,
     expected_shortfall,
     initial_margin,
     mark_to_market_loss,
+    split_pro_rata,
 )
 
 __all__ = [
@@ -68,6 +73,7 @@ __all__ = [
     "TOKYO",
     "CallType",
     "ClearingFund",
+    "FuturesContract",
     "IncompleteExcessRiskRecord",
     "InsufficientHistory",
     "InvalidMarginAmount",
@@ -81,6 +87,7 @@ __all__ = [
     "UnknownInstrument",
     "add_business_days",
     "add_on",
+    "after_trade",
     "call_deadline",
     "clearing_fund_shares",
     "daily_maximum",
@@ -91,10 +98,12 @@ __all__ = [
     "fund_window",
     "initial_margin",
     "is_business_day",
+    "last_business_days",
     "mark_to_market_loss",
     "member_shares",
     "next_business_day",
     "size_clearing_fund",
+    "split_pro_rata",
     "stress_loss",
     "to_unix",
 ]

@@ -30,7 +30,7 @@ from ..collateral.vault import CallType
 __all__ = [
     "EMERGENCY_COMPUTED", "EMERGENCY_DUE", "INTRADAY_COMPUTED", "INTRADAY_DUE", "REGULAR_DUE",
     "TOKYO", "CallType", "TimetableError", "add_business_days", "call_deadline", "from_unix",
-    "is_business_day", "next_business_day", "to_unix", "tokyo_time",
+    "is_business_day", "last_business_days", "next_business_day", "to_unix", "tokyo_time",
 ]  # fmt: skip
 
 REGULAR_DUE = time(11)
@@ -104,6 +104,18 @@ def add_business_days(day: date, n: int) -> date:
     if i >= len(sessions):
         raise TimetableError(f"{day} + {n} business days is beyond {CALENDAR_LAST_DAY}")
     return sessions[i]
+
+
+def last_business_days(day: date, n: int) -> tuple[date, ...]:
+    """The last `n` business days on or before `day`, oldest first: the days on which the closes
+    of an `n`-day lookback fall, when `day` is the latest close (`day` may be a holiday)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise TimetableError(f"a number of business days must be a positive int, not {n!r}")
+    day, sessions = _day(day), _sessions()
+    end = bisect.bisect_right(sessions, day)
+    if end < n:
+        raise TimetableError(f"{day} is fewer than {n} business days after {CALENDAR_FIRST_DAY}")
+    return sessions[end - n : end]
 
 
 def call_deadline(call_type: CallType, computed_at: datetime) -> datetime:

@@ -320,6 +320,55 @@ def initial_margin(
     )
 
 
+# -- trades and shares ---------------------------------------------------------------------------
+
+
+def after_trade(position: Position, price: Any, quantity: int, at: Any) -> tuple[Position, Decimal]:
+    """`position`, standing at trade price `price`, after trading `quantity` contracts at `at`
+    (+ bought, − sold): the new position and the trade price it stands at.
+
+    Contracts added to a position average in at their price; a position cut keeps the price it
+    stands at, and a closed one too; one opened from flat, or turned from long to short (or
+    back), stands at `at`. Prices are JPY per contract (or any one unit), the average exact to
+    the context's precision.
+    """
+    (position,) = _positions([position])
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise MarginInputError(f"quantity traded must be an int, not {quantity!r}")
+    held = _price(price, f"trade price of {position.instrument}")
+    now = _price(at, f"price of the trade in {position.instrument}")
+    after = Position(position.instrument, position.quantity + quantity)
+    if not quantity or not after.quantity:  # nothing traded, or closed
+        return after, held
+    if after.quantity * position.quantity <= 0:  # opened from flat, or turned over
+        return after, now
+    if quantity * position.quantity > 0:  # added to: the new contracts average in
+        return after, (position.quantity * held + quantity * now) / after.quantity
+    return after, held  # cut
+
+
+def split_pro_rata(total: Any, weights: Mapping[str, Any]) -> dict[str, int]:
+    """`total` (rounded up to the yen) shared among `weights`' keys pro rata, in whole yen.
+
+    The running total is rounded up share by share, so the first share is its pro-rata amount
+    rounded up, the last takes what the rounding left, none is negative and the shares add up
+    to the total exactly. For a member passing an omnibus call on to its clients in proportion
+    to their own margins, say.
+    """
+    whole = math.ceil(_amount(total, "total to share"))
+    parts = {k: Fraction(_amount(v, f"weight of {k}")) for k, v in weights.items()}
+    weight = sum(parts.values())
+    if not weight:
+        raise MarginInputError(f"no weight to share JPY {whole} by: {dict(weights)!r}")
+    out: dict[str, int] = {}
+    running, given = Fraction(0), 0
+    for key, part in parts.items():
+        running += part
+        upto = math.ceil(whole * running / weight)
+        out[key], given = upto - given, upto
+    return out
+
+
 # -- clearing fund -------------------------------------------------------------------------------
 
 

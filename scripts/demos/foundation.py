@@ -3,13 +3,17 @@
 On a fresh embedded chain: the CCP deploys the suite and admits participants, the issuer tokenizes
 deposits, participants pay each other, every call the rules forbid is refused while the ledger
 stays still, a member defaults and loses its cash by forced transfer, and the books reconcile.
+The participants, deposits, payments and narration are data, in foundation.toml next to this file.
 `.venv/bin/python scripts/demos/foundation.py` exits 0 when every rule held and the books balance.
 """
 
 from __future__ import annotations
 
 import sys
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from show import SET_UP, Refusals, Show, run
@@ -19,25 +23,14 @@ from pyclient.reconcile import supply_against_register
 from pyclient.roles import Ccp, ClearingMember, Client, Role, TokenIssuer
 from pyclient.views import balance_sheet
 
-DEPOSITS = [  # (asset, for, amount, the custodian's deposit reference)
-    ("JPY", "member-a", 500_000_000, "JPY-DEP-0001"),
-    ("JPY", "member-b", 300_000_000, "JPY-DEP-0002"),
-    ("JPY", "member-c", 200_000_000, "JPY-DEP-0003"),
-    ("JPY", "client-b1", 20_000_000, "JPY-DEP-0004"),
-    ("USD", "member-a", "1000000.00", "USD-DEP-0001"),
-    ("USD", "member-b", "750000.00", "USD-DEP-0002"),
-    ("JGB374", "member-a", 1_000, "JGB-CUST-0001"),
-    ("JGB374", "member-b", 2_000, "JGB-CUST-0002"),
-    ("TYO7203", "member-a", 50_000, "EQ-CUST-0001"),
-    ("TYO7203", "client-b1", 5_000, "EQ-CUST-0002"),
-    ("SPY", "trust-bank", 10_000, "ETF-CUST-0001"),
-]
+SCENARIO = tomllib.loads(Path(__file__).with_suffix(".toml").read_text(encoding="utf-8"))
+DEPOSITS = [tuple(deposit) for deposit in SCENARIO["deposits"]]  # (asset, for, amount, ref)
+PARTICIPANTS: dict[str, dict[str, str]] = SCENARIO["participants"]  # name -> kind, member, account
+ROLES = {"TOKEN_ISSUER": TokenIssuer, "CLEARING_MEMBER": ClearingMember, "CLIENT": Client}
 
 
 def main(console: Console | None = None) -> int:
-    return run(console, "Kabuto · tokenized clearing: the foundation",
-               "A clearing house's participant register and permissioned assets on an EVM ledger",
-               lambda show, chain: Foundation.start(show, chain).tell())  # fmt: skip
+    return run(console, SCENARIO["narration"], lambda show, c: Foundation.start(show, c).tell())
 
 
 @dataclass
@@ -47,36 +40,27 @@ class Foundation:
     show: Show
     d: Deployment
     ccp: Ccp  # the CCP's operations desk: admin of the register and the tokens
-    issuer: TokenIssuer
-    a: ClearingMember
-    b: ClearingMember
-    c: ClearingMember
-    trust_bank: Role
-    clients: list[Client]  # client-b1 (segregated, under member-b), client-a1 and client-a2
+    cast: dict[str, Any]  # name -> the role of each participant, the token issuer first
     desk: Role  # the CCP's default-management account, admitted in step 6
     outsider: str  # an address never admitted
 
     @classmethod
     def start(cls, show: Show, chain: Chain) -> Foundation:
-        show.step("A ledger for the clearing house", "The CCP starts a private EVM chain (here "
-                  "an embedded Anvil node; in production a permissioned Besu/QBFT "
-                  "network).")  # fmt: skip
-        show.say(f"chain id [bold]{chain.chain_id}[/bold] at {chain.url}")
+        show.step("ledger")
+        show.say(show.words("chain", id=chain.chain_id, url=chain.url))
         keys = chain.dev_accounts(11)
-        show.say(f"CCP operator {tables.short(keys[0].address)} deploys the suite; the token "
-                 f"issuer {tables.short(keys[1].address)} alone may mint and burn")  # fmt: skip
+        show.say(show.words("operator", ccp=keys[0].address, issuer=keys[1].address))
         with show.console.status("deploying…"):
             say = lambda msg: show.say(f"[dim]· {msg}[/dim]")  # noqa: E731
             d = deploy(chain, keys[0], issuer=keys[1].address, progress=say)
         gas = sum(r.gas_used for r in chain.gas_log)
-        show.line(tables.OK, f"{len(d.contracts())} contracts and the issuer hand-over in "
-                  f"{len(chain.gas_log)} transactions, gas {gas:,}; register at "
-                  f"{tables.short(d.registry.address)}")  # fmt: skip
+        deployed = show.words("deployed", contracts=len(d.contracts()), txs=len(chain.gas_log),
+                             gas=gas, register=d.registry.address)  # fmt: skip
+        show.line(tables.OK, deployed)
         show.table(tables.assets_table(d, narrow=show.narrow))
-        a, b, c = (ClearingMember(d, k) for k in keys[2:5])
-        clients = [Client(d, k) for k in keys[6:9]]
-        return cls(show, d, Ccp(d, keys[0]), TokenIssuer(d, keys[1]), a, b, c, Role(d, keys[5]),
-                   clients, Role(d, keys[9]), keys[10].address)  # fmt: skip
+        keyed = zip(PARTICIPANTS.items(), keys[1:9], strict=True)
+        cast = {name: ROLES.get(p["kind"], Role)(d, key) for (name, p), key in keyed}
+        return cls(show, d, Ccp(d, keys[0]), cast, Role(d, keys[9]), keys[10].address)
 
     def tell(self) -> bool:
         self.admit_participants()
@@ -90,182 +74,132 @@ class Foundation:
         return tables.number(a.whole(a.units(amount)), a.decimals)
 
     def admit_participants(self) -> None:
-        self.show.step("The CCP admits participants", "Only participants in the CCP's register "
-                       "may hold or move an asset. Clients sit under a clearing member: "
-                       "segregated (the CCP sees them by name) or in the member's omnibus "
-                       "account.")  # fmt: skip
-        client_b1, client_a1, client_a2 = (c.address for c in self.clients)
-        omnibus = AccountType.OMNIBUS
+        self.show.step("admit")
         admitted = self.ccp.register.admit_many([
-            Admission(self.issuer.address, Kind.TOKEN_ISSUER, "token-issuer"),
-            *(Admission(m.address, Kind.CLEARING_MEMBER, f"member-{x}")
-              for m, x in ((self.a, "a"), (self.b, "b"), (self.c, "c"))),
-            Admission(self.trust_bank.address, Kind.TRUST_BANK, "trust-bank"),
-            Admission(client_b1, Kind.CLIENT, "client-b1", "member-b", AccountType.SEGREGATED),
-            Admission(client_a1, Kind.CLIENT, "client-a1", "member-a", omnibus),
-            Admission(client_a2, Kind.CLIENT, "client-a2", "member-a", omnibus),
+            Admission(self.cast[name].address, Kind[p["kind"]], name, p.get("member"),
+                      AccountType[p.get("account", "NONE")]) for name, p in PARTICIPANTS.items()
         ])  # fmt: skip
         gas = {o.value.address: o.gas_used for o in admitted.outcomes}
-        title, narrow = "The register (gas = cost of admission)", self.show.narrow
+        title, narrow = self.show.words("register"), self.show.narrow
         self.show.table(tables.participants_table(self.d, title=title, gas=gas, narrow=narrow))
 
     def tokenize_deposits(self) -> None:
-        self.show.step("The token issuer tokenizes deposits", "Cash, bonds and shares stay with "
-                       "the custodian off-chain; the issuer mints a token for each deposit, "
-                       "quoting the deposit's reference.")  # fmt: skip
-        issued = self.issuer.issue_many(DEPOSITS)
-        table = tables.new_table(
-            "Deposits tokenized by the issuer", "deposit ref", "for", ("amount", "right"),
-            "asset", ("block", "right"), ("gas", "right"),
-        )  # fmt: skip
-        for (symbol, holder, amount, ref), o in zip(DEPOSITS, issued.outcomes, strict=True):
-            block, gas = str(o.block_number), f"{o.gas_used:,}"
-            table.add_row(ref, holder, self.amount(symbol, amount), symbol, block, gas)
-        sheet, title = balance_sheet(self.d), "Balances after the deposits"
+        self.show.step("tokenize")
+        issued = self.cast["token-issuer"].issue_many(DEPOSITS).outcomes
+        rows = [((ref, holder, self.amount(s, amount), s), o)
+                for (s, holder, amount, ref), o in zip(DEPOSITS, issued, strict=True)]  # fmt: skip
+        table = tables.outcomes_table(self.show.words("deposits"), rows, "deposit ref", "for",
+                                      ("amount", "right"), "asset")  # fmt: skip
+        sheet, title = balance_sheet(self.d), self.show.words("balances")
         self.show.table(table, tables.balances_table(self.d, sheet, title=title))
 
     def ordinary_transfers(self) -> None:
-        self.show.step("Ordinary transfers", "Registered, active participants move assets "
-                       "directly; each transfer is one transaction, checked against the register "
-                       "on the way.")  # fmt: skip
+        self.show.step("transfers")
         before = balance_sheet(self.d)
-        table = tables.new_table(
-            "Transfers", "from", "to", ("amount", "right"), "asset", "what", ("block", "right"),
-            ("gas", "right"),
-        )  # fmt: skip
-        for sender, symbol, to, amount, what in (
-            (self.a, "JPY", "member-b", 25_000_000, "cash payment"),
-            (self.b, "JGB374", "member-a", 500, "bond delivery"),
-            (self.a, "TYO7203", "client-a1", 1_000, "allocation to omnibus client"),
-            (self.b, "USD", "member-c", "125000.50", "cash payment"),
-            (self.clients[0], "JPY", "member-b", 5_000_000, "client pays its member"),
-        ):
-            o = sender.transfer(symbol, to, amount)
-            cost = (str(o.block_number), f"{o.gas_used:,}")
-            table.add_row(sender.name, to, self.amount(symbol, amount), symbol, what, *cost)
-        after, title = balance_sheet(self.d), "Balances after the transfers"
+        rows = []
+        for sender, symbol, to, amount, what in SCENARIO["transfers"]:
+            paid = self.cast[sender].transfer(symbol, to, amount)
+            rows.append(((sender, to, self.amount(symbol, amount), symbol, what), paid))
+        table = tables.outcomes_table(self.show.words("transfers"), rows, "from", "to",
+                                      ("amount", "right"), "asset", "what")  # fmt: skip
+        after, title = balance_sheet(self.d), self.show.words("balances")
         self.show.table(table, tables.balances_table(self.d, after, title=title, before=before))
 
     def rules_at_work(self) -> bool:
-        show, ccp, a, b, c, outsider = self.show, self.ccp, self.a, self.b, self.c, self.outsider
-        show.step("The rules at work", "Every call the rules forbid is refused before anything "
-                  "is mined, with a typed error that names the participants and amounts. After "
-                  "each one we check the whole ledger.")  # fmt: skip
+        show, ccp, issuer, outsider = self.show, self.ccp, self.cast["token-issuer"], self.outsider
+        a, b, c = (self.cast[f"member-{x}"] for x in "abc")
+        show.step("rules")
         refusals = Refusals(show, self.d, {"outsider": outsider})
         attempt, not_active = refusals.attempt, errors.ParticipantNotActive
-        show.part("Only registered participants hold assets")
-        with attempt(
-            f"member-a pays 1,000,000 JPY to an unregistered address {tables.short(outsider)}",
-            errors.ParticipantUnknown,
-        ):
+        show.part("registered")
+        with attempt("to_outsider", errors.ParticipantUnknown, outsider=tables.short(outsider)):
             a.transfer("JPY", outsider, 1_000_000)
-        with attempt(
-            "member-a pays 1,000,000 JPY to 'member-z' (no such name)", errors.ParticipantNotFound
-        ):
+        with attempt("to_no_name", errors.ParticipantNotFound):
             a.transfer("JPY", "member-z", 1_000_000)
-        show.part("Amounts must be exact", "money is never a float")
-        with attempt("member-a pays 10.1 USD given as a Python float", errors.InvalidAmount):
+        show.part("exact")
+        with attempt("float", errors.InvalidAmount):
             a.transfer("USD", "member-b", 10.1)  # type: ignore[arg-type]
-        with attempt("member-a pays 10.125 USD (USD has 2 decimals)", errors.InvalidAmount):
+        with attempt("decimals", errors.InvalidAmount):
             a.transfer("USD", "member-b", "10.125")
-        show.part("A suspended member can neither pay nor be paid")
-        show.tx("CCP suspends member-c", ccp.register.suspend("member-c", "late margin payment"))
-        show.say(f"member-c is now {tables.status_text(c.record.status)}")
-        with attempt("member-a pays 1,000,000 JPY to suspended member-c", not_active):
+        show.part("suspended")
+        show.tx("suspend", ccp.register.suspend("member-c", "late margin payment"))
+        show.say(show.words("now", status=tables.status_text(c.record.status)))
+        with attempt("to_suspended", not_active):
             a.transfer("JPY", "member-c", 1_000_000)
-        with attempt("suspended member-c pays 1,000,000 JPY to member-a", not_active):
+        with attempt("from_suspended", not_active):
             c.transfer("JPY", "member-a", 1_000_000)
-        show.tx("CCP reinstates member-c", ccp.register.reinstate("member-c", "margin received"))
-        show.tx("the same payment now goes through", a.transfer("JPY", "member-c", 1_000_000))
-        show.part("A frozen account", "a freeze is per asset")
-        frozen = ccp.agent.freeze("JPY", "member-b", reason="inquiry")
-        show.tx("CCP freezes member-b's JPY account", frozen)
-        frozen_error = errors.TokenAccountFrozen
-        with attempt("member-b (JPY frozen) pays 1,000,000 JPY to member-a", frozen_error):
+        show.tx("reinstate", ccp.register.reinstate("member-c", "margin received"))
+        show.tx("goes_through", a.transfer("JPY", "member-c", 1_000_000))
+        show.part("frozen")
+        show.tx("freeze", ccp.agent.freeze("JPY", "member-b", reason="inquiry"))
+        with attempt("from_frozen", errors.TokenAccountFrozen):
             b.transfer("JPY", "member-a", 1_000_000)
-        with attempt("member-a pays 1,000,000 JPY into member-b's frozen account", frozen_error):
+        with attempt("to_frozen", errors.TokenAccountFrozen):
             a.transfer("JPY", "member-b", 1_000_000)
-        paid = b.transfer("USD", a, "1000")
-        show.tx("member-b's USD still moves: pays member-a 1,000.00 USD", paid)
-        show.tx("CCP unfreezes member-b's JPY", ccp.agent.unfreeze("JPY", b, reason="cleared"))
-        show.part("A partial freeze", "frozen tokens stay in the balance but cannot move")
+        show.tx("usd_moves", b.transfer("USD", a, "1000"))
+        show.tx("unfreeze", ccp.agent.unfreeze("JPY", b, reason="cleared"))
+        show.part("partial")
         balance = b.balance("JPY")
         hold = balance - 50_000_000
         frozen = ccp.agent.freeze_tokens("JPY", b, hold, reason="collateral hold")
-        show.tx(f"CCP freezes {hold:,} of member-b's {balance:,} JPY", frozen)
-        show.say(f"member-b's free JPY balance: {b.free_balance('JPY'):,}")
-        with attempt(
-            "member-b pays 60,000,000 JPY (free balance only 50,000,000)",
-            errors.TokenInsufficientFreeBalance,
-        ):
+        show.tx("hold", frozen, hold=hold, balance=balance)
+        show.say(show.words("free", free=b.free_balance("JPY")))
+        with attempt("beyond_free", errors.TokenInsufficientFreeBalance):
             b.transfer("JPY", "member-a", 60_000_000)
-        show.tx("member-b pays 10,000,000 JPY out of its free balance", b.transfer("JPY", a, 10**7))
+        show.tx("within_free", b.transfer("JPY", a, 10**7))
         released = ccp.agent.unfreeze_tokens("JPY", b, hold, reason="hold released")
-        show.tx(f"CCP releases the {hold:,} JPY hold", released)
-        show.part("A paused asset", "transfers halt; the issuer keeps working")
-        show.tx("CCP pauses TYO7203", ccp.agent.pause("TYO7203"))
-        with attempt(
-            "member-a delivers 100 TYO7203 to member-b while paused", errors.EnforcedPause
-        ):
+        show.tx("release", released, hold=hold)
+        show.part("paused")
+        show.tx("pause", ccp.agent.pause("TYO7203"))
+        with attempt("while_paused", errors.EnforcedPause):
             a.transfer("TYO7203", "member-b", 100)
-        minted = self.issuer.issue("TYO7203", "member-a", 100, ref="EQ-CUST-0003")
-        show.tx("the issuer still mints 100 TYO7203 to member-a (new deposit)", minted)
-        show.tx("CCP unpauses TYO7203", ccp.agent.unpause("TYO7203"))
-        show.part("Powers belong to roles", "a member cannot act as the CCP or the issuer")
+        show.tx("still_mints", issuer.issue("TYO7203", "member-a", 100, ref="EQ-CUST-0003"))
+        show.tx("unpause", ccp.agent.unpause("TYO7203"))
+        show.part("roles")
         posing, unauthorized = Ccp(self.d, a.signer), errors.AccessControlUnauthorizedAccount
-        with attempt("member-a admits a participant, posing as the CCP", unauthorized):
+        with attempt("as_ccp", unauthorized):
             posing.register.admit_member(outsider, "member-x")
-        with attempt("member-a mints itself 1,000,000 JPY, posing as the issuer", unauthorized):
+        with attempt("as_issuer", unauthorized):
             TokenIssuer(self.d, a.signer).issue("JPY", a, 1_000_000, ref="FAKE")
-        with attempt("member-a force-moves member-b's JPY to itself", unauthorized):
+        with attempt("grab", unauthorized):
             posing.agent.forced_transfer("JPY", b, a, 1_000_000, reason="grab")
 
         show.console.print()
-        show.table(refusals.table("Refused calls: the ledger is checked before and after each"))
-        held, n = refusals.all_as_expected, len(refusals.rows)
-        if held:
-            show.line(tables.OK, f"all {n} attempts refused as expected; no balance moved, no "
-                      "block was mined")  # fmt: skip
-        return held
+        show.table(refusals.table(show.words("refused")))
+        if refusals.all_as_expected:
+            show.line(tables.OK, show.words("all_refused", n=len(refusals.rows)))
+        return refusals.all_as_expected
 
     def default_management(self) -> bool:
-        show, d, ccp, c = self.show, self.d, self.ccp, self.c
-        show.step("Default management preview", "member-c fails to meet its obligations. The "
-                  "CCP declares the default, freezes its cash and moves it, without member-c's "
-                  "consent, to the CCP's default-management account.")  # fmt: skip
-        opened = ccp.register.admit(self.desk.address, Kind.CCP, "ccp-default-mgmt")
-        show.tx("CCP opens its default-management account 'ccp-default-mgmt'", opened)
-        declared = ccp.register.declare_default(c, "failed to pay")
-        show.tx("CCP declares member-c in default", declared)
-        show.tx("CCP freezes member-c's JPY", ccp.agent.freeze("JPY", c, reason="default"))
-        show.say(f"member-c is {tables.status_text(c.record.status)}; JPY balance "
-                 f"{c.balance('JPY'):,}, free to move {c.free_balance('JPY'):,}")  # fmt: skip
+        show, d, ccp, c = self.show, self.d, self.ccp, self.cast["member-c"]
+        show.step("default")
+        show.tx("desk", ccp.register.admit(self.desk.address, Kind.CCP, "ccp-default-mgmt"))
+        show.tx("declare", ccp.register.declare_default(c, "failed to pay"))
+        show.tx("freeze", ccp.agent.freeze("JPY", c, reason="default"))
+        status = tables.status_text(c.record.status)
+        show.say(show.words("status", status=status, balance=c.balance("JPY"),
+                           free=c.free_balance("JPY")))  # fmt: skip
         refusals = Refusals(show, d)
-        with refusals.attempt("defaulted member-c tries to pay 1,000,000 JPY to member-a",
-                              errors.ParticipantNotActive):  # fmt: skip
+        with refusals.attempt("pays", errors.ParticipantNotActive):
             c.transfer("JPY", "member-a", 1_000_000)
 
         before, amount = balance_sheet(d), c.balance("JPY")
         moved = ccp.agent.forced_transfer("JPY", c, self.desk, amount, reason="default of member-c")
-        show.tx(f"CCP force-transfers member-c's {amount:,} JPY to ccp-default-mgmt", moved)
-        show.events(d, moved, "The forced transfer's events")
-        after, title = balance_sheet(d), "Balances after the forced transfer"
+        show.tx("forced", moved, amount=amount)
+        show.events(d, moved, show.words("events"))
+        after, title = balance_sheet(d), show.words("balances")
         show.table(tables.balances_table(d, after, title=title, before=before))
-        show.say("member-c's USD stays in its account, which it cannot move while in default, "
-                 "pending the rest of the default process.")  # fmt: skip
+        show.say(show.words("usd"))
         return refusals.all_as_expected
 
     def reconcile(self) -> bool:
         show, d = self.show, self.d
-        show.step("Reconciliation", "Only registered participants can hold tokens, so every "
-                  "asset's supply must equal the sum of the register's holdings.")  # fmt: skip
+        show.step("reconcile")
         supply, gas_log = supply_against_register(d), d.chain.gas_log
-        gas = tables.gas_table(gas_log, title="Gas by operation, whole demo", fold=SET_UP)
+        gas = tables.gas_table(gas_log, title=show.words("gas"), fold=SET_UP)
         show.table(tables.check_table(supply), gas)
-        return show.verdict(supply.ok, "Books balance:", f"{len(d.assets)} assets, "
-                            f"{d.registry.count()} participants, {len(gas_log)} transactions, "
-                            "all supply accounted for.",
-                            "Books do not balance: see the table above.")  # fmt: skip
+        return show.verdict(supply.ok, assets=len(d.assets), participants=d.registry.count(),
+                            txs=len(gas_log))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-"""Kabuto margin-call demo: a price shock, intraday calls, a client cascade and a default.
+"""Kabuto margin-call demo: a clearing fund, a price shock, a race, calls, a cascade and a default.
 
-Three members and three clients are margined at Wednesday's close; Thursday's price shock calls
-every account in one transaction, a standing instruction meets one call on the spot, an omnibus
-call cascades to its clients, and member-c, who does not pay, is declared in default. The chain's
-clock starts on Wed 25 Nov 2026, 08:00 Tokyo, so every run tells the same story with the same
-figures. The scenario (balances, positions, market, risk parameters, what the story promises) is
-data, in margin_calls.toml next to this file. `.venv/bin/python scripts/demos/margin_calls.py`
-exits 0 when every expected outcome held and the books reconcile, 1 otherwise.
+Three members and three clients are margined at Wednesday's close, and the clearing fund is sized
+from stress scenarios as the rules say. Thursday's shock calls every short account in one batch,
+which skips the member that topped up a moment before it landed; a standing instruction meets one
+call on the spot; an omnibus call cascades to two clients, one of whom does not pay; an emergency
+run lowers one requirement (meeting its call) and raises another (called on its own); and
+member-c, who does not pay, is declared in default. The chain's clock starts on Wed 25 Nov 2026,
+08:00 Tokyo, so every run tells the same story with the same figures. The scenario (balances,
+positions, market, risk parameters, what the story promises) and its narration are data, in
+margin_calls.toml next to this file. `.venv/bin/python scripts/demos/margin_calls.py` exits 0 when
+every expected outcome held and the books reconcile, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import sys
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from itertools import pairwise
+from datetime import date, datetime, time
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,53 +29,45 @@ from rich.console import Console
 from rich.table import Table
 from show import SET_UP, Checks, Show, Timeline, run
 
-from pyclient import Chain, Deployment, deploy, reconcile, tables
+from pyclient import Chain, Deployment, deploy, reconcile, tables, views
 from pyclient.access import AccountType, Kind, Status
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, to_unix
-from pyclient.collateral import AccountKind, CallStatus, CallType
-from pyclient.contracts import Admission
+from pyclient.collateral import AccountKind, CallStatus, CallType, Skipped, SkipReason
+from pyclient.collateral.vault import CallBatch, ClientShare, MarginCall
+from pyclient.contracts import Admission, BatchOutcome
 from pyclient.events import describe
-from pyclient.margin.calendar import is_business_day, next_business_day
+from pyclient.margin import DEFAULT_SCENARIOS, ClearingFund, fund_window, size_clearing_fund
+from pyclient.margin.calendar import last_business_days, next_business_day
+from pyclient.margin.clearing_fund import daily_maximum, excess_risk, member_shares, stress_loss
 from pyclient.margin.engine import MarginEngine, Portfolio
-from pyclient.margin.risk import ADD_ON_CAPITAL_THRESHOLD, MarginResult, Position, initial_margin
+from pyclient.margin.futures import FuturesContract
+from pyclient.margin.risk import MarginResult, Position, after_trade, initial_margin, split_pro_rata
 from pyclient.oracle import Purpose, RiskParameters
 from pyclient.roles import Ccp, ClearingMember, Client, Oracle, TokenIssuer
-from pyclient.valuation import haircut_value, market_value, quantity_for
-from pyclient.views import account_views, balance_sheet, head, market_rows
 
 SCENARIO = tomllib.loads(Path(__file__).with_suffix(".toml").read_text(encoding="utf-8"))
 DAY1: date = SCENARIO["day1"]  # a Wednesday
 DAY2 = next_business_day(DAY1)
+jpy, millions = tables.number, tables.millions  # 1,250,000 and 1.3m
 
 
 def tokyo(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), TOKYO)
 
 
-def jpy(value: Decimal | int) -> str:
-    return f"{Decimal(value):,.0f}"
-
-
 # ====================================================================== the market
 
 
 @dataclass(frozen=True)
-class Future:
-    """A cleared futures contract; prices in index points (or per 100 face), contracts in JPY."""
+class Future(FuturesContract):
+    """A cleared futures contract (prices in points) and how the story moves it."""
 
-    code: str
-    name: str
-    multiplier: int  # JPY per point
-    tick: Decimal
     first_close: Decimal
     daily_vol: Decimal
     drift: Decimal
     traded_vs_close: Decimal  # Wednesday's average trade price, against its close
     shock: Decimal  # Thursday morning's move
-
-    def quantize(self, points: Decimal) -> Decimal:
-        return (points / self.tick).quantize(Decimal(1), ROUND_HALF_EVEN) * self.tick
 
     def closes(self) -> list[Decimal]:
         """Daily closes in points, oldest first: a seeded random walk with occasional jumps. Each
@@ -88,29 +83,26 @@ class Future:
             out.append(price)
         return out
 
-    def fmt(self, points: Decimal) -> str:
-        return f"{points:,.{max(0, -int(self.tick.as_tuple().exponent))}f}"
 
-
-# The futures as the scenario gives them (exact figures as strings), their closes, Wednesday's
-# average trade prices and Thursday's 10:50 prices.
+# The futures as the scenario gives them (exact figures as strings), their closes (Wednesday's
+# last), Wednesday's average trade prices (in JPY) and Thursday's 10:50 prices.
 FUTURES = {code: Future(code, **{k: v if k in ("name", "multiplier") else Decimal(v)
                                   for k, v in spec.items()})
            for code, spec in SCENARIO["futures"].items()}  # fmt: skip
 CLOSES = {code: f.closes() for code, f in FUTURES.items()}  # Wednesday's close last
-TRADED = {c: (CLOSES[c][-1] + f.traded_vs_close) * f.multiplier for c, f in FUTURES.items()}
-SHOCKED = {c: f.quantize(CLOSES[c][-1] * (1 + f.shock)) for c, f in FUTURES.items()}
+WEDNESDAY = {code: closes[-1] for code, closes in CLOSES.items()}
+TRADED = {c: f.jpy(WEDNESDAY[c] + f.traded_vs_close) for c, f in FUTURES.items()}
+SHOCKED = {c: f.quantize(WEDNESDAY[c] * (1 + f.shock)) for c, f in FUTURES.items()}
 
 
 def in_jpy(points: Mapping[str, Decimal] | None) -> dict[str, Decimal]:
     """JPY per contract at `points` per contract, or at Wednesday's close."""
-    points = points or {c: CLOSES[c][-1] for c in FUTURES}
-    return {code: p * FUTURES[code].multiplier for code, p in points.items()}
+    return {code: FUTURES[code].jpy(p) for code, p in (points or WEDNESDAY).items()}
 
 
 def history(now: Mapping[str, Decimal] | None) -> dict[str, list[Decimal]]:
     """The closes in JPY per contract, oldest first, with `now` (points) appended if given."""
-    return {c: [p * f.multiplier for p in [*CLOSES[c], *([now[c]] if now else [])]]
+    return {c: [f.jpy(p) for p in [*CLOSES[c], *([now[c]] if now else [])]]
             for c, f in FUTURES.items()}  # fmt: skip
 
 
@@ -118,9 +110,10 @@ def history(now: Mapping[str, Decimal] | None) -> dict[str, list[Decimal]]:
 NET_CAPITAL: dict[str, int] = SCENARIO["members"]
 CLIENTS: dict[str, dict[str, str]] = SCENARIO["clients"]
 MEMBER = {m: m for m in NET_CAPITAL} | {c: spec["member"] for c, spec in CLIENTS.items()}
-BOOKS = {account: {whose: [Position(code, n) for code, n in held.items()]
-                    for whose, held in by.items()}
-         for account, by in SCENARIO["books"].items()}  # fmt: skip
+Books = dict[str, dict[str, list[Position]]]  # account label -> whose -> positions
+BOOKS: Books = {account: {whose: [Position(code, n) for code, n in held.items()]
+                          for whose, held in by.items()}
+                for account, by in SCENARIO["books"].items()}  # fmt: skip
 RISK = {s: RiskParameters(**{k: frozenset(Purpose[p] for p in v) if k == "eligible_for" else v
                              for k, v in spec.items()})
         for s, spec in SCENARIO["risk"].items()}  # fmt: skip
@@ -128,25 +121,42 @@ COLLATERAL = SCENARIO["collateral"]
 EXPECTED: dict[str, str] = SCENARIO["expected"]
 
 
-def positions_text(positions: Sequence[Position]) -> str:
-    return ", ".join(f"{p.quantity:+,} {p.instrument}" for p in positions)
+def after_the_morning() -> tuple[Books, dict[str, dict[str, Decimal]]]:
+    """The books after Thursday's morning session (its trades at the 10:50 prices) and each
+    account's trade prices then (`after_trade`: added contracts average in at their price, a
+    position cut keeps the price it stands at)."""
+    books = {label: {whose: list(held) for whose, held in by.items()}
+             for label, by in BOOKS.items()}  # fmt: skip
+    prices = {label: dict(TRADED) for label in BOOKS}
+    for label, whose, code, quantity in SCENARIO["morning_session"]["trades"]:
+        held, at = books[label][whose], prices[label]
+        i = next(i for i, p in enumerate(held) if p.instrument == code)
+        held[i], at[code] = after_trade(held[i], at[code], quantity, in_jpy(SHOCKED)[code])
+    return books, prices
 
 
-def split(total: Decimal, weights: Mapping[str, Decimal]) -> dict[str, int]:
-    """`total` shared pro rata to `weights`, in whole yen, the last share taking the rounding."""
-    *first, last = weights
-    shares = {n: total * weights[n] / sum(weights.values()) for n in first}
-    out = {n: int(share.to_integral(ROUND_CEILING)) for n, share in shares.items()}
-    return out | {last: int(total) - sum(out.values())}
+THURSDAY, THURSDAY_PRICES = after_the_morning()
+
+
+def synthetic_record(days: Sequence[date]) -> dict[date, Decimal]:
+    """The largest excess risk of each business day before the ledger opened: synthetic and
+    deterministic. Each day is `level` moved by a uniform draw of up to ±`spread` from SHA-256 of
+    the seed and the date, about one day in `stressed_one_in` `stressed_times` as large."""
+    cf, out = SCENARIO["clearing_fund"], {}
+    for day in days:
+        digest = hashlib.sha256(f"{cf['seed']}:{day.isoformat()}".encode()).digest()
+        u = Decimal(int.from_bytes(digest[:4], "big")) / 2**32
+        value = cf["level"] * (1 + Decimal(cf["spread"]) * (2 * u - 1))
+        value *= Decimal(cf["stressed_times"]) if digest[4] < 256 // cf["stressed_one_in"] else 1
+        out[day] = value.to_integral(ROUND_CEILING)
+    return out
 
 
 # ====================================================================== the story
 
 
 def main(console: Console | None = None) -> int:
-    return run(console, "Kabuto · margin calls under stress", "A price shock, intraday margin "
-               "calls, a standing instruction, a client cascade and a default,\non one EVM "
-               "ledger, on the Tokyo clock", lambda show, chain: Story.start(show, chain).tell(),
+    return run(console, SCENARIO["narration"], lambda show, chain: Story.start(show, chain).tell(),
                genesis_timestamp=to_unix(tokyo(DAY1, 8)))  # fmt: skip
 
 
@@ -158,7 +168,7 @@ def set_clock(show: Show, chain: Chain, moment: datetime, why: str) -> None:
 
 @dataclass
 class Story:
-    """The cast, their accounts, and what the story has come to."""
+    """The cast, their accounts, and what the story has come to (kept for the headless test)."""
 
     show: Show
     d: Deployment
@@ -170,8 +180,17 @@ class Story:
     timeline: Timeline
     checks: Checks = field(default_factory=Checks)
     accounts: dict[str, int] = field(default_factory=dict)  # label -> vault account id
+    funds: dict[str, int] = field(default_factory=dict)  # member -> clearing-fund account id
+    margins: dict[int, MarginResult] = field(default_factory=dict)  # the last run, posted
+    fund: ClearingFund | None = None  # the clearing fund as sized and posted
+    batch: CallBatch | None = None  # the 11:00 batch: calls issued, accounts skipped
     calls: dict[str, int] = field(default_factory=dict)  # account label -> intraday call id
     shares: dict[str, int] = field(default_factory=dict)  # omnibus client -> its share of a call
+    met_by_posting: list[int] = field(default_factory=list)  # calls the 12:40 posting met
+    increase: MarginCall | None = None  # member-c's raise, called on its own, as issued
+    owed: list[ClientShare] = field(default_factory=list)  # the shares as member-a sees them
+    settled: list[ClientShare] = field(default_factory=list)  # ... and once it has paid
+    closing: list[MarginCall] = field(default_factory=list)  # every call, as the story ends
 
     def clock(self, moment: datetime, why: str) -> None:
         set_clock(self.show, self.d.chain, moment, why)
@@ -183,41 +202,47 @@ class Story:
     def amount(self, symbol: str, quantity: Decimal) -> str:
         return f"{symbol} {tables.number(quantity, self.d.asset(symbol).decimals)}"
 
-    def fit(self, table: Table, *drop: str) -> Table:
-        return tables.fit(table, narrow=self.show.narrow, drop=drop)
-
     def show_accounts(self, title: str) -> None:
-        views, narrow = account_views(self.d, self.engine.accounts), self.show.narrow
-        self.show.table(tables.accounts_table(self.d, views, title=title, narrow=narrow))
+        self.table(tables.accounts_table, self.d, views.account_views(self.d, self.engine.accounts),
+                   title=title)  # fmt: skip
 
-    def show_calls(self, title: str) -> None:
-        calls, narrow = self.d.vault.margin_calls(), self.show.narrow
-        self.show.table(tables.calls_table(self.d, calls, title=title, narrow=narrow))
+    def table(self, render: Callable[..., Table], *args: Any, **kwargs: Any) -> None:
+        """Show what `render` (a `pyclient.tables` function) makes of `args`, fit to the console."""
+        self.show.table(render(*args, narrow=self.show.narrow, **kwargs))
 
-    def show_market(self, title: str, before: Mapping[str, Decimal] | None = None) -> None:
-        rows, narrow = market_rows(self.d), self.show.narrow
-        self.show.table(tables.market_table(rows, title=title, before=before, narrow=narrow))
+    def said(self, outcome: Any, *names: str) -> None:
+        """Each event of `outcome` called one of `names`, as a sentence of its own."""
+        for e in outcome.events:
+            if e.name in names:
+                self.show.line("[magenta]»[/magenta]", f"[italic]{describe(e, self.d)}[/italic]")
 
     def publish(self, day: str) -> None:
         """The oracle publishes `day`'s collateral prices and FX rates, as the scenario has them."""
         self.oracle.publish_fx_rates(SCENARIO["market"][day]["fx"])
         self.oracle.publish_prices(SCENARIO["market"][day]["prices"])
 
-    def lots(self, symbol: str, value_jpy: Decimal) -> Decimal:
+    def lots(self, symbol: str, value_jpy: Decimal | int) -> Decimal:
         """Whole tokens of `symbol` counting for at least `value_jpy` now, in round lots."""
-        a, quote = self.d.asset(symbol), self.d.market_data.quote(symbol)
-        value, lot = int(value_jpy.to_integral(ROUND_CEILING)), COLLATERAL["lots"][symbol]
-        return a.whole(quantity_for(value, quote, lot=a.units(lot)))
+        return views.quantity_worth(self.d, symbol, value_jpy, lot=COLLATERAL["lots"][symbol])
 
-    def margin_run(self, now: Mapping[str, Decimal] | None, run_id: str) -> dict[int, MarginResult]:
-        """The engine margins every account at Wednesday's close (or at `now`) and posts it."""
-        portfolios = []
-        for label, books in BOOKS.items():
-            positions = [p for held in books.values() for p in held]
-            capital = NET_CAPITAL[MEMBER[next(iter(books))]]
-            portfolios.append(Portfolio(self.accounts[label], positions, TRADED, capital))
-        return self.engine.run(portfolios, current_prices=in_jpy(now), history=history(now),
-                               run_id=run_id)  # fmt: skip
+    def portfolios(self, morning: bool = False) -> list[Portfolio]:
+        """What the engine margins: each account's positions, whoever's they are, at their trade
+        prices, with the net capital of the member behind it; the books as Wednesday left them,
+        or with `morning` as Thursday's morning session did."""
+        books, prices = (THURSDAY, THURSDAY_PRICES) if morning else (BOOKS, {})
+        return [Portfolio(self.accounts[label], [p for held in by.values() for p in held],
+                          prices.get(label, TRADED), NET_CAPITAL[MEMBER[next(iter(by))]])
+                for label, by in books.items()]  # fmt: skip
+
+    def margin_run(
+        self, now: Mapping[str, Decimal] | None, run_id: str, morning: bool = False
+    ) -> tuple[dict[int, MarginResult], BatchOutcome[Any]]:
+        """The engine margins every account at Wednesday's close (or at `now`) and posts the
+        requirements in one transaction; the outcome carries what the posting did to open calls."""
+        self.margins = self.engine.run(self.portfolios(morning), current_prices=in_jpy(now),
+                                       history=history(now), run_id=run_id)  # fmt: skip
+        assert self.engine.last_posted is not None
+        return self.margins, self.engine.last_posted
 
     def client_margins(self, now: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
         """Each omnibus client's stand-alone margin: member-a's own view, with the public model."""
@@ -227,14 +252,10 @@ class Story:
 
     @classmethod
     def start(cls, show: Show, chain: Chain) -> Story:
-        show.step("Wednesday morning: the ledger opens", "The clearing house runs a private EVM "
-                  "chain (here an embedded Anvil node). Every deadline in this story is judged "
-                  "by the chain's own clock, on Tokyo time.")  # fmt: skip
+        show.step("open")
         keys = chain.dev_accounts(8)
         set_clock(show, chain, tokyo(DAY1, 9), "the day opens")
-        show.say(f"CCP operator {tables.short(keys[0].address)} deploys the suite; it also runs "
-                 f"the oracle and the margin engine. The token issuer "
-                 f"{tables.short(keys[1].address)} alone may mint.")  # fmt: skip
+        show.say(show.words("operator", ccp=keys[0].address, issuer=keys[1].address))
         with show.console.status("deploying…"):
             say = lambda m: show.say(f"[dim]· {m}[/dim]")  # noqa: E731
             d = deploy(chain, keys[0], issuer=keys[1].address, progress=say)
@@ -243,27 +264,25 @@ class Story:
         ccp = Ccp(d, keys[0])
         story = cls(show, d, ccp, Oracle(d, keys[0]), MarginEngine(ccp), TokenIssuer(d, keys[1]),
                     cast, Timeline(show, d))  # fmt: skip
-        parts = f"register, market data, collateral vault and {len(d.assets)} asset tokens"
-        story.timeline.record("CCP", "deploys the suite", parts)
+        story.timeline.record("deployed", n=len(d.assets))
         return story
 
     def tell(self) -> bool:
         self.admit_and_fund()
         self.wednesday_end_of_day()
+        self.clearing_fund()
         self.thursday_shock()
+        self.pass_the_omnibus_call_on()
+        self.emergency_run()
         self.meet_the_calls()
         self.the_deadline()
-        self.show.step("The two days on one page", "Every step above, stamped with the time of "
-                       "its block on the chain's Tokyo clock.")  # fmt: skip
-        self.show.table(self.timeline.table("Timeline (Tokyo time; gas summed over each step)"))
+        self.show.step("timeline")
+        self.show.table(self.timeline.table(self.show.words("timeline")))
         return self.close_the_books()
 
     def admit_and_fund(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
-        show.step("Participants, tokens, market data and collateral accounts", "The CCP admits "
-                  "everyone to its register. member-b's client client-b1 is segregated: the CCP "
-                  "sees it by name. client-a1 and client-a2 sit in member-a's omnibus account: "
-                  "the CCP sees one total, member-a keeps the split.")  # fmt: skip
+        show.step("admit")
         at = {name: role.address for name, role in self.cast.items()}
         self.ccp.register.admit_many([
             Admission(self.issuer.address, Kind.TOKEN_ISSUER, "token-issuer"),
@@ -271,346 +290,384 @@ class Story:
             *(Admission(at[c], Kind.CLIENT, c, spec["member"], AccountType[spec["account"].upper()])
               for c, spec in CLIENTS.items()),
         ])  # fmt: skip
-        record("CCP", "admits 7 participants", "issuer, 3 members, 1 segregated, 2 omnibus clients")
-        show.table(tables.participants_table(d, title="The register", narrow=show.narrow))
-        opening = SCENARIO["opening"].items()
-        deposits = [(s, who, q, f"OPEN-{who}-{s}") for who, held in opening
+        record("admitted")
+        self.table(tables.participants_table, d, title=show.words("register"))
+        deposits = [(s, who, q, f"OPEN-{who}-{s}") for who, held in SCENARIO["opening"].items()
                     for s, q in held.items()]  # fmt: skip
         self.issuer.issue_many(deposits)
-        record("token issuer", "tokenizes cash and securities", f"{len(deposits)} deposits minted")
+        record("tokenized", n=len(deposits))
         self.publish("wednesday")
         self.oracle.set_risk_parameters(RISK)
-        record("oracle", "publishes prices, USD/JPY and risk parameters")
-        self.show_market("Collateral market data on chain")
+        record("published")
+        self.table(tables.market_table, views.market_rows(d), title=show.words("market"))
         owners = [(label.split()[0], AccountKind[label.split()[1].upper()]) for label in BOOKS]
         self.accounts = dict(zip(BOOKS, self.ccp.margin.open_accounts(owners).value, strict=True))
-        which = "a house account per member, member-a's omnibus, client-b1's segregated account"
-        record("CCP", "opens 5 collateral accounts in the vault", which)
-        title = "Wallets before any collateral is posted"
-        show.table(tables.balances_table(d, balance_sheet(d), title=title))
+        record("opened")
+        show.table(tables.balances_table(d, views.balance_sheet(d), title=show.words("wallets")))
 
     def wednesday_end_of_day(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
-        show.step("Wednesday end of day: initial margin", "The members cleared futures today. "
-                  "After the close the CCP's margin engine values each account: mark-to-market "
-                  "loss since trade + estimated loss (historical expected shortfall, 99%, 2-day) "
-                  "+ an add-on for members with under JPY 2bn of net capital.")  # fmt: skip
-        show.table(self.history_table(), self.positions_table())
+        show.step("margin")
+        traded = ", ".join(f"{c} {f.format(TRADED[c] / f.multiplier)}" for c, f in FUTURES.items())
+        owners = {self.accounts[label]: by for label, by in BOOKS.items()}
+        dates = last_business_days(DAY1, SCENARIO["history_days"])  # the days the closes fall on
+        words = show.words("history", days=len(dates), first=dates[0], last=dates[-1])
+        self.table(tables.futures_history_table, FUTURES.values(), CLOSES, **words)
+        self.table(tables.positions_table, d, self.portfolios(), in_jpy(None), owners=owners,
+                   caption=show.words("positions", traded=traded))  # fmt: skip
         self.clock(tokyo(DAY1, 16, 30), "after the close")
         self.publish("wednesday")
-        record("oracle", "publishes closing prices", "collateral unchanged since the morning")
-        day1 = self.margin_run(None, "2026-11-25 EOD")
-        record("CCP margin engine", "posts 5 requirements in one transaction", "run 2026-11-25 EOD")
-        show.table(self.margin_table(day1, "Initial margin, Wednesday end of day (JPY)"))
+        record("closing")
+        day1, _ = self.margin_run(None, "2026-11-25 EOD")
+        record("requirements")
+        self.table(tables.margin_table, d, day1, title=show.words("margin"))
         posted = reconcile.requirements_against(d, {a: int(r.total) for a, r in day1.items()})
         total = jpy(sum(r.total for r in day1.values()))
         self.expect("posted", posted.ok, f"{len(day1)} accounts, JPY {total} in all")
-        show.part("Members and clients post collateral", "each sized to its requirement plus 10%")
+        show.part("post")
         buffer = Decimal(COLLATERAL["buffer"])
         for minute, (label, mix) in zip((40, 45, 50, 55), COLLATERAL["mix"].items(), strict=True):
             owner, kind = label.split()
             self.clock(tokyo(DAY1, 16, minute), f"{owner} posts")
             target = day1[self.accounts[label]].total * buffer
-            paid = [(symbol, self.lots(symbol, target * Decimal(share))) for symbol, share in
-                    mix.items()]  # fmt: skip
+            paid = [(s, self.lots(s, target * Decimal(share))) for s, share in mix.items()]
             for symbol, quantity in paid:
                 self.cast[owner].deposit(symbol, quantity)
-            detail = " + ".join(self.amount(s, q) for s, q in paid)
-            record(owner, f"posts initial margin into its {kind} account", detail)
+            record("posted", owner=owner, kind=kind,
+                   amounts=" + ".join(self.amount(s, q) for s, q in paid))  # fmt: skip
 
         # The omnibus requirement is one figure; member-a splits it by each client's own margin.
         omnibus = day1[self.accounts["member-a omnibus"]].total * buffer
-        shares = {c: self.lots("JPY", Decimal(v))
-                  for c, v in split(omnibus, self.client_margins()).items()}  # fmt: skip
+        split = split_pro_rata(omnibus, self.client_margins()).values()
         self.clock(tokyo(DAY1, 17, 5), "omnibus clients")
-        into, (a1, a2) = "into member-a's omnibus account", shares.values()
+        a1, a2 = (self.lots("JPY", v) for v in split)
         self.cast["client-a1"].deposit("JPY", a1)
-        record("client-a1", f"pays its share {into}", self.amount("JPY", a1))
+        record("a1_paid", amount=self.amount("JPY", a1))
         self.cast["member-a"].deposit_for("client-a2", "JPY", a2)
-        record("member-a", f"posts client-a2's share {into}", self.amount("JPY", a2))
-        self.clock(tokyo(DAY1, 17, 30), "member-a's treasury")
+        record("a2_posted", amount=self.amount("JPY", a2))
+
+        show.part("standing")
+        self.clock(tokyo(DAY1, 17, 10), "member-a's treasury and client-a1")
         instruction = list(COLLATERAL["standing_instruction"].items())
         instructed = self.cast["member-a"].set_standing_instruction(instruction)
         (event,) = instructed.named("StandingInstructionSet")
-        record("member-a", "leaves a standing instruction", describe(event, d))
-        show.say("[italic]The vault may now pull that collateral from member-a's wallet the moment "
-                 "a call is issued (member-a approved it on both tokens).[/italic]")  # fmt: skip
+        record("instruction", event=describe(event, d))
+        for client, held in COLLATERAL["client_standing_instruction"].items():
+            instructed = self.cast[client].set_standing_instruction(list(held.items()))
+            (event,) = instructed.named("ClientStandingInstructionSet")
+            record("client_instruction", client=client, event=describe(event, d))
+
+    def clearing_fund(self) -> None:
+        show, d, record = self.show, self.d, self.timeline.record
+        show.step("fund")
+        # Each member's book and margin: its own accounts' and its clients', as the CCP sees them.
+        at_close, member = in_jpy(None), views.clearing_members_of(d, self.accounts.values())
+        books: dict[str, list[Position]] = {m: [] for m in NET_CAPITAL}
+        margins = dict.fromkeys(NET_CAPITAL, Decimal(0))
+        for portfolio in self.portfolios():
+            books[member[portfolio.account]] += portfolio.positions
+            margins[member[portfolio.account]] += self.margins[portfolio.account].total
+        losses = {m: {s.name: stress_loss(book, at_close, [s], trade_prices=TRADED)
+                      for s in DEFAULT_SCENARIOS} for m, book in books.items()}  # fmt: skip
+        # The books were opened today: the margin computed the previous day stands against none;
+        # each member's stress loss is its worst scenario's (`stress_loss` over them all).
+        excess = {m: excess_risk(max(by.values()), 0) for m, by in losses.items()}
+        moves = "; ".join(f"{s.name.replace('-', ' ')} " + ", ".join(
+            f"{c.removesuffix('-FUT')} {v:+.0%}" for c, v in s.shocks.items() if c != "TOPIX-FUT")
+            for s in DEFAULT_SCENARIOS)  # fmt: skip
+        show.say(show.words("scenarios", moves=moves))
+        window = fund_window(DAY1)  # the business days of the six months to today
+        margin = f"margin {window[-2]:%a %d %b}"
+        self.table(tables.stress_table, losses, excess, margin_label=margin, **show.words("stress"))
+
+        daily = synthetic_record(window[:-1]) | {DAY1: daily_maximum(excess)}
+        self.fund = fund = size_clearing_fund(daily, DAY1, margins)
+        largest, cf = max(excess, key=lambda m: excess[m]), SCENARIO["clearing_fund"]
+        periods = {f"{window[0]:%d %b} – {window[-2]:%d %b} [dim](synthetic)[/dim]": window[:-1],
+                   f"{DAY1:%d %b}, today [dim]({largest})[/dim]": [DAY1]}  # fmt: skip
+        words = show.words("excess", level=millions(cf["level"]))
+        self.table(tables.fund_record_table, fund, daily, periods, **words)
+        self.table(tables.clearing_fund_table, fund, margins)
+
+        self.clock(tokyo(DAY1, 17, 15), "the CCP sizes the clearing fund")
+        funds = [(m, AccountKind.CLEARING_FUND) for m in NET_CAPITAL]
+        self.funds = dict(zip(NET_CAPITAL, self.ccp.margin.open_accounts(funds).value, strict=True))
+        record("opened", members=", ".join(self.funds))
+        sent = len(d.chain.gas_log)
+        posted = self.engine.post_clearing_fund_shares(fund, run_id="2026-11-25 CF")
+        txs = len(d.chain.gas_log) - sent
+        record("posted", n=len(posted), total=jpy(fund.total), days=fund.days)
+        fund_accounts = d.vault.accounts(list(self.funds.values()))
+        on_chain = {m: a.requirement_jpy for m, a in zip(NET_CAPITAL, fund_accounts, strict=True)}
+        as_ruled = dict(fund.shares) == member_shares(fund.total, margins)
+        ok = as_ruled and txs == 1 and on_chain == {m: int(v) for m, v in fund.shares.items()}
+        listed = ", ".join(f"{m} {jpy(v)}" for m, v in on_chain.items())
+        self.expect("fund", ok, f"JPY {jpy(fund.total)}; on chain {listed}; {txs} tx")
+        self.clock(tokyo(DAY1, 17, 20), "members post their shares")
+        for member, share in fund.shares.items():
+            quantity = self.lots("JPY", share)
+            self.cast[member].deposit("JPY", quantity, kind=AccountKind.CLEARING_FUND)
+            record("share", member=member, amount=self.amount("JPY", quantity))
+
+        show.part("check")
         self.clock(tokyo(DAY1, 17, 45), "end-of-day check")
         issued = self.engine.issue_calls(CallType.REGULAR)
-        record("CCP margin engine", "checks every account: none is short, no regular call")
+        record("checked")
         observed = f"{len(issued.value.calls)} calls, {len(issued)} transactions"
         self.expect("covered", not issued.value.calls and not len(issued), observed)
-        self.show_accounts("Collateral accounts, Wednesday evening")
-
-    def history_table(self) -> Table:
-        dates, day = [], DAY1  # the business days the closes fall on, newest first
-        while len(dates) < SCENARIO["history_days"]:
-            dates += [day] if is_business_day(day) else []
-            day -= timedelta(days=1)
-        table = tables.new_table(
-            f"Price history fed to the engine: {len(dates)} business days, "
-            f"{dates[-1]:%d %b %Y} – {dates[0]:%d %b %Y}",
-            "contract", "JPY per point", ("first close", "right"), ("low", "right"),
-            ("high", "right"), ("Wed close", "right"), ("daily σ", "right"),
-            ("JPY / contract", "right"),
-        )  # fmt: skip
-        for code, f in FUTURES.items():
-            closes = CLOSES[code]
-            returns = [b / a - 1 for a, b in pairwise(closes)]
-            mean = sum(returns, Decimal(0)) / len(returns)
-            sigma = (sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)).sqrt()
-            table.add_row(
-                f"[bold]{code}[/bold]\n[dim]{f.name}[/dim]", f"{f.multiplier:,}",
-                f.fmt(closes[0]), f.fmt(min(closes)), f.fmt(max(closes)), f.fmt(closes[-1]),
-                f"{sigma * 100:.2f}%", jpy(closes[-1] * f.multiplier),
-            )  # fmt: skip
-        table.caption = "synthetic, deterministic closes (seeded, Decimal arithmetic)"
-        return self.fit(table, "JPY per point", "first close", "low", "high")
-
-    def positions_table(self) -> Table:
-        table = tables.new_table(
-            "Cleared positions (contracts)", "account", "whose", "positions",
-            ("notional (JPY)", "right"), ("member net capital", "right"),
-        )  # fmt: skip
-        at_close = in_jpy(None)
-        for label, books in BOOKS.items():
-            for i, (whose, positions) in enumerate(books.items()):
-                notional = sum(abs(p.quantity) * at_close[p.instrument] for p in positions)
-                capital = Decimal(NET_CAPITAL[MEMBER[whose]])
-                add_on = " [yellow](add-on)[/yellow]" if capital < ADD_ON_CAPITAL_THRESHOLD else ""
-                account = "" if i else f"[bold]{label}[/bold]"
-                table.add_row(account, whose, positions_text(positions), jpy(notional),
-                              f"{capital / 10**9:,.1f}bn{add_on}")  # fmt: skip
-        traded = ", ".join(f"{c} {f.fmt(TRADED[c] / f.multiplier)}" for c, f in FUTURES.items())
-        seen = "the CCP sees the omnibus account only as its total"
-        table.caption = f"traded today at {traded}; {seen}"
-        return self.fit(table, "member net capital")
-
-    def margin_table(
-        self, results: Mapping[int, MarginResult], title: str,
-        before: Mapping[int, MarginResult] | None = None,
-    ) -> Table:  # fmt: skip
-        columns: list[str | tuple[str, str]] = [
-            "account", ("MTM loss", "right"), ("estimated loss\n(ES 99%, 2-day)", "right"),
-            ("add-on", "right"), ("requirement", "right"),
-        ]  # fmt: skip
-        if before is not None:
-            columns += [("Wed EOD", "right"), ("change", "right")]
-        table = tables.new_table(title, *columns)
-        for account, r in results.items():
-            mtm, add_on = (jpy(v) if v else "[dim]0" for v in (r.mtm_loss, r.add_on))
-            row = [f"[bold]{self.d.account_name(account)}[/bold]", mtm, jpy(r.estimated_loss),
-                   add_on, f"[bold]{jpy(r.total)}[/bold]"]  # fmt: skip
-            if before is not None:
-                old = before[account].total
-                row += [jpy(old), f"[red]+{jpy(r.total - old)}[/red]" if r.total > old else "–"]
-            table.add_row(*row)
-        table.add_section()
-        tail = [jpy(sum(b.total for b in before.values())), ""] if before is not None else []
-        total = jpy(sum(r.total for r in results.values()))
-        table.add_row("[bold]total[/bold]", "", "", "", f"[bold]{total}[/bold]", *tail)
-        table.caption = "ES: historical-simulation expected shortfall over the last 250 closes"
-        return self.fit(table, "Wed EOD", "change")
+        self.show_accounts(show.words("accounts"))
 
     def thursday_shock(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
-        show.step("Thursday morning: a price shock", "A risk-off morning: Japanese equities fall "
-                  "7%, JGB futures 0.8%, the yen firms. The oracle republishes collateral prices; "
-                  "the 11:00 intraday run reprices every account.")  # fmt: skip
+        show.step("shock")
         self.clock(tokyo(DAY2, 10, 50), "the oracle's intraday snapshot")
-        before = {r.asset.symbol: r.price for r in market_rows(d)}
+        before = {r.asset.symbol: r.price for r in views.market_rows(d)}
         self.publish("thursday")
-        record("oracle", "publishes intraday prices", "TYO7203 −7%, JGB374 −0.6%, USD/JPY 148.50")
-        self.show_market("Collateral prices at 10:50 (vs Wednesday)", before)
+        record("published")
+        market = show.words("market")
+        self.table(tables.market_table, views.market_rows(d), title=market, before=before)
 
-        move = tables.new_table(
-            "Futures at 10:50 (vs Wednesday close)", "contract", ("Wed close", "right"),
-            ("Thu 10:50", "right"), ("change", "right"), ("JPY / contract", "right"),
-        )  # fmt: skip
-        for code, f in FUTURES.items():
-            close, now = CLOSES[code][-1], SHOCKED[code]
-            move.add_row(f"[bold]{code}[/bold]", f.fmt(close), f.fmt(now),
-                         tables.change_text(close, now), jpy(now * f.multiplier))  # fmt: skip
-        show.table(self.fit(move))
+        moves = show.words("futures")
+        self.table(tables.futures_moves_table, FUTURES.values(), WEDNESDAY, SHOCKED, **moves)
         self.clock(tokyo(DAY2, 10, 55), "the intraday margin run")
-        day1 = self.engine.last_results
-        thu = self.margin_run(SHOCKED, "2026-11-26 11:00 intraday")
-        computed_at = head(d).time
-        record("CCP margin engine", "posts the intraday requirements in one transaction",
-               "history extended by the 10:50 prices")  # fmt: skip
-        show.table(self.margin_table(thu, "Initial margin, Thursday intraday (JPY)", day1))
+        day1 = self.margins
+        thu, _ = self.margin_run(SHOCKED, "2026-11-26 11:00 intraday")
+        computed_at = views.head(d).time
+        record("requirements")
+        self.table(tables.margin_table, d, thu, before=day1, **show.words("margin"))
         totals = [jpy(sum(r.total for r in run.values())) for run in (day1, thu)]
         raised = all(thu[a].total > day1[a].total for a in thu)
         self.expect("raised", raised, f"total JPY {totals[0]} → {totals[1]}")
-        self.show_accounts("Collateral accounts after the intraday run, before any call")
+        self.show_accounts(show.words("accounts"))
 
-        when = f"computed {computed_at:%H:%M:%S}, before the 11:00 cut-off, so due 14:00 today"
-        show.part("The engine calls every short account in one transaction", when)
-        issued = self.engine.issue_calls(CallType.INTRADAY, computed_at=computed_at)
-        (tx,) = issued.outcomes  # the shock leaves every account short: one call each, one tx
-        calls, block = issued.value.calls, f"in block {tx.block_number}"
-        what = f"issues {len(calls)} intraday margin calls in one transaction"
-        record("CCP margin engine", what, "member-a's standing instruction pulls its collateral "
-               "in the same transaction")  # fmt: skip
+        show.part("batch", at=computed_at)
+        short = self.engine.short_accounts()
+        batch = self.engine.calls_due(CallType.INTRADAY, computed_at=computed_at)
+        assert batch is not None  # the shock leaves accounts short
+        record("read", n=len(short), names=", ".join(d.account_name(v.id) for v in short))
+        house_b = self.accounts["member-b house"]
+        gap = next(v.shortfall_jpy for v in short if v.id == house_b)
+        self.clock(tokyo(DAY2, 10, 56), "member-b's treasury")
+        top_up = self.lots("JPY", gap)
+        self.cast["member-b"].deposit("JPY", top_up)
+        record("topped_up", amount=self.amount("JPY", top_up), gap=jpy(gap))
+        tx = self.ccp.send(batch)
+        self.batch = issued = tx.value
+        calls, block = issued.calls, f"in block {tx.block_number}"
+        skips = ", ".join(f"{d.account_name(k.id)} ({tables.words(k.reason)})"
+                          for k in issued.skipped)  # fmt: skip
+        record("issued", n=len(calls), skips=skips)
         self.calls = {d.account_name(c.account): c.id for c in calls}
-        show.events(d, tx, "Inside that one transaction: its events, in order")
-        self.show_calls("Margin calls as issued")
+        show.events(d, tx, show.words("events"))
+        self.said(tx, "AccountSkipped")
+        self.table(tables.calls_table, d, d.vault.margin_calls(), title=show.words("calls"))
 
-        every = set(self.calls) == set(self.accounts)
-        self.expect("one_tx", every and tx.receipt.label == "vault.issueMarginCalls",
-                    f"{len(calls)} calls {block}")  # fmt: skip
+        skipped = issued.skipped == (Skipped(house_b, SkipReason.NO_SHORTFALL),)
+        said = "; ".join(describe(e, d) for e in tx.named("AccountSkipped"))
+        self.expect("skipped", skipped, said)
+        others = {label for label in self.accounts if label != "member-b house"}
+        every = set(self.calls) == others and tx.receipt.label == "vault.issueMarginCalls"
+        self.expect("one_tx", every, f"{len(calls)} calls {block}")
         house_a = self.accounts["member-a house"]
         a_call = next(c for c in calls if c.account == house_a)
-        pulled = [e for e in issued.named("CollateralDeposited") if e["automatic"]]
+        pulled = [e for e in tx.named("CollateralDeposited") if e["automatic"]]
         met = a_call.status is CallStatus.MET and [e["account"] for e in pulled] == [house_a] * 2
         amounts = ", ".join(d.amount(e["amount"], e["asset"]) for e in pulled)
         status = tables.words(a_call.status)
         self.expect("standing", met, f"call #{a_call.id} {status}; pulled {amounts} {block}")
-        others = [c for c in calls if c.account != house_a]
-        due = all(c.status is CallStatus.ISSUED and c.deadline == tokyo(DAY2, 14) for c in others)
-        self.expect("open", due, f"{len(others)} calls issued, deadline {tokyo(DAY2, 14):%a %H:%M}")
+        rest = [c for c in calls if c.account != house_a]
+        due = all(c.status is CallStatus.ISSUED and c.deadline == tokyo(DAY2, 14) for c in rest)
+        self.expect("open", due, f"{len(rest)} calls issued, deadline {tokyo(DAY2, 14):%a %H:%M}")
+
+    def pass_the_omnibus_call_on(self) -> None:
+        show, d, record = self.show, self.d, self.timeline.record
+        deadline = datetime.combine(DAY2, SCENARIO["omnibus"]["client_deadline"], TOKYO)
+        show.step("pass_on", deadline=deadline)
+        call = d.vault.margin_call(self.calls["member-a omnibus"])
+        own = self.client_margins(SHOCKED)
+        self.shares = split_pro_rata(call.shortfall_jpy, own)
+        self.clock(tokyo(DAY2, 11, 20), "member-a's client desk")
+        passed = self.cast["member-a"].pass_on_margin_call(call.id, self.shares, deadline=deadline)
+        pulled = [e for e in passed.named("CollateralDeposited") if e["automatic"]]
+        split_text = ", ".join(f"{c} {jpy(v)}" for c, v in self.shares.items())
+        paid = "; ".join(f"{d.name(e['beneficialOwner'])}'s standing instruction pays "
+                         f"{d.amount(e['amount'], e['asset'])} in the same transaction"
+                         for e in pulled)  # fmt: skip
+        record("passed", id=call.id, split=split_text, paid=paid)
+        told = passed.named("MarginCallPassedOn")
+        words = show.words("shares", id=call.id, jpy=jpy(call.shortfall_jpy))
+        self.table(tables.pass_on_table, self.shares, own, positions=BOOKS["member-a omnibus"],
+                   **words)  # fmt: skip
+        show.events(d, passed, show.words("events"))
+        adds_up = sum(e["amountJpy"] for e in told) == call.shortfall_jpy
+        due = all(e["deadline"] == to_unix(deadline) for e in told)
+        self.expect("shares", adds_up and due, f"{len(told)} MarginCallPassedOn events, "
+                    f"due {deadline:%H:%M}")  # fmt: skip
+        by = {d.name(s.client): s for s in passed.value}
+        ok = by["client-a1"].met and not by["client-a2"].paid_jpy and len(pulled) == 1
+        status = tables.words(d.vault.margin_call(call.id).status)
+        paid = ", ".join(f"{c} paid {jpy(by[c].paid_jpy)}" for c in ("client-a1", "client-a2"))
+        self.expect("client_standing", ok, f"{paid}; call #{call.id} {status}")
+
+    def emergency_run(self) -> None:
+        show, d, record = self.show, self.d, self.timeline.record
+        show.step("emergency")
+        show.table(self.trades_table())
+        self.clock(tokyo(DAY2, 12, 40), "the emergency margin run")
+        before = self.margins
+        now, posted = self.margin_run(SHOCKED, "2026-11-26 12:40 emergency", morning=True)
+        computed_at = views.head(d).time
+        record("requirements")
+        self.table(tables.margin_table, d, now, before=before, changes=True, **show.words("margin"))
+        show.events(d, posted.outcomes[0], show.words("events"))
+        self.met_by_posting = [e["callId"] for e in posted.named("MarginCallMet")]
+        house_b1, house_c = self.accounts["client-b1 segregated"], self.accounts["member-c house"]
+        b1_call = d.vault.margin_call(self.calls["client-b1 segregated"])
+        lowered = now[house_b1].total < before[house_b1].total
+        ok = lowered and self.met_by_posting == [b1_call.id] and b1_call.status is CallStatus.MET
+        block = posted.outcomes[0].block_number
+        self.expect("lowered", ok, f"requirement {millions(before[house_b1].total)} → "
+                    f"{millions(now[house_b1].total)}; call #{b1_call.id} "
+                    f"{tables.words(b1_call.status)} in block {block}")  # fmt: skip
+
+        show.part("increase", at=computed_at)
+        issued = self.engine.issue_calls(CallType.EMERGENCY, computed_at=computed_at)
+        (self.increase,) = (c,) = issued.value.calls
+        self.said(issued, "MarginCallIssued")
+        record("called", id=c.id, jpy=jpy(c.shortfall_jpy), previous=c.previous_open)
+        open_c = d.vault.open_calls(house_c)
+        self.table(tables.calls_table, d, open_c, title=show.words("calls"))
+        first = d.vault.margin_call(self.calls["member-c house"])
+        ok = (c.account == house_c and c.previous_open == first.id
+              and c.shortfall_jpy == now[house_c].total - before[house_c].total
+              and c.deadline == tokyo(DAY2, 16) and c.call_type is CallType.EMERGENCY
+              and [o.id for o in open_c] == [c.id, first.id]
+              and first.requirement_jpy == before[house_c].total)  # fmt: skip
+        self.expect("increase", ok, f"call #{c.id} JPY {jpy(c.shortfall_jpy)} after #{first.id}, "
+                    f"due {c.deadline:%H:%M}; #{first.id} still asks JPY "
+                    f"{jpy(first.shortfall_jpy)}")  # fmt: skip
+        self.show_accounts(show.words("accounts"))
+
+    def trades_table(self) -> Table:
+        words = self.show.words("trades")
+        table = tables.new_table(words["title"], "account", "trade", ("price", "right"),
+                                 "position now", ("average trade price", "right"))  # fmt: skip
+        for label, whose, code, q in SCENARIO["morning_session"]["trades"]:
+            f = FUTURES[code]
+            (p,) = [p for p in THURSDAY[label][whose] if p.instrument == code]
+            verb = "buys" if q > 0 else "sells"
+            average = (THURSDAY_PRICES[label][code] / f.multiplier).normalize()
+            table.add_row(f"[bold]{label}[/bold]", f"{whose} {verb} {abs(q)}",
+                          f.format(SHOCKED[code]), f"{p.quantity:+,} {code}",
+                          f"{average:,f}")  # fmt: skip
+        table.caption = words["caption"]
+        return tables.fit(table, narrow=self.show.narrow)
 
     def meet_the_calls(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
-        show.step("Thursday 11:00–14:00: the calls are met, except one", "A member pays its own "
-                  "calls; a segregated client pays its own account directly; an omnibus call goes "
-                  "to the member, who passes each client its share.")  # fmt: skip
-        show.part("member-a passes the omnibus call on",
-                  "the CCP sees one figure; member-a the split")  # fmt: skip
-        call = d.vault.margin_call(self.calls["member-a omnibus"])
-        own = self.client_margins(SHOCKED)
-        self.shares = split(Decimal(call.shortfall_jpy), own)
-        self.clock(tokyo(DAY2, 11, 20), "member-a's client desk")
-        passed = self.cast["member-a"].pass_on_margin_call(call.id, self.shares)
-        split_text = ", ".join(f"{c} {jpy(v)}" for c, v in self.shares.items())
-        record("member-a", f"passes omnibus call #{call.id} on to its two clients", split_text)
-        table = tables.new_table(
-            f"Omnibus call #{call.id} (JPY {jpy(call.shortfall_jpy)}), as member-a passes it on",
-            "client", "positions", ("own margin (JPY)", "right"), ("weight", "right"),
-            ("share of the call (JPY)", "right"),
-        )  # fmt: skip
-        told = passed.named("MarginCallPassedOn")
-        for e in told:
-            name = d.name(e["client"])
-            weight = f"{own[name] / sum(own.values()) * 100:.1f}%"
-            positions = positions_text(BOOKS["member-a omnibus"][name])
-            table.add_row(name, positions, jpy(own[name]), weight, jpy(e["amountJpy"]))
-        table.caption = "each client's margin on its own positions, from member-a's sub-ledger view"
-        show.table(self.fit(table))
-        adds_up = sum(e["amountJpy"] for e in told) == call.shortfall_jpy
-        self.expect("shares", adds_up, f"{len(told)} MarginCallPassedOn events")
-        show.part("Payments come in")
-        self.pay(tokyo(DAY2, 11, 45), "member-b")
-        self.pay(tokyo(DAY2, 12, 30), "client-b1")
-        # Omnibus clients pay their share into their member's omnibus account, each naming itself.
-        self.pay(tokyo(DAY2, 13, 5), "client-a1", leaves=CallStatus.PARTIALLY_MET)
-        self.pay(tokyo(DAY2, 13, 40), "client-a2", "JGB374")
+        show.step("meet")
+        call_id = self.calls["member-a omnibus"]
+        self.clock(tokyo(DAY2, 13, 35), "member-a's client desk")
+        self.owed = owed = self.cast["member-a"].client_shares(call_id)
+        title = show.words("shares", id=call_id)
+        call = d.vault.margin_call(call_id)
+        self.table(tables.client_shares_table, d, call, owed, title=title, now=views.head(d).time)
+        by = {d.name(s.client): s for s in owed}
+        a2 = by["client-a2"]
+        record("read", id=call_id, owes=jpy(a2.remaining_jpy))
+        ok = by["client-a1"].met and a2.paid_jpy == 0 and a2.deadline < views.head(d).time
+        self.expect("unpaid", ok, f"client-a1 paid {jpy(by['client-a1'].paid_jpy)}; client-a2 "
+                    f"paid 0 of {jpy(a2.amount_jpy)}, due {a2.deadline:%H:%M}")  # fmt: skip
+        self.clock(tokyo(DAY2, 13, 40), "member-a covers its client")
+        quantity = self.lots("JPY", a2.remaining_jpy)
+        paid = self.cast["member-a"].deposit_for("client-a2", "JPY", quantity)
+        show.say(show.words("deposit", amount=self.amount("JPY", quantity)))
+        self.said(paid, "ClientSharePaid", "ClientShareMet", "MarginCallMet")
+        status = d.vault.margin_call(call_id).status
+        record("paid", amount=self.amount("JPY", quantity), id=call_id, status=tables.words(status))
+        self.settled = self.cast["member-a"].client_shares(call_id)
+        ok = status is CallStatus.MET and all(s.met for s in self.settled)
+        self.expect("covered_for", ok, f"call #{call_id} {tables.words(status)}; client-a2's "
+                    f"share paid {jpy(self.settled[-1].paid_jpy)}")  # fmt: skip
         show.line("[red]…[/red]", "[bold]member-c[/bold] pays nothing")
         self.clock(tokyo(DAY2, 13, 55), "five minutes before the deadline")
-        calls = d.vault.margin_calls(list(self.calls.values()))
+        calls = d.vault.margin_calls()
         still_open = [f"#{c.id} {d.account_name(c.account)}" for c in calls if c.status.open]
-        met = f"checks the calls: {len(calls) - len(still_open)} of {len(calls)} met"
-        record("CCP margin engine", met, f"still open: {', '.join(still_open)}")
-        self.show_calls("Margin calls at 13:55")
-        status = {d.account_name(c.account): c.status for c in calls}
-        expected = {k: CallStatus.ISSUED if k == "member-c house" else CallStatus.MET
-                    for k in status}  # fmt: skip
-        observed = ", ".join(f"{k} {tables.words(s)}" for k, s in status.items())
-        self.expect("at_1355", status == expected, observed)
-
-    def pay(
-        self, when: datetime, payer: str, symbol: str = "JPY", leaves: CallStatus = CallStatus.MET
-    ) -> None:
-        """At `when`, `payer` pays the call on the account its positions are in (an omnibus
-        client: its share of it) in `symbol`, in lots; the call should be left `leaves`."""
-        label = next(account for account, books in BOOKS.items() if payer in books)
-        owner, kind = label.split()
-        call, share = self.d.vault.margin_call(self.calls[label]), self.shares.get(payer)
-        self.clock(when, f"{payer} pays")
-        quantity = self.lots(symbol, Decimal(call.shortfall_jpy if share is None else share))
-        self.cast[payer].deposit(symbol, quantity)
-        status = self.d.vault.margin_call(call.id).status
-        into = f"its {kind} account" if owner == payer else f"{owner}'s {kind} account"
-        what = f"pays {'its share' if share else f'call #{call.id}'} into {into}"
-        paid = f"{self.amount(symbol, quantity)} → call #{call.id} {tables.words(status)}"
-        self.timeline.record(payer, what, paid)
-        expectation = f"{payer}'s payment leaves call #{call.id} {tables.words(leaves)}"
-        self.checks.check(expectation, status is leaves, tables.words(status))
+        record("checked", met=len(calls) - len(still_open), n=len(calls),
+               open=", ".join(still_open))  # fmt: skip
+        self.table(tables.calls_table, d, calls, title=show.words("calls"))
+        house_c = self.accounts["member-c house"]
+        status_ = {c.id: c.status for c in calls}
+        expected = {c.id: CallStatus.ISSUED if c.account == house_c else CallStatus.MET
+                    for c in calls}  # fmt: skip
+        observed = ", ".join(f"#{k} {tables.words(s)}" for k, s in status_.items())
+        self.expect("at_1355", status_ == expected, observed)
 
     def the_deadline(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
-        show.step("14:00: the deadline passes, member-c defaults", "The engine marks every unmet "
-                  "call past its deadline overdue. The CCP then declares the member behind it in "
-                  "default: the register records it, its accounts freeze, and its own collateral "
-                  "moves to the CCP's default-management account — one transaction.")  # fmt: skip
+        show.step("deadline")
         self.clock(tokyo(DAY2, 14, 5), "the deadline has passed")
         self.publish("thursday")
-        record("oracle", "refreshes prices for the 14:00 check", "unchanged since 10:50")
-        marked = self.engine.mark_overdue()
-        said = [describe(e, d) for e in marked.named("MarginCallOverdue")]
-        record("CCP margin engine", "marks unmet calls overdue", "; ".join(said))
-        house_c, overdue = self.accounts["member-c house"], marked.value.calls
-        only_c = [(c.account, c.status) for c in overdue] == [(house_c, CallStatus.OVERDUE)]
-        listed = ", ".join(f"#{c.id} {d.account_name(c.account)}" for c in overdue)
+        record("refreshed")
+        open_ids = [c.id for c in self.engine.open_calls()]
+        marked = self.ccp.margin.mark_overdue(open_ids)
+        house_c, batch = self.accounts["member-c house"], marked.value
+        first, increase = self.calls["member-c house"], self.increase
+        assert increase is not None
+        overdue = [c.id for c in batch.calls if c.status is CallStatus.OVERDUE]
+        listed = f"overdue: #{', #'.join(map(str, overdue))}; skipped: " + ", ".join(
+            f"#{s.id} ({tables.words(s.reason)})" for s in batch.skipped)  # fmt: skip
+        record("marked", ids=", ".join(f"#{i}" for i in open_ids), listed=listed)
+        self.said(marked, "MarginCallOverdue", "CallSkipped")
+        only_c = overdue == [first] and batch.skipped == (
+            Skipped(increase.id, SkipReason.DEADLINE_NOT_PASSED),)  # fmt: skip
         self.expect("overdue", only_c, listed)
         if not only_c:
             return
-        (call,) = overdue
         dm = d.vault.default_management_account()
-        held, dm_before = d.vault.holdings(house_c), d.vault.holdings(dm)
+        own = [house_c, self.funds["member-c"]]
+        held = {a: d.vault.holdings(a) for a in own}
+        dm_before = d.vault.holdings(dm)
         self.clock(tokyo(DAY2, 14, 15), "the CCP's default committee")
-        default = self.ccp.margin.declare_default(call.id, "missed intraday call")
-        record("CCP", f"declares member-c in default over call #{call.id}",
-               "register updated, accounts frozen, house collateral seized")  # fmt: skip
-        show.events(d, default, "The default transaction: its events, in order")
+        default = self.ccp.margin.declare_default(first, "missed intraday call")
+        record("declared", id=first)
+        show.events(d, default, show.words("events"))
+        seized = views.seizures(d, default.events)
+        self.table(tables.seized_table, d, seized, **show.words("seized", n=len(seized)))
+        counted = sum(s.counted_jpy for s in seized)
+        requirement = d.vault.account(house_c).requirement_jpy
+        positions = tables.positions_text(THURSDAY["member-c house"]["member-c"])
+        show.say(show.words("positions", positions=positions, counted=jpy(counted),
+                           requirement=jpy(requirement)))  # fmt: skip
 
-        seized = {d.asset(e["asset"]): e["amount"] for e in default.named("CollateralSeized")}
-        quotes = d.market_data.quotes(seized)
-        table = tables.new_table(
-            f"What the CCP seized from member-c (the {len(seized)} CollateralSeized events)",
-            "asset", ("quantity", "right"), ("market value (JPY)", "right"),
-            ("after haircut (JPY)", "right"), "now in",
-        )  # fmt: skip
-        worth = {a: (market_value(u, quotes[a.symbol]), haircut_value(u, quotes[a.symbol]))
-                 for a, u in seized.items()}  # fmt: skip
-        for a, units in seized.items():
-            table.add_row(a.symbol, tables.number(a.whole(units), a.decimals), *map(jpy, worth[a]),
-                          d.account_name(dm))  # fmt: skip
-        table.add_section()
-        market, counted = (sum(w[i] for w in worth.values()) for i in (0, 1))
-        table.add_row("[bold]total[/bold]", "", f"[bold]{jpy(market)}", f"[bold]{jpy(counted)}", "")
-        show.table(self.fit(table))
-        show.say(f"member-c's positions ({positions_text(BOOKS['member-c house']['member-c'])}) "
-                 f"pass to the CCP's default management, with JPY {jpy(counted)} of collateral "
-                 f"value against a requirement of {jpy(call.requirement_jpy)}; hedging and "
-                 "auctioning them is beyond this demo. Only what member-c had posted is seized: "
-                 "the tokens left in its wallet cannot move either, now that the register says "
-                 "it is in default.")  # fmt: skip
-
-        status, now = d.participant("member-c").status, d.vault.margin_call(call.id).status
-        closed = status is Status.DEFAULTED and now is CallStatus.DEFAULT_DECLARED
-        observed = f"{tables.words(status)}, call #{call.id} {tables.words(now)}"
+        status = d.participant("member-c").status
+        calls = d.vault.margin_calls([first, increase.id])
+        closed = status is Status.DEFAULTED and all(
+            c.status is CallStatus.DEFAULT_DECLARED for c in calls)  # fmt: skip
+        observed = f"{tables.words(status)}; " + ", ".join(
+            f"#{c.id} {tables.words(c.status)}" for c in calls)  # fmt: skip
         self.expect("defaulted", closed, observed)
-        taken = {a.symbol: a.whole(u) for a, u in seized.items()}
-        left, frozen = d.vault.holdings(house_c), d.vault.account(house_c).frozen
-        self.expect("seized", frozen and taken == held and not left,
-                    ", ".join(self.amount(s, q) for s, q in taken.items()))  # fmt: skip
+        taken = {a: {s.asset.symbol: s.quantity for s in seized if s.account == a} for a in own}
+        total = sum((Counter(t) for t in taken.values()), Counter[str]())  # by asset, all accounts
+        left = [d.vault.holdings(a) for a in own]
+        frozen = all(acct.frozen for acct in d.vault.accounts(own))
+        listed = "; ".join(f"{d.account_name(a)}: " + ", ".join(
+            self.amount(s, q) for s, q in t.items()) for a, t in taken.items())  # fmt: skip
+        self.expect("seized", frozen and taken == held and not any(left), listed)
         dm_after = d.vault.holdings(dm)
         received = {s: q - dm_before.get(s, 0) for s, q in dm_after.items()
                     if q != dm_before.get(s)}  # fmt: skip
         holds = ", ".join(self.amount(s, q) for s, q in dm_after.items())
-        self.expect("received", received == taken, f"holds {holds}")
-        title = "The register after the default"
-        show.table(tables.participants_table(d, title=title, narrow=show.narrow))
-        self.show_accounts("Collateral accounts after the default")
+        self.expect("received", received == total, f"holds {holds}")
+        self.table(tables.participants_table, d, title=show.words("register"))
+        self.show_accounts(show.words("accounts"))
 
     def close_the_books(self) -> bool:
         show, d, chain = self.show, self.d, self.d.chain
-        show.step("Reconciliation", "The vault's books must agree with the engine's run and with "
-                  "pyclient's own valuation, with the tokens the vault holds, and, for the omnibus "
-                  "account, with member-a's beneficial-owner sub-ledger; every token with the "
-                  "register.")  # fmt: skip
-        posted = {a: int(r.total) for a, r in self.engine.last_results.items()}
+        show.step("reconcile")
+        assert self.fund is not None
+        posted = {a: int(r.total) for a, r in self.margins.items()} | {
+            self.funds[m]: int(share) for m, share in self.fund.shares.items()}  # fmt: skip
         controls = [("(a)", reconcile.requirements_against(d, posted)),
                     ("(a)", reconcile.values_against_model(d)),
                     ("(b)", reconcile.vault_against_accounts(d)),
@@ -618,24 +675,20 @@ class Story:
                     ("", reconcile.supply_against_register(d))]  # fmt: skip
         for letter, control in controls:
             title = f"{letter} {control.title}".strip()
-            show.table(self.fit(tables.check_table(control, title=title)))
+            show.table(tables.fit(tables.check_table(control, title=title), narrow=show.narrow))
             if control.name == "omnibus":
                 held = d.vault.holdings(self.accounts["member-a omnibus"])
-                ledger = self.cast["member-a"].sub_ledger()
-                sub = tables.sub_ledger_table(d, ledger, held, title="(c) member-a's sub-ledger")
-                show.table(sub)
+                ledger, sub = self.cast["member-a"].sub_ledger(), show.words("sub_ledger")
+                self.table(tables.sub_ledger_table, d, ledger, held, title=sub)
             compared = f"{len(control.lines)} compared, {len(control.breaks)} breaks"
             self.checks.check(f"reconciled: {title}", control.ok, compared)
         show.table(self.checks.table())
-        gas = tables.gas_table(chain.gas_log, title="Gas by operation, whole demo", fold=SET_UP)
-        show.table(self.fit(gas))
-        show.say(f"[dim]The one vault.issueMarginCalls transaction issued {len(self.calls)} calls "
-                 "and ran member-a's standing instruction; vault.deposit includes the omnibus "
-                 "deposits that name a client.[/dim]")  # fmt: skip
-        calls, failed = len(d.vault.margin_calls()), self.checks.failed
-        return show.verdict(not failed, "Every expected outcome held and the books reconcile:",
-                            f"{calls} margin calls, {len(chain.gas_log)} transactions.",
-                            f"{failed} expected outcome(s) did not hold.")  # fmt: skip
+        gas = tables.gas_table(chain.gas_log, title=show.words("gas"), fold=SET_UP)
+        show.table(tables.fit(gas, narrow=show.narrow))
+        show.say(show.words("batches", calls=len(self.calls)))
+        self.closing, failed = d.vault.margin_calls(), self.checks.failed
+        return show.verdict(not failed, calls=len(self.closing), txs=len(chain.gas_log),
+                            failed=failed)  # fmt: skip
 
 
 if __name__ == "__main__":

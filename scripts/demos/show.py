@@ -1,8 +1,8 @@
 """The demos' narrator: steps, transaction lines, refusals, a timeline and checked expectations.
 
 Presentation only, the same for every demo: what a demo shows of the ledger comes from the SDK
-(tables from `pyclient.tables` over `pyclient.views`, sentences from `pyclient.events`). `run`
-tells a story on a fresh embedded chain and turns it into an exit code.
+(tables from `pyclient.tables` over `pyclient.views`, sentences from `pyclient.events`), what it
+says from the [narration] of its TOML. `run` tells a story on a fresh chain, for an exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from rich import box
@@ -21,30 +22,31 @@ from rich.panel import Panel
 from rich.table import Table
 
 from pyclient import Chain, Deployment, Outcome
-from pyclient.errors import ContractError, InputError, KabutoError
-from pyclient.tables import BREAK, OK, events_table, new_table, shorten_addresses
+from pyclient.errors import KabutoError
+from pyclient.tables import BREAK, OK, error_text, events_table, new_table, shorten_addresses
 from pyclient.views import Head, balance_sheet, head
 
 MAX_WIDTH = 110
 WIDE = 100  # narrower consoles get slimmer tables
+Narration = Mapping[str, Any]  # a demo's words, from its TOML: see `Show`
 SET_UP = {"deploy.": "deploy.* (suite set-up)"}  # gas tables fold the suite's deployment
 # A refused call: what was tried, the error expected and the one raised, ledger still, no block.
 Attempt = tuple[str, type[KabutoError], KabutoError | None, bool, bool]
 
 
 def run(
-    console: Console | None, title: str, subtitle: str, story: Callable[[Show, Chain], bool],
+    console: Console | None, narration: Narration, story: Callable[[Show, Chain], bool],
     **connect: Any,
 ) -> int:  # fmt: skip
-    """Tell `story` on a fresh embedded chain (`Chain.connect(**connect)`) and close the chain:
-    0 when the story says every expectation held, 1 when one did not or the story stopped."""
+    """Tell `story` in the words of `narration` on a fresh embedded chain (`Chain.connect(**
+    connect)`), then close it: 0 when the story says every expectation held, 1 if not or stopped."""
     if console is None:  # to a file or a pipe rich assumes 80 columns: use MAX_WIDTH there
         sized = Console().is_terminal or "COLUMNS" in os.environ
         width = min(Console().width, MAX_WIDTH) if sized else MAX_WIDTH
         console = Console(width=width, highlight=False)
-    show = Show(console)
-    console.print(Panel(f"[bold]{title}[/bold]\n{subtitle}", box=box.DOUBLE, expand=False,
-                        padding=(0, 2)))  # fmt: skip
+    show = Show(console, narration)
+    banner = f"[bold]{show.words('title')}[/bold]\n{show.words('subtitle')}"
+    console.print(Panel(banner, box=box.DOUBLE, expand=False, padding=(0, 2)))
     try:
         with Chain.connect(**connect) as chain:
             held = story(show, chain)
@@ -57,9 +59,13 @@ def run(
 
 @dataclass
 class Show:
-    """The narrator: numbered steps, parts, story lines and transaction lines."""
+    """The narrator: numbered steps, parts, story lines and transaction lines, in the words of the
+    demo's narration: a table per step (its `title`, `story` and the rest it says, by key)."""
 
     console: Console
+    narration: Narration = field(default_factory=dict)
+    scene: str = ""  # the step being told
+    told: set[str] = field(default_factory=set)  # each key looked up ("step.key" in a step)
     started: float = field(default_factory=time.monotonic)
     steps: int = 0
 
@@ -68,16 +74,31 @@ class Show:
         """Below `WIDE` columns, tables drop their least useful columns (`tables.fit`)."""
         return self.console.width < WIDE
 
-    def step(self, title: str, story: str) -> None:
-        self.steps += 1
+    def words(self, key: str, **fill: Any) -> Any:
+        """The narration's `key`, in the step being told or else at the top: a text, or the texts
+        of a list or table, each with its {fields} filled from `fill` (`str.format`)."""
+        scene = self.narration.get(self.scene, {})
+        self.told.add(f"{self.scene}.{key}" if key in scene else key)
+        found = scene[key] if key in scene else self.narration[key]
+        if isinstance(found, str):
+            return found.format(**fill)
+        if isinstance(found, list):
+            return [text.format(**fill) for text in found]
+        return {name: text.format(**fill) for name, text in found.items()}
+
+    def step(self, key: str, **fill: Any) -> None:
+        """Step `key` of the narration: a numbered rule with its title, then its story."""
+        self.scene, self.steps = key, self.steps + 1
+        title, story = (self.words(part, **fill) for part in ("title", "story"))
         self.console.print()
         self.console.rule(f"[bold cyan]Step {self.steps}. {title}[/bold cyan]", align="left")
         self.console.print(f"[italic]{story}[/italic]")
 
-    def part(self, title: str, story: str = "") -> None:
-        """A sub-heading inside a step."""
-        tail = f" [dim]— {story}[/dim]" if story else ""
-        self.console.print(f"\n[bold]▸ {title}[/bold]{tail}")
+    def part(self, key: str, **fill: Any) -> None:
+        """A sub-heading inside a step, from the words `key`: a title, and maybe a story."""
+        part = self.words(key, **fill)
+        tail = f" [dim]— {part['story']}[/dim]" if "story" in part else ""
+        self.console.print(f"\n[bold]▸ {part['title']}[/bold]{tail}")
 
     def say(self, text: str) -> None:
         self.console.print(Padding(shorten_addresses(text), (0, 0, 0, 4)))
@@ -91,21 +112,22 @@ class Show:
         grid.add_row(mark, shorten_addresses(text), right)
         self.console.print(grid)
 
-    def tx(self, what: str, outcome: Outcome[Any]) -> None:
-        """One line for a mined transaction: what happened, its block and its gas."""
-        self.line(OK, what, f"[dim]block {outcome.block_number} · gas {outcome.gas_used:,}[/dim]")
+    def tx(self, key: str, outcome: Outcome[Any], **fill: Any) -> None:
+        """One line for a mined transaction: what happened (the words `key`), its block and gas."""
+        cost = f"[dim]block {outcome.block_number} · gas {outcome.gas_used:,}[/dim]"
+        self.line(OK, self.words(key, **fill), cost)
 
     def table(self, *tables: Table) -> None:
-        for table in tables:
-            self.console.print(table)
+        self.console.print(*tables)  # each on its own lines, as printed one by one
 
     def events(self, d: Deployment, tx: Outcome[Any], title: str) -> None:
         """The events of one transaction, in order, under its hash, block and gas."""
         caption = f"tx {tx.tx_hash[:10]}…, block {tx.block_number}, gas {tx.gas_used:,}"
         self.table(events_table(d, tx.events, title=title, caption=caption, narrow=self.narrow))
 
-    def verdict(self, ok: bool, held: str, details: str, failed: str) -> bool:
+    def verdict(self, ok: bool, **fill: Any) -> bool:
         """The story's last line: ✓ `held` `details` if `ok`, else ✗ `failed`; returns `ok`."""
+        held, details, failed = (self.words(key, **fill) for key in ("held", "details", "failed"))
         last = f"[bold green]✓ {held}[/bold green] {details}" if ok else f"[bold red]✗ {failed}"
         self.console.print(last)
         return ok
@@ -125,11 +147,11 @@ class Refusals:
     rows: list[Attempt] = field(default_factory=list)
 
     @contextmanager
-    def attempt(self, text: str, expected: type[KabutoError]) -> Iterator[None]:
-        """`with refusals.attempt("what is tried", errors.Expected): the call` (the typed error
-        is caught and kept; a call that is not refused is too)."""
+    def attempt(self, key: str, expected: type[KabutoError], **fill: Any) -> Iterator[None]:
+        """`with refusals.attempt(key, errors.Expected): the call`, the text `key` saying what is
+        tried (the typed error is caught and kept; a call that is not refused is too)."""
+        text, error = self.show.words(key, **fill), None
         before, block = balance_sheet(self.d, self.extra), head(self.d).block
-        error = None
         try:
             yield
         except KabutoError as exc:
@@ -153,13 +175,8 @@ class Refusals:
         for i, (text, expected, error, still, same) in enumerate(self.rows, 1):
             refused = f"[bold red]NOT REFUSED[/bold red]\nexpected {expected.__name__}"
             if error is not None:
-                where = "pyclient check" if isinstance(error, InputError) else "contract rule"
-                message = str(error)
-                if isinstance(error, ContractError):  # its name heads the cell already
-                    message = f"{error.contract}: {error.text}" if error.contract else error.text
                 style = "red" if isinstance(error, expected) else "bold magenta"
-                refused = f"[{style}]{type(error).__name__}[/{style}] [dim]({where})[/dim]\n"
-                refused += shorten_addresses(message)
+                refused = error_text(error, style=style)
                 if style != "red":
                     refused += f" [bold magenta](expected {expected.__name__})[/bold magenta]"
             ledger = "[green]unchanged[/green]" if same else "[yellow]block mined[/yellow]"
@@ -173,7 +190,8 @@ class Timeline:
 
     `record` makes the transactions mined since the previous record (`chain.gas_log`) one entry,
     stamped with the head block: the last of them, or for a step that only reads, where the clock
-    stands. Each entry is printed as it is recorded; `table` prints them all, a section per day.
+    stands; its words are the step's [actor, what it did, detail]. Each entry is printed as it is
+    recorded; `table` prints them all, a section per day.
     """
 
     show: Show
@@ -185,8 +203,9 @@ class Timeline:
         """Leave what was mined so far (setting the clock, say) out of the next entry."""
         self.seen = len(self.d.chain.gas_log)
 
-    def record(self, actor: str, event: str, detail: str = "") -> None:
-        records, now = self.d.chain.gas_log[self.seen :], head(self.d)
+    def record(self, key: str, **fill: Any) -> None:
+        (actor, event, *more), now = self.show.words(key, **fill), head(self.d)
+        records, detail = self.d.chain.gas_log[self.seen :], "".join(more)  # a detail, if any
         self.skip()
         gas = sum(r.gas_used for r in records)
         self.entries.append((now, actor, event, detail, len(records), gas))
@@ -201,16 +220,14 @@ class Timeline:
         columns = ("time", "actor", "what happened", ("txs", "right"), ("gas", "right"))
         table = new_table(title, *columns)
         table.columns[0].no_wrap = table.columns[1].no_wrap = True
-        day = None
-        for now, actor, event, detail, txs, gas in self.entries:
-            if now.time.date() != day:
-                if day is not None:
-                    table.add_section()
-                day = now.time.date()
-                table.add_row(f"[bold]{now.time:%a %d %b}[/bold]", "", "", "", "")
-            what = event + (f"\n[dim]{detail}[/dim]" if detail else "")
-            cost = (str(txs), f"{gas:,}") if txs else ("[dim]–[/dim]", "[dim]–[/dim]")
-            table.add_row(f"{now.time:%H:%M:%S}", actor, what, *cost)
+        for i, (day, entries) in enumerate(groupby(self.entries, lambda e: e[0].time.date())):
+            if i:
+                table.add_section()
+            table.add_row(f"[bold]{day:%a %d %b}[/bold]", "", "", "", "")
+            for now, actor, event, detail, txs, gas in entries:
+                what = event + (f"\n[dim]{detail}[/dim]" if detail else "")
+                cost = (str(txs), f"{gas:,}") if txs else ("[dim]–[/dim]", "[dim]–[/dim]")
+                table.add_row(f"{now.time:%H:%M:%S}", actor, what, *cost)
         return table
 
 

@@ -2,8 +2,11 @@
 
 Each demo's `main(console)` is run in-process against a console that writes to a string, at the
 widths `make demo` supports; it must return 0 (every expectation held, the books reconcile) and
-end with its closing lines. The margin demo's story object is kept, to check what it did against
-its scenario (scripts/demos/margin_calls.toml) without reading tables that wrap with the width.
+end with its closing lines, and have said every word of its narration (the [narration] of its
+TOML), no more. The margin demo's story object is kept, to check what it did against its scenario
+(scripts/demos/margin_calls.toml) without reading tables that wrap with the width: the clearing
+fund, the race its batch of calls survives, a requirement lowered and one raised under open calls,
+the omnibus call one client does not pay, and the default.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+
+from pyclient.margin.risk import CLEARING_FUND_MINIMUM
 
 DEMOS = Path(__file__).resolve().parents[2] / "scripts" / "demos"
 WIDTHS = [110, 80]
@@ -35,6 +40,27 @@ def demo(name: str) -> ModuleType:
     return module
 
 
+def kept(monkeypatch: pytest.MonkeyPatch, story: type) -> list[Any]:
+    """The story objects `story.start` makes while the test runs, kept to look into."""
+    made, start = [], story.start
+
+    def keep(show: Any, chain: Any) -> Any:
+        made.append(start(show, chain))
+        return made[-1]
+
+    monkeypatch.setattr(story, "start", keep)
+    return made
+
+
+def narrated(narration: dict[str, Any]) -> set[str]:
+    """Every entry of a demo's narration as `Show.told` names them: `key` at the top, `step.key`
+    in a step."""
+    steps = {name: words for name, words in narration.items() if isinstance(words, dict)}
+    return {name for name in narration if name not in steps} | {
+        f"{name}.{key}" for name, words in steps.items() for key in words
+    }
+
+
 def told(module: ModuleType, width: int) -> tuple[int, str, str]:
     """The demo's exit code, what it printed, and the same with every run of whitespace one space
     (so a sentence the console wrapped reads whole)."""
@@ -46,10 +72,14 @@ def told(module: ModuleType, width: int) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_foundation_demo_refuses_every_forbidden_call_and_balances_its_books(
-    width: int,
+    width: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, text, flat = told(demo("foundation"), width)
+    module = demo("foundation")
+    stories = kept(monkeypatch, module.Foundation)
+    code, text, flat = told(module, width)
     assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
     assert "✓ all 13 attempts refused as expected; no balance moved, no block was mined" in flat
     assert re.search(r"✓ Books balance: 5 assets, 11 participants, \d+ transactions, all supply "
                      r"accounted for\. chain stopped", flat)  # fmt: skip
@@ -66,14 +96,8 @@ def test_the_foundation_demo_refuses_every_forbidden_call_and_balances_its_books
 def test_the_margin_demo_defaults_member_c_and_reconciles(
     width: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module, stories = demo("margin_calls"), []
-    start = module.Story.start
-
-    def kept(show: Any, chain: Any) -> Any:
-        stories.append(start(show, chain))
-        return stories[-1]
-
-    monkeypatch.setattr(module.Story, "start", kept)
+    module = demo("margin_calls")
+    stories = kept(monkeypatch, module.Story)
     code, text, flat = told(module, width)
     assert code == 0, text[-3000:]
     assert re.search(r"✓ Every expected outcome held and the books reconcile: 5 margin calls, "
@@ -83,19 +107,71 @@ def test_the_margin_demo_defaults_member_c_and_reconciles(
     assert "deploy.* (suite set-up)" in text and "deploy.CollateralVault" not in text
 
     (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
     checked = [expectation for expectation, _, _ in story.checks.rows]
     promised = list(module.EXPECTED.values())
     assert [e for e in checked if e in promised] == promised  # every promise, in the file's order
     assert all(ok for _, ok, _ in story.checks.rows)
-    assert len(checked) == len(promised) + 4 + 5  # + four payments + five reconciliations
-    # One call per account, in one transaction; member-c's is the fifth, and it defaults on it.
-    assert story.calls == {"member-a house": 1, "member-a omnibus": 2, "member-b house": 3,
-                           "client-b1 segregated": 4, "member-c house": 5}  # fmt: skip
+    assert len(checked) == len(promised) + 5  # + five reconciliations
     events = {(actor, event): txs for _, actor, event, _, txs, _ in story.timeline.entries}
-    assert events[("CCP margin engine", "issues 5 intraday margin calls in one transaction")] == 1
+    order = [(actor, event) for _, actor, event, _, _, _ in story.timeline.entries]
+    calls = {c.id: c for c in story.closing}
+    members = list(module.NET_CAPITAL)
+
+    # Wednesday: the clearing fund, sized by the rules, posted in one transaction, then paid.
+    fund = story.fund
+    assert fund.days == len(module.fund_window(module.DAY1)) and fund.total > 0
+    assert list(fund.shares) == members
+    assert all(share >= CLEARING_FUND_MINIMUM for share in fund.shares.values())
+    assert fund.required >= fund.total
+    assert events[("CCP margin engine", "posts 3 clearing-fund shares in one transaction")] == 1
+    assert story.funds.keys() == set(members)
+    requirements = next(r for r in story.checks.rows if "(a) Requirements" in r[0])
+    assert requirements[1:] == (True, "8 compared, 0 breaks")  # 5 margin, 3 clearing fund
     assert (
         events[("CCP margin engine", "checks every account: none is short, no regular call")] == 0
     )
-    assert events[("CCP", "declares member-c in default over call #5")] == 1
+
+    # The race: member-b tops up after the engine read it short; the batch calls the other four
+    # short accounts in one transaction and skips member-b, saying why.
+    assert story.calls == {"member-a house": 1, "member-a omnibus": 2,
+                           "client-b1 segregated": 3, "member-c house": 4}  # fmt: skip
+    skipped = [(s.id, s.reason) for s in story.batch.skipped]
+    assert skipped == [(story.accounts["member-b house"], module.SkipReason.NO_SHORTFALL)]
+    assert "member-b house account skipped: it is covered" in flat
+    issued = ("CCP margin engine", "issues 4 intraday margin calls in one transaction")
+    topped = ("member-b", "tops up its house account, a moment before the batch lands")
+    read = ("CCP margin engine", "reads 5 short accounts, builds one batch")
+    assert events[issued] == 1 and events[read] == 0
+    assert order.index(read) < order.index(topped) < order.index(issued)
+
+    # A lowered requirement meets client-b1's open call in the posting itself; member-c's raise
+    # is a call of its own, after its open one, due 16:00; the default closes both.
+    b1, house_c = story.accounts["client-b1 segregated"], story.accounts["member-c house"]
+    assert story.met_by_posting == [3] and calls[3].status is module.CallStatus.MET
+    assert story.margins[b1].total < calls[3].requirement_jpy
+    increase = story.increase
+    assert (increase.id, increase.account, increase.previous_open) == (5, house_c, 4)
+    assert increase.call_type is module.CallType.EMERGENCY
+    assert increase.deadline == module.tokyo(module.DAY2, 16)
+    assert increase.shortfall_jpy == story.margins[house_c].total - calls[4].requirement_jpy
+    as_issued = next(c for c in story.batch.calls if c.id == 4)
+    assert (calls[4].shortfall_jpy, calls[4].requirement_jpy) == (
+        as_issued.shortfall_jpy, as_issued.requirement_jpy,
+    )  # fmt: skip
+    assert [calls[i].status for i in (4, 5)] == [module.CallStatus.DEFAULT_DECLARED] * 2
+    assert events[("CCP", "declares member-c in default over call #4")] == 1
+    assert "call #5 skipped: its deadline has not passed" in flat
+    assert "seized from member-c clearing fund account" in flat  # its share of the fund too
+
+    # The omnibus call: client-a1 pays by standing instruction as it is passed on, client-a2 does
+    # not; past the clients' deadline member-a sees it and pays client-a2's share in its name.
     assert story.shares.keys() == {"client-a1", "client-a2"}
-    assert sum(story.shares.values()) > 0
+    assert sum(story.shares.values()) == calls[2].shortfall_jpy
+    a1, a2 = (story.cast[c].address for c in ("client-a1", "client-a2"))
+    owed = {s.client: s for s in story.owed}
+    assert owed[a1].met and owed[a1].paid_jpy == story.shares["client-a1"]
+    assert owed[a2].paid_jpy == 0 and owed[a2].remaining_jpy == story.shares["client-a2"]
+    assert owed[a2].deadline == module.tokyo(module.DAY2, 13, 30)
+    assert all(s.met for s in story.settled) and calls[2].status is module.CallStatus.MET
+    assert "unpaid, past due" in flat

@@ -6,6 +6,7 @@ None of these tests touches the chain.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from pyclient.margin import (
     call_deadline,
     from_unix,
     is_business_day,
+    last_business_days,
     next_business_day,
     to_unix,
 )
@@ -92,6 +94,34 @@ def test_t_plus_0_of_a_holiday_and_negative_offsets_are_refused() -> None:
         add_business_days(date(2026, 11, 23), 0)
     with pytest.raises(TimetableError):
         add_business_days(date(2026, 11, 24), -1)
+
+
+def test_the_last_business_days_end_on_or_before_the_day_oldest_first() -> None:
+    # Across the year-end closure (31 December to 3 January).
+    closure = (date(2026, 12, 29), date(2026, 12, 30), date(2027, 1, 4))
+    assert last_business_days(date(2027, 1, 4), 3) == closure
+    # From a day the exchange is closed, the count starts on the business day before it.
+    assert last_business_days(date(2027, 1, 2), 2) == (date(2026, 12, 29), date(2026, 12, 30))
+    assert last_business_days(date(2026, 11, 24), 1) == (date(2026, 11, 24),)
+
+
+def test_lookbacks_starting_before_the_calendar_and_counts_that_are_not_positive_are_refused() -> (
+    None
+):
+    with pytest.raises(TimetableError):
+        last_business_days(date(2000, 1, 10), 30)
+    for n in (0, -1, True, 2.0):
+        with pytest.raises(TimetableError):
+            last_business_days(date(2026, 11, 24), n)  # type: ignore[arg-type]
+
+
+@settings(deadline=None)
+@given(st.dates(min_value=date(2002, 1, 1), max_value=date(2044, 12, 31)), st.integers(1, 300))
+def test_the_last_business_days_are_consecutive_and_none_is_left_out(day: date, n: int) -> None:
+    days = last_business_days(day, n)
+    assert len(days) == n and days[-1] <= day and all(is_business_day(d) for d in days)
+    assert all(next_business_day(a) == b for a, b in pairwise(days))
+    assert next_business_day(days[-1]) > day
 
 
 def test_intraday_call_computed_by_11_is_due_at_14_the_same_day() -> None:

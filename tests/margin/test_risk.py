@@ -2,8 +2,9 @@
 
 Initial margin is mark-to-market loss + estimated loss (historical expected shortfall) + an
 add-on for members under JPY 2bn of net capital, floored at 0, in whole yen rounded up; the
-clearing fund is shared pro rata to margin with a JPY 10m minimum. None of these tests touches
-the chain.
+clearing fund is shared pro rata to margin with a JPY 10m minimum; a trade averages into the
+position it adds to; a call is split among clients pro rata, in whole yen. None of these tests
+touches the chain.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pyclient.margin import (
     mark_to_market_loss,
     member_shares,
 )
+from pyclient.margin.risk import after_trade, split_pro_rata
 
 D = Decimal
 TEN_M = D(10_000_000)
@@ -410,3 +412,65 @@ def test_the_deprecated_function_gives_the_source_rules_shares(margins, fund) ->
     # Was: shares add up to the fund, give or take rounding. Under the source's rule they add up
     # to more wherever the floor binds; the properties of the rule are in test_clearing_fund.py.
     assert shares(margins, fund) == member_shares(fund, margins)
+
+
+# -- trades and shares ---------------------------------------------------------------------------
+
+
+def test_contracts_added_to_a_position_average_in_at_their_price() -> None:
+    # (30 × 40.74m + 10 × 37.83m) / 40
+    after, price = after_trade(Position("NK", 30), D(40_740_000), 10, D(37_830_000))
+    assert after == Position("NK", 40) and price == D(40_012_500)
+    short, price = after_trade(Position("JGB", -2), D(100), -2, D(90))
+    assert short == Position("JGB", -4) and price == D(95)
+
+
+def test_a_cut_or_a_close_keeps_its_price_an_opening_or_a_turn_stands_at_the_trade() -> None:
+    assert after_trade(Position("NK", 8), D(40_740), -5, D(37_830)) == (Position("NK", 3), 40_740)
+    assert after_trade(Position("NK", 8), D(40_740), -10, D(37_830)) == (
+        Position("NK", -2),
+        37_830,
+    )
+    assert after_trade(Position("NK", 8), D(40_740), -8, D(37_830)) == (Position("NK", 0), 40_740)
+    assert after_trade(Position("NK", 8), D(40_740), 0, D(37_830)) == (Position("NK", 8), 40_740)
+    assert after_trade(Position("NK", 0), D(40_740), -3, D(37_830)) == (Position("NK", -3), 37_830)
+
+
+def test_a_trade_refuses_a_float_or_a_fractional_quantity() -> None:
+    with pytest.raises(InvalidMarginAmount):
+        after_trade(Position("NK", 1), 40_740.0, 1, D(1))
+    with pytest.raises(MarginInputError):
+        after_trade(Position("NK", 1), D(40_740), 1.5, D(1))  # type: ignore[arg-type]
+
+
+def test_a_split_rounds_the_first_shares_up_and_the_last_takes_the_rest() -> None:
+    # 100 × 2/3 = 66.67 -> 67; the last takes 33, not 33.33 rounded up.
+    assert split_pro_rata(100, {"a1": D(2), "a2": D(1)}) == {"a1": 67, "a2": 33}
+    assert split_pro_rata(D("99.5"), {"a": 1, "b": 1}) == {"a": 50, "b": 50}  # 100, rounded up
+    assert split_pro_rata(1, {"a": 1, "b": 1, "c": 1}) == {"a": 1, "b": 0, "c": 0}  # none < 0
+    assert split_pro_rata(10, {"a": 0, "b": 5}) == {"a": 0, "b": 10}
+
+
+def test_a_split_refuses_what_it_cannot_share_by() -> None:
+    with pytest.raises(MarginInputError, match="no weight"):
+        split_pro_rata(100, {"a": 0, "b": 0})
+    with pytest.raises(MarginInputError, match="no weight"):
+        split_pro_rata(100, {})
+    with pytest.raises(InvalidMarginAmount, match="negative"):
+        split_pro_rata(100, {"a": D(-1), "b": D(2)})
+    with pytest.raises(InvalidMarginAmount):
+        split_pro_rata(100.0, {"a": 1})
+
+
+@given(
+    st.integers(0, 10**12),
+    st.lists(st.integers(0, 10**9), min_size=1, max_size=8).filter(any),
+)
+def test_a_split_adds_up_exactly_and_each_share_is_within_a_yen_of_pro_rata(
+    total: int, weights: list[int]
+) -> None:
+    split = split_pro_rata(total, {f"c{i}": w for i, w in enumerate(weights)})
+    assert sum(split.values()) == total and all(v >= 0 for v in split.values())
+    exact = [Fraction(total * w, sum(weights)) for w in weights]
+    assert all(abs(v - x) < 1 for v, x in zip(split.values(), exact, strict=True))
+    assert split["c0"] == math.ceil(exact[0])
