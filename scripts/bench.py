@@ -47,7 +47,7 @@ from pyclient import (
 from pyclient.chain import anvil, devnet
 from pyclient.chain.client import RECEIPT_POLL
 from pyclient.clock import to_unix
-from pyclient.collateral.vault import account_id
+from pyclient.collateral.vault import SkipReason, account_id
 from pyclient.contracts import Call
 from pyclient.errors import GasLimitExceeded
 
@@ -93,11 +93,31 @@ REQUIREMENTS, CALLS = "margin.requirements_batch", "margin.issue_calls"
 TREX_REFERENCE_KGAS = {"published_transfer": 156, "istanbul": [144, 161], "berlin": [200, 217]}
 TREX_PACKAGE_JSON = trex_baseline.NODE_MODULES / "@tokenysolutions/t-rex/package.json"
 
+SKIPPED = 10  # of the PER_ACCOUNT_N accounts of a call batch, this many are skipped
+SKIPPED_ROW = "margin.issue_calls.ten_percent_skipped"
+CALLS_PER_CALL = "margin.issue_calls.per_call"
+# Gas per call of a batch of PER_ACCOUNT_N, measured by this bench before a batch could skip an
+# account (bench/results.json of commit 7952dcd): the figure a skipping batch must stay near.
+PER_CALL_BEFORE_SKIPPING = 83_136
+BEFORE_SKIPPING = "margin.issue_calls.per_call.before_skipping"
+
 TARGETS = (  # (operation, baseline, the most Kabuto ÷ baseline may be, description)
     ("token.transfer", "openzeppelin.erc20.transfer", 1.5, "transfer (warm) ≤ 1.5× OZ"),
     ("token.transfer.cold", "openzeppelin.erc20.transfer.cold", 1.5, "transfer (cold) ≤ 1.5× OZ"),
     ("token.transfer", "trex.transfer", 0.5, "transfer (warm) ≤ 0.5× T-REX"),
     ("token.transfer.cold", "trex.transfer.cold", 0.5, "transfer (cold) ≤ 0.5× T-REX"),
+    (
+        SKIPPED_ROW,
+        CALLS_PER_CALL,
+        1.05,
+        "gas per call, 10% of a batch skipped ≤ 1.05× none skipped",
+    ),
+    (
+        SKIPPED_ROW,
+        BEFORE_SKIPPING,
+        1.05,
+        "gas per call, 10% skipped ≤ 1.05× before batches skipped",
+    ),
 )
 PENDING = [
     {"name": "swap.two_leg", "gas": None, "baselines": {"trex.dvd_transfer_manager.swap": None},
@@ -306,12 +326,12 @@ def measure_margin_calls(b: Bench) -> list[Row]:
     member, account = short_account(b, b.spare_keys[1], "auto-pull")
     member.set_standing_instruction([(ASSET, PULL_CAP)])
     pulled = b.ccp.margin.issue_margin_calls([account], CallType.REGULAR)
-    check(pulled.value[0].status is CallStatus.MET, "the standing instruction met the call")
+    check(pulled.value.calls[0].status is CallStatus.MET, "the standing instruction met the call")
     check(b.kabuto.vault.holdings(account)[ASSET] == CALL_REQUIREMENT, "the shortfall pulled")
 
     member, account = short_account(b, b.spare_keys[2], "call-payer")
     issued = b.ccp.margin.issue_margin_calls([account], CallType.REGULAR)
-    (call,) = issued.value
+    (call,) = issued.value.calls
     check(call.status is CallStatus.ISSUED, "no standing instruction: the call stays open")
     paid = member.deposit(ASSET, call.shortfall_jpy)
     check(b.kabuto.vault.margin_call(call.id).status is CallStatus.MET, "the deposit met the call")
@@ -338,12 +358,12 @@ def measure_default_declaration(b: Bench) -> list[Row]:
         member.deposit(symbol, amount)
     margin, vault = b.ccp.margin, b.kabuto.vault
     margin.post_requirements({account: DEFAULT_REQUIREMENT}, run_id="bench default")
-    (call,) = margin.issue_margin_calls([account], CallType.REGULAR).value
+    (call,) = margin.issue_margin_calls([account], CallType.REGULAR).value.calls
     # Past the deadline; prices are refreshed as the oracle does daily (they go stale after 24 h).
     devnet.increase_time(b.chain, to_unix(call.deadline) - b.kabuto.chain_time() + 60)
     b.publish_market_data()
     overdue = margin.mark_overdue([call.id])
-    check(overdue.value[0].status is CallStatus.OVERDUE, "the call is overdue")
+    check(overdue.value.calls[0].status is CallStatus.OVERDUE, "the call is overdue")
     pool = vault.default_management_account()
     check(not vault.raw_holdings(pool), "the default-management account holds nothing yet")
     declared = margin.declare_default(call.id, "bench default")
@@ -370,11 +390,13 @@ OPERATIONS: tuple[Callable[[Bench], list[Row]], ...] = (
 # ---------------------------------------------------------------------- scale: batched margin
 
 
-def open_members(b: Bench, start: int, count: int, *, node_signed: bool = False) -> list[int]:
+def open_members(
+    b: Bench, start: int, count: int, *, node_signed: bool = False, seed: str = "member"
+) -> list[int]:
     """Admit clearing members `start` to `start + count - 1` (addresses from a fixed seed, so the
     calldata is the same every run) and open their house accounts: with the CCP's batch verbs, or
     for thousands `node_signed` (set-up only: signing them here would dominate the run)."""
-    seeds = (f"kabuto-bench-member-{i}" for i in range(start, start + count))
+    seeds = (f"kabuto-bench-{seed}-{i}" for i in range(start, start + count))
     addresses = [to_checksum_address(keccak(text=s)[12:]) for s in seeds]
     first = len(b.kabuto.participants())
     names = (f"bench-scale-{first + i:05d}" for i in range(count))
@@ -403,14 +425,13 @@ def post(b: Bench, accounts: Sequence[int], run: int) -> Call[None]:
 
 
 def send_batch(b: Bench, call: Call[Any]) -> tuple[Outcome[Any], bool]:
-    """Send a batch; returns its outcome and whether it needed more gas than a block holds (then
-    it is sent with the block gas limit raised for it, the gas it uses being the same)."""
+    """Send a batch (the SDK estimates it); returns its outcome and whether it needed more gas
+    than a block holds (then it is sent with the block gas limit raised: it uses the same gas)."""
     try:
-        gas = min(int(call.estimate(b.ccp) * 1.1), anvil.BLOCK_GAS_LIMIT)
+        return call.send(b.ccp.signer), False
     except GasLimitExceeded:
         with devnet.block_gas_limit(b.chain, RAISED_BLOCK_GAS_LIMIT):
-            return call.send(b.ccp.signer, gas=int(call.estimate(b.ccp) * 1.1)), True
-    return call.send(b.ccp.signer, gas=gas), False
+            return call.send(b.ccp.signer), True
 
 
 def marginal_gas(gas: dict[int, int], lo: int, hi: int) -> float:
@@ -448,13 +469,14 @@ def measure_scale(b: Bench) -> dict[str, Any]:
         start = sum(SCALE_NS[:i])
         batch = b.kabuto.vault.issue_margin_calls(accounts[start : start + n], CallType.REGULAR)
         issued, over = send_batch(b, batch)
-        check(len(issued.value) == n, f"{n} calls issued, not {len(issued.value)}")
+        check(len(issued.value.calls) == n, f"{n} calls issued, not {len(issued.value.calls)}")
         call_gas[n] = issued.gas_used
         if over:
             over_block.append(n)
         extra = " (more than a block: sent with the limit raised)" if over else ""
         b.say(f"scale: {CALLS} N={n}: {call_gas[n]:,} gas, {call_gas[n] / n:,.0f}/call{extra}")
 
+    skipped = measure_skipped_calls(b, call_gas[PER_ACCOUNT_N] / PER_ACCOUNT_N)
     fits = {REQUIREMENTS: fit(req_gas), CALLS: fit(call_gas)}
     verified = verify_largest(b, accounts, fits, run=len(SCALE_NS) + 1)
     detail: dict[str, Any] = {"block_gas_limit": anvil.BLOCK_GAS_LIMIT}
@@ -481,6 +503,7 @@ def measure_scale(b: Bench) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "per_account": per_account,
+        "skipped": skipped,
         "scale": [
             {"operation": op, "n": n, "gas_per_item": round(g / n)}
             for op, gas in ((REQUIREMENTS, req_gas), (CALLS, call_gas))
@@ -489,6 +512,32 @@ def measure_scale(b: Bench) -> dict[str, Any]:
         "scale_detail": detail,
         "max_batch_in_block": {op: v["verified"] for op, v in verified.items()},
     }
+
+
+def measure_skipped_calls(b: Bench, per_call: float) -> Row:
+    """A call batch of PER_ACCOUNT_N accounts, SKIPPED of which already have a call open for their
+    requirement (an earlier batch reached them): gas per call issued, against a batch that skips
+    none (`per_call`, this run) and against the figure before batches could skip."""
+    accounts = open_members(b, 0, PER_ACCOUNT_N, seed="skip")
+    send_batch(b, post(b, accounts, run=0))
+    vault = b.kabuto.vault
+    send_batch(b, vault.issue_margin_calls(accounts[:SKIPPED], CallType.REGULAR))
+    issued = send_batch(b, vault.issue_margin_calls(accounts, CallType.REGULAR))[0]
+    calls, skipped = issued.value.calls, issued.value.skipped
+    check(len(calls) == PER_ACCOUNT_N - SKIPPED, f"{len(calls)} calls issued")
+    check([s.reason for s in skipped] == [SkipReason.CALL_OPEN] * SKIPPED, f"skipped: {skipped}")
+    gas = round(issued.gas_used / len(calls))
+    b.say(f"scale: {SKIPPED} of {PER_ACCOUNT_N} skipped: {gas:,} gas/call (none skipped: "
+          f"{per_call:,.0f})")  # fmt: skip
+    return row(
+        SKIPPED_ROW, gas,
+        f"issueMarginCalls (regular) on {PER_ACCOUNT_N} short house accounts of which {SKIPPED} "
+        f"already have a call open for their requirement and are skipped (CallOpen): receipt gas "
+        f"÷ the {PER_ACCOUNT_N - SKIPPED} calls issued; against the same batch with none skipped "
+        f"(this run) and the figure before batches could skip ({PER_CALL_BEFORE_SKIPPING:,}, "
+        "bench of commit 7952dcd)",
+        {CALLS_PER_CALL: round(per_call), BEFORE_SKIPPING: PER_CALL_BEFORE_SKIPPING},
+    )  # fmt: skip
 
 
 def verify_largest(b: Bench, accounts: list[int], fits: dict[str, Fit], run: int) -> dict[str, Row]:
@@ -694,8 +743,9 @@ def run(out_dir: Path, k: int, rounds: int, say: Say) -> dict[str, Any]:
         # Throughput before scale: the scale set-up adds thousands of members and blocks.
         throughput = measure_throughput(b, k, rounds)
         scale = measure_scale(b)
-    at = next(i for i, op in enumerate(operations) if op["name"] == "vault.withdraw") + 1
-    operations[at:at] = [scale.pop("per_account")]
+    # The rows measured with the batches go after the vault's, before the calls'.
+    at = next(i for i, op in enumerate(operations) if op["name"] == "margin.call_with_auto_pull")
+    operations[at:at] = [scale.pop("per_account"), scale.pop("skipped")]
     results["operations"] = operations + PENDING
     results |= scale | {"throughput": throughput}
     results["targets"] = evaluate_targets(operations, scale["scale_detail"])

@@ -7,8 +7,7 @@ implementations registered in a `TREXImplementationAuthority`, then one
 `TREXFactory.deployTREXSuite` call that CREATE2-deploys and wires the proxies, so the token users
 call is a `TokenProxy`. One claim topic, one trusted `ClaimIssuer`, no compliance modules; each
 investor holds an issuer-signed claim in its own ONCHAINID and is registered. `mint` and
-`transfer` return the gas used. Run the module to deploy on a throwaway Anvil and print the gas
-of a mint and two transfers.
+`transfer` return the gas used. tests/bench/test_trex_baseline.py deploys it on a throwaway Anvil.
 """
 
 from __future__ import annotations
@@ -182,20 +181,3 @@ def transfer(suite: TrexSuite, chain: Chain, sender: LocalAccount, to: str, amou
     """Transfer `amount` from `sender` to the verified wallet `to`; return the gas used."""
     fn = suite.token.functions.transfer(to_checksum_address(to), amount)
     return chain.transact(fn, sender, label="trex.transfer").gas_used
-
-
-def _self_check() -> None:
-    """Deploy on a throwaway embedded Anvil and print mint, cold and warm transfer gas."""
-    with Chain.connect() as chain:
-        deployer, alice, bob = chain.dev_accounts(3)
-        suite = deploy_trex(chain, deployer, [alice, bob])
-        print(f"token {suite.token.address}  identity registry {suite.identity_registry.address}")
-        print(f"mint                    {mint(suite, chain, alice.address, 1_000):>8} gas")
-        print(f"transfer, cold receiver {transfer(suite, chain, alice, bob.address, 100):>8} gas")
-        print(f"transfer, warm receiver {transfer(suite, chain, alice, bob.address, 100):>8} gas")
-        balances = [suite.token.functions.balanceOf(a.address).call() for a in (alice, bob)]
-        assert balances == [800, 200], balances
-
-
-if __name__ == "__main__":
-    _self_check()

@@ -111,10 +111,12 @@ def collect_sources(contracts_dir: Path = CONTRACTS_DIR) -> dict[str, str]:
         unit = pending.pop()
         if unit in sources:
             continue
-        text = _source_path(unit, contracts_dir.parent).read_text(encoding="utf-8")
-        sources[unit] = text
+        root = NODE_MODULES if unit.startswith(_PACKAGE_PREFIXES) else contracts_dir.parent
+        sources[unit] = text = (root / unit).read_text(encoding="utf-8")
         for imported in _IMPORT_RE.findall(text):
-            pending.append(_resolve_import(unit, imported))
+            if imported.startswith("."):  # relative to the importing unit's directory
+                imported = posixpath.normpath(posixpath.join(posixpath.dirname(unit), imported))
+            pending.append(imported)
     return dict(sorted(sources.items()))
 
 
@@ -165,7 +167,7 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = N
     digests = sources_digest(sources)
     manifest = {
         "compiler": {"version": version.split("+")[0], "build": version, "settings": SETTINGS},
-        "sourcesHash": _hash_json(digests),
+        "sourcesHash": hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest(),
         "sources": digests,
         "contracts": {
             name: {
@@ -177,11 +179,8 @@ def compile_contracts(contracts_dir: Path = CONTRACTS_DIR, solc: Path | None = N
     }
     asts = {unit: out["ast"] for unit, out in output["sources"].items()}
     deployable = {name: a["sourceName"] for name, a in artifacts.items()}
-    return BuildResult(
-        artifacts=dict(sorted(artifacts.items())),
-        manifest=manifest,
-        access=access_table(asts, deployable, own_prefix),
-    )
+    access = access_table(asts, deployable, own_prefix)
+    return BuildResult(dict(sorted(artifacts.items())), manifest, access)
 
 
 def write_artifacts(result: BuildResult, out_dir: Path = ARTIFACTS_DIR) -> None:
@@ -191,16 +190,8 @@ def write_artifacts(result: BuildResult, out_dir: Path = ARTIFACTS_DIR) -> None:
         old.unlink()
     for name, artifact in result.artifacts.items():
         (out_dir / f"{name}.json").write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")
-    (out_dir / MANIFEST_NAME).write_text(
-        json.dumps(result.manifest, indent=2, sort_keys=True) + "\n"
-    )
-    (out_dir / ACCESS_NAME).write_text(json.dumps(result.access, indent=2, sort_keys=True) + "\n")
-
-
-def write_access_doc(result: BuildResult, path: Path = ACCESS_DOC) -> None:
-    """Write the access table as Markdown (`docs/access.md`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_access_doc(result.access))
+    for name, table in ((MANIFEST_NAME, result.manifest), (ACCESS_NAME, result.access)):
+        (out_dir / name).write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
 
 
 # ------------------------------------------------------------------ access table
@@ -236,11 +227,7 @@ def access_table(
 
     contracts: dict[str, dict[str, str]] = {}
     for name, unit in sorted(deployable.items()):
-        definition = next(
-            n
-            for n in asts[unit]["nodes"]
-            if n["nodeType"] == "ContractDefinition" and n["name"] == name
-        )
+        definition = next(n for n in _definitions(asts[unit]) if n["name"] == name)
         guarded: dict[str, str] = {}
         for fn in _callable_functions(definition, nodes):
             guards = [
@@ -298,32 +285,25 @@ def render_access_doc(access: dict[str, Any]) -> str:
 
 def _roles(ast: dict[str, Any]) -> tuple[dict[str, dict[str, str]], dict[int, str]]:
     """The constants of `library Roles`, by role name, and the role name by declaration id."""
-    library = next(
-        n
-        for n in ast["nodes"]
-        if n["nodeType"] == "ContractDefinition" and n["contractKind"] == "library"
-    )
+    library = next(n for n in _definitions(ast) if n["contractKind"] == "library")
     roles: dict[str, dict[str, str]] = {}
     by_declaration: dict[int, str] = {}
     for decl in library["nodes"]:
         if decl["nodeType"] != "VariableDeclaration":
             continue
-        value = decl.get("value") or {}
+        name, value = decl["name"], decl.get("value") or {}
         hashed = value.get("arguments") or [{}]
         role = hashed[0].get("value")
         if (
             value.get("nodeType") != "FunctionCall"
             or value["expression"].get("name") != "keccak256"
-            or role != f"{decl['name']}_ROLE"
+            or role != f"{name}_ROLE"
         ):
-            raise CompilationFailed(
-                f'Roles.{decl["name"]} must be keccak256("{decl["name"]}_ROLE")'
-            )
+            raise CompilationFailed(f'Roles.{name} must be keccak256("{name}_ROLE")')
         tags = _natspec((decl.get("documentation") or {}).get("text", ""))
         if "dev" not in tags or "custom:holder" not in tags:
             raise CompilationFailed(
-                f"Roles.{decl['name']} needs @dev (what it allows) "
-                "and @custom:holder (who holds it)"
+                f"Roles.{name} needs @dev (what it allows) and @custom:holder (who holds it)"
             )
         roles[role] = {
             "id": "0x" + keccak(text=role).hex(),
@@ -370,6 +350,11 @@ def _callable_functions(contract: dict[str, Any], nodes: dict[int, Any]) -> Iter
                 yield fn
 
 
+def _definitions(ast: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contracts, interfaces and libraries a source unit defines, at its top level."""
+    return [n for n in ast["nodes"] if n["nodeType"] == "ContractDefinition"]
+
+
 def _is_role_getter(node: dict[str, Any]) -> bool:
     return (
         node["nodeType"] == "VariableDeclaration"
@@ -397,32 +382,13 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk(item)
 
 
-# ------------------------------------------------------------------ helpers
-
-
-def _source_path(unit: str, root: Path) -> Path:
-    if unit.startswith(_PACKAGE_PREFIXES):
-        return NODE_MODULES / unit
-    return root / unit
-
-
-def _resolve_import(importer: str, imported: str) -> str:
-    if imported.startswith("."):
-        return posixpath.normpath(posixpath.join(posixpath.dirname(importer), imported))
-    return imported
-
-
-def _hash_json(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
-
-
 def main() -> None:
     solc = find_solc()
     started = time.monotonic()
     print(f"compiling with {solc} ...", flush=True)
     result = compile_contracts(solc=solc)
     write_artifacts(result)
-    write_access_doc(result)
+    ACCESS_DOC.write_text(render_access_doc(result.access))  # the Markdown of access.json
     elapsed = time.monotonic() - started
     print(
         f"wrote {len(result.artifacts)} artifacts to {ARTIFACTS_DIR} "
