@@ -158,6 +158,8 @@ _SKIPS = {
     "owner not active": "its owner is not an active participant",
     "call not open": "the call is no longer open",
     "deadline not passed": "its deadline has not passed",
+    "valuation unavailable": "a holding it counts has no current price or FX rate",
+    "deadline before open call": "the increase would fall due before the call open below it",
 }
 
 # One sentence per event name. Token events name their asset by the emitting contract.
@@ -331,6 +333,18 @@ _SENTENCES: dict[str, Sentence] = {
     "ClientShareMet": lambda e, n: (
         f"{n.name(e['client'])} has paid its whole share of call #{e['callId']}"
     ),
+    "ClientShareOverdue": lambda e, n: (
+        f"{n.name(e['client'])}'s share of call #{e['callId']} overdue: "
+        f"{_jpy(e['remainingJpy'])} unpaid"
+    ),
+    "ClientShareClosed": lambda e, n: (
+        f"call #{e['callId']} {_words(e['status'])} before {n.name(e['client'])} paid its share: "
+        f"{_jpy(e['paidJpy'])} of {_jpy(e['amountJpy'])} paid"
+    ),
+    "ReevaluationDeferred": lambda e, n: (
+        f"{n.vault_account(e['account'])}: open calls not re-evaluated, a holding it counts has no "
+        "current price or FX rate"
+    ),
     "ClientStandingInstructionSet": lambda e, n: (
         f"{n.name(e['client'])}'s standing instruction on {n.vault_account(e['account'])}: "
         + (
@@ -342,6 +356,10 @@ _SENTENCES: dict[str, Sentence] = {
         f"{n.name(e['member'])} in default over call #{e['callId']}{_why(e['reason'])}"
     ),
     "AccountFrozen": lambda e, n: f"{n.vault_account(e['account'])} frozen",
+    "MarginCallDefaulted": lambda e, n: (
+        f"call #{e['callId']} on {n.vault_account(e['account'])} closed by the default over call "
+        f"#{e['defaultCallId']}"
+    ),
     "CollateralSeized": lambda e, n: (
         f"{n.amount(e['amount'], e['asset'])} seized from {n.vault_account(e['fromAccount'])} "
         f"to {n.vault_account(e['toAccount'])}"

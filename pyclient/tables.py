@@ -21,7 +21,7 @@ from rich.table import Table
 
 from .access.registry import Participant, Status
 from .chain.client import GasRecord
-from .collateral.vault import CallStatus, ClientShare, MarginCall, split_account_id
+from .collateral.vault import CallStatus, ClientShare, MarginCall, ShareStatus, split_account_id
 from .contracts.base import Outcome
 from .deployment import Deployment
 from .errors import ContractError, InputError, KabutoError
@@ -366,14 +366,18 @@ def client_shares_table(
         "state",
     )  # fmt: skip
     for s in shares:
-        if s.met:
+        if s.status is ShareStatus.PAID or s.met:
             state = "[green]paid[/green]"
         else:
             state = "partly paid" if s.paid_jpy else "unpaid"
-            late = now is not None and s.deadline <= now
-            state = (
-                f"[bold red]{state}, past due[/bold red]" if late else f"[yellow]{state}[/yellow]"
-            )
+            if s.status is ShareStatus.CLOSED:
+                state = f"{state}, closed with the call"
+            elif s.status is ShareStatus.OVERDUE:
+                state = f"[bold red]{state}, overdue[/bold red]"
+            elif now is not None and s.past_due(now):
+                state = f"[bold red]{state}, past due[/bold red]"
+            else:
+                state = f"[yellow]{state}[/yellow]"
         table.add_row(
             d.name(s.client), number(s.amount_jpy), number(s.paid_jpy), number(s.remaining_jpy),
             f"{s.deadline:%a %H:%M}" if narrow else f"{s.deadline:%a %d %b %H:%M}", state,
@@ -504,6 +508,30 @@ def margin_table(
                      f"{DEFAULT_LOOKBACK_DAYS} closes")  # fmt: skip
     drop = ("MTM loss", estimated, "add-on") if changes else (before_label, "change")
     return fit(table, narrow=narrow, drop=drop)
+
+
+def trades_table(
+    trades: Iterable[tuple[str, str, FuturesContract, int, Any]],
+    positions: Mapping[str, Mapping[str, Sequence[Position]]],
+    average_prices: Mapping[str, Mapping[str, Decimal]], *, title: str = "Trades",
+    caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """A session's futures trades, one row each: (account, whose book, contract, signed quantity,
+    price in points); the position each leaves (`positions`: account -> whose -> positions after
+    the session) and the account's average trade price, in points (`average_prices`: account ->
+    contract code -> JPY per contract, as `risk.after_trade` keeps it)."""
+    table = new_table(title, "account", "trade", ("price", "right"), "position now",
+                      ("average trade price", "right"))  # fmt: skip
+    for label, whose, contract, quantity, price in trades:
+        code = contract.code
+        (held,) = [p for p in positions[label][whose] if p.instrument == code]
+        average = (average_prices[label][code] / contract.multiplier).normalize()
+        verb = "buys" if quantity > 0 else "sells"
+        table.add_row(f"[bold]{label}[/bold]", f"{whose} {verb} {abs(quantity)}",
+                      contract.format(price), f"{held.quantity:+,} {code}",
+                      f"{average:,f}")  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow)
 
 
 def stress_table(

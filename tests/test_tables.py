@@ -104,9 +104,12 @@ def test_the_client_shares_table_shows_who_has_paid_what_remains_and_who_is_late
     assert ["client-omni2", "100,000", "0", "100,000", *when, "unpaid"] in rows
     assert ["total", "300,000", "50,000", "250,000"] in rows
     assert "member-a omnibus account: JPY 300,000" in " ".join(text(table).split())
+    after = due + timedelta(seconds=1)
     late = " ".join(
-        text(tables.client_shares_table(d, call, shares, now=due, narrow=True), 80).split()
+        text(tables.client_shares_table(d, call, shares, now=after, narrow=True), 80).split()
     )
+    on_time = text(tables.client_shares_table(d, call, shares, now=due, narrow=True), 80)
+    assert "past due" not in on_time  # as the vault has it: due at the deadline, late after
     assert "unpaid, past due" in late and "partly paid, past due" in late
     assert "paid (JPY)" not in late and f"{due:%a %H:%M}" in late
     w.member_a.deposit_for("client-omni2", "JPY", 100_000)
@@ -272,3 +275,16 @@ def test_the_outcomes_table_gives_each_transactions_block_and_gas(world: World) 
     table = tables.outcomes_table("t", [(("member-a", "5"), paid)], "from", ("amount", "right"))
     assert headers(table) == ["from", "amount", "block", "gas"]
     assert ["member-a", "5", str(paid.block_number), f"{paid.gas_used:,}"] in rows(table)
+
+
+def test_the_trades_table_gives_each_trade_its_resulting_position_and_average_price() -> None:
+    after = {"member-a house": {"member-a": [Position("NK225-FUT", 7)]}}
+    averages = {"member-a house": {"NK225-FUT": D(38_123_500)}}  # JPY per contract
+    table = tables.trades_table(
+        [("member-a house", "member-a", NK, -3, D(37_830))], after, averages, title="Trades"
+    )
+    assert headers(table) == ["account", "trade", "price", "position now",
+                              "average trade price"]  # fmt: skip
+    assert ["member-a", "house", "member-a", "sells", "3", "37,830", "+7", "NK225-FUT",
+            "38,123.5"] in [r for line in text(table).splitlines()
+                            if (r := line.split())]  # fmt: skip

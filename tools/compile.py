@@ -44,7 +44,8 @@ ACCESS_DOC = REPO_ROOT / "docs" / "access.md"
 
 # One set of settings for every build: the manifest records it and the staleness test compares it.
 SETTINGS: dict[str, Any] = {
-    "optimizer": {"enabled": True, "runs": 1000},
+    "optimizer": {"enabled": True, "runs": 200},
+    "viaIR": True,
     "evmVersion": "cancun",
     "outputSelection": {
         "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "userdoc"]}

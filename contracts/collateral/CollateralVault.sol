@@ -90,7 +90,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountState storage a = _ownAccount(id);
         if (a.kind == AccountKind.Omnibus) revert VaultOmnibusNeedsClient(id);
         _deposit(id, a, asset, amount, _msgSender(), address(0));
-        _reevaluate(id, a);
+        if (a.openCall != 0) _reevaluate(id, a);
     }
 
     /// @inheritdoc ICollateralVault
@@ -98,11 +98,22 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountState storage a = _open(id);
         _requireBeneficialOwner(id, a, client);
         if (_msgSender() != _owner(id) && _msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
-        _deposit(id, a, asset, amount, _msgSender(), client);
         _sub[id][client][asset] += amount;
         _clients[id].add(client);
-        if (a.openCall != 0) _creditShares(a.openCall, client, _msgSender(), asset, amount);
-        _reevaluate(id, a);
+        if (a.openCall == 0) {
+            _deposit(id, a, asset, amount, _msgSender(), client);
+            return;
+        }
+        // The payment counts toward the client's shares at what it adds to the account's value.
+        (bool valuedBefore, uint256 valueBefore) = _valued(id, a.kind, false);
+        _deposit(id, a, asset, amount, _msgSender(), client);
+        (bool valuedAfter, uint256 valueAfter) = _valued(id, a.kind, false);
+        if (!valuedBefore || !valuedAfter) {
+            emit ReevaluationDeferred(id);
+            return;
+        }
+        _creditShares(a.openCall, client, _msgSender(), valueAfter - valueBefore);
+        _settleOpen(id, a, valueAfter, true);
     }
 
     /// @inheritdoc ICollateralVault
@@ -158,7 +169,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             uint256 previous = a.requirement;
             a.requirement = SafeCast.toUint80(requirements[i]);
             emit RequirementPosted(ids[i], requirements[i], previous, runId);
-            if (a.openCall != 0) _settleOpen(ids[i], a, _value(ids[i], a.kind), false);
+            if (a.openCall == 0) continue;
+            (bool valued, uint256 value) = _valued(ids[i], a.kind, false);
+            if (valued) _settleOpen(ids[i], a, value, false);
+            else emit ReevaluationDeferred(ids[i]);
         }
     }
 
@@ -185,7 +199,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             } else if (block.timestamp <= c.deadline) {
                 emit CallSkipped(callIds[i], SkipReason.DeadlineNotPassed);
             } else {
-                _markOverdue(callIds[i], c);
+                AccountState storage a = _accounts[c.account];
+                (bool valued, uint256 value) = _valued(c.account, a.kind, false);
+                if (valued) _markOverdue(callIds[i], c, a, value);
+                else emit CallSkipped(callIds[i], SkipReason.ValuationUnavailable);
             }
         }
     }
@@ -196,33 +213,40 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         nonReentrant
     {
         MarginCall storage c = _call(callId);
-        _requireOpen(callId, c);
+        if (c.status != CallStatus.Issued && c.status != CallStatus.PartiallyMet) {
+            revert VaultMarginCallState(callId, c.status);
+        }
         uint256 id = c.account;
         AccountState storage a = _ownAccount(id);
         if (a.kind != AccountKind.Omnibus) revert VaultNotOmnibus(id);
+        if (a.frozen) revert VaultAccountFrozen(id);
         if (c.passedOn) revert VaultCallAlreadyPassedOn(callId);
         if (clients.length != amounts.length) revert VaultBatchLengthMismatch(clients.length, amounts.length);
         if (deadline <= block.timestamp || deadline > c.deadline) {
             revert VaultShareDeadlineInvalid(callId, deadline, c.deadline);
         }
+        (, uint256 value) = _valued(id, a.kind, true);
+        _settleOpen(id, a, value, false); // a call covered since it was issued is met, not passed on
+        if (c.status == CallStatus.Met) revert VaultMarginCallState(callId, CallStatus.Met);
+        uint256 asked = _stillShort(c, a.requirement, value);
         c.passedOn = true;
-        uint256 total;
+        uint256 total = _recordShares(callId, id, a, clients, amounts, deadline);
+        if (total != asked) revert VaultSharesMismatch(callId, total, asked);
+        uint256 valueAfter = _pullShares(callId, id, a, clients, amounts, value);
+        if (valueAfter != value) _settleOpen(id, a, valueAfter, true);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function markSharesOverdue(uint256 callId) external {
+        MarginCall storage c = _call(callId);
+        _ownAccount(c.account);
+        address[] storage clients = _shareClients[callId];
         for (uint256 i; i < clients.length; ++i) {
-            address client = clients[i];
-            _requireBeneficialOwner(id, a, client);
-            if (amounts[i] == 0) revert VaultZeroAmount();
-            if (_shares[callId][client].amountJpy != 0) revert VaultShareDuplicate(callId, client);
-            _shares[callId][client] = ClientShare(client, SafeCast.toUint80(amounts[i]), 0, deadline);
-            _shareClients[callId].push(client);
-            total += amounts[i];
-            emit MarginCallPassedOn(callId, id, client, amounts[i], deadline);
+            ClientShare storage share = _shares[callId][clients[i]];
+            if (share.status != ShareStatus.Owed || block.timestamp <= share.deadline) continue;
+            share.status = ShareStatus.Overdue;
+            emit ClientShareOverdue(callId, clients[i], share.amountJpy - share.paidJpy);
         }
-        if (total != c.shortfallJpy) revert VaultSharesMismatch(callId, total, c.shortfallJpy);
-        bool pulled;
-        for (uint256 i; i < clients.length; ++i) {
-            pulled = _pullForClient(callId, id, a, clients[i], amounts[i]) || pulled;
-        }
-        if (pulled) _reevaluate(id, a);
     }
 
     // ---------------------------------------------------------------- default
@@ -230,29 +254,29 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function declareDefault(uint256 callId, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) nonReentrant {
         MarginCall storage c = _call(callId);
-        if (c.status == CallStatus.Issued || c.status == CallStatus.PartiallyMet) {
+        CallStatus status = c.status;
+        if (status == CallStatus.Issued || status == CallStatus.PartiallyMet || status == CallStatus.Overdue) {
             if (block.timestamp <= c.deadline) revert VaultDeadlineNotPassed(callId, c.deadline);
-            _markOverdue(callId, c);
+            // Re-valued first: a call the collateral now covers is met, not defaulted.
+            AccountState storage a = _accounts[c.account];
+            (, uint256 value) = _valued(c.account, a.kind, true);
+            if (status == CallStatus.Overdue) _settleOpen(c.account, a, value, false);
+            else _markOverdue(callId, c, a, value);
         }
         if (c.status != CallStatus.Overdue) revert VaultMarginCallState(callId, c.status);
-        AccountState storage called = _accounts[c.account];
-        address member = called.kind == AccountKind.Segregated
+        address member = _accounts[c.account].kind == AccountKind.Segregated
             ? _registry.participant(_owner(c.account)).clearingMember
             : _owner(c.account);
-
-        // Every call still open on the account closes with the default.
-        for (uint256 open = called.openCall; open != 0;) {
-            MarginCall storage o = _calls[open - 1];
-            o.status = CallStatus.DefaultDeclared;
-            (open, o.previousOpen) = (o.previousOpen, 0);
-        }
-        c.status = CallStatus.DefaultDeclared;
-        called.openCall = 0;
         if (_registry.statusOf(member) != IParticipantRegistry.Status.Defaulted) {
             _registry.declareDefault(member, reason);
         }
         emit DefaultDeclared(callId, member, reason, _msgSender());
 
+        // Every call still open on the accounts it freezes closes with the default, each with its event.
+        _closeByDefault(c.account, callId);
+        _closeByDefault(_id(member, AccountKind.House), callId);
+        _closeByDefault(_id(member, AccountKind.Omnibus), callId);
+        _closeByDefault(_id(member, AccountKind.ClearingFund), callId);
         _freeze(c.account, callId);
         _freeze(_id(member, AccountKind.Omnibus), callId);
         _seize(_id(member, AccountKind.House), callId);
@@ -283,8 +307,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
-    function collateralValue(uint256 id) external view returns (uint256) {
-        return _value(id, _open(id).kind);
+    function collateralValue(uint256 id) external view returns (uint256 value) {
+        (, value) = _valued(id, _open(id).kind, true);
     }
 
     /// @inheritdoc ICollateralVault
@@ -389,7 +413,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 requirement = a.requirement;
         uint256 valueAfter;
         if (requirement != 0) {
-            valueAfter = _value(id, a.kind);
+            (, valueAfter) = _valued(id, a.kind, true);
             if (valueAfter < requirement) {
                 revert VaultWithdrawalExceedsExcess(id, asset, amount, valueAfter, requirement);
             }
@@ -399,7 +423,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         IERC20(asset).safeTransfer(owner, amount);
     }
 
-    function _value(uint256 id, AccountKind kind) private view returns (uint256) {
+    /// @dev The account's value (see {ICollateralVault}), and whether it could be computed: a holding
+    /// it counts with no current price or FX rate makes it `(false, 0)`, or, when `strict`, reverts
+    /// with the market data's own error (which names the asset or currency).
+    function _valued(uint256 id, AccountKind kind, bool strict) private view returns (bool, uint256) {
         EnumerableSet.AddressSet storage set = _assets[id];
         uint256 n = set.length();
         uint256[] memory values = new uint256[](n);
@@ -411,34 +438,49 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             limits[i] = uint16(Valuation.BPS);
             if (quantity == 0) continue;
             // Collateral that is no longer eligible counts for nothing and needs no price.
-            (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, purpose);
-            if (!eligible) continue;
-            limits[i] = q.concentrationBps;
-            values[i] = Valuation.haircutValue(quantity, q);
+            try _marketData.quoteFor(asset, purpose) returns (IMarketData.Quote memory q, bool eligible) {
+                if (eligible) {
+                    limits[i] = q.concentrationBps;
+                    values[i] = Valuation.haircutValue(quantity, q);
+                }
+            } catch (bytes memory reason) {
+                if (strict) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 32), mload(reason))
+                    }
+                }
+                return (false, 0);
+            }
         }
-        return Valuation.concentrationCapped(values, limits);
+        return (true, Valuation.concentrationCapped(values, limits));
     }
 
     // ---------------------------------------------------------------- internals: calls
 
     /// @dev Issues a call on `id`, or skips it (returning 0) when its state no longer fits. With a call
-    /// already open, only the increase over that call's requirement is called.
+    /// already open, only the increase over that call's requirement is called, due no earlier.
     function _issue(uint256 id, CallType callType, uint64 deadline) private returns (uint256 callId) {
         AccountState storage a = _open(id);
         SkipReason skip;
+        bool valued;
         uint256 value;
         if (a.frozen) {
             skip = SkipReason.AccountFrozen;
         } else if (!_registry.isActive(_owner(id))) {
             skip = SkipReason.OwnerNotActive;
         } else {
-            value = _value(id, a.kind);
+            (valued, value) = _valued(id, a.kind, false);
+            if (!valued) skip = SkipReason.ValuationUnavailable;
+        }
+        if (skip == SkipReason.None) {
             // Calls the value now covers (a price rose, say) are met before anything more is asked.
             if (a.openCall != 0) _settleOpen(id, a, value, false);
             if (a.openCall != 0 && a.requirement <= _calls[a.openCall - 1].requirementJpy) {
                 skip = SkipReason.CallOpen;
             } else if (value >= a.requirement) {
                 skip = SkipReason.NoShortfall;
+            } else if (a.openCall != 0 && deadline < _calls[a.openCall - 1].deadline) {
+                skip = SkipReason.DeadlineBeforeOpenCall;
             }
         }
         if (skip != SkipReason.None) {
@@ -448,8 +490,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 requirement = a.requirement;
         uint256 previous = a.openCall;
         uint256 covered = previous == 0 ? value : _calls[previous - 1].requirementJpy;
-        // `id` is an open account's id (168 bits); requirement and shortfall fit the uint80 requirement;
-        // call ids fit 32 bits (4 billion calls).
+        // `id` is an open account's id (168 bits); requirement and shortfall fit the uint80 requirement.
         _calls.push(
             MarginCall(
                 uint168(id),
@@ -460,11 +501,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 deadline,
                 uint80(requirement - covered),
                 uint80(requirement),
-                uint32(previous)
+                SafeCast.toUint32(previous)
             )
         );
         callId = _calls.length;
-        a.openCall = uint64(callId);
+        a.openCall = SafeCast.toUint64(callId);
         emit MarginCallIssued(callId, id, callType, requirement - covered, value, requirement, deadline, previous);
 
         if (_instructions[id].length != 0) {
@@ -473,54 +514,81 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    /// @dev Pulls by standing instruction, in order, until the requirement is covered. An asset
-    /// that cannot be pulled (unpriced, frozen, not approved) is skipped, never fatal: what the
-    /// inventory cannot cover stays open on the call.
+    /// @dev Pulls by standing instruction, in order, until the requirement is covered, and returns the
+    /// value after. An asset that cannot be pulled (unpriced, frozen, not approved) is skipped, never
+    /// fatal: what the inventory cannot cover stays open on the call.
     function _autoPull(uint256 id, AccountState storage a, uint256 requirement, uint256 value)
         private
         returns (uint256)
     {
         Instruction[] storage instruction = _instructions[id];
         address owner = _owner(id);
-        uint8 purposeBit = uint8(1) << uint8(_purpose(a.kind));
+        IMarketData.Purpose purpose = _purpose(a.kind);
         for (uint256 i; i < instruction.length && value < requirement; ++i) {
-            IERC20 asset = IERC20(instruction[i].asset);
-            IMarketData.Quote memory q;
-            try _marketData.quote(address(asset)) returns (IMarketData.Quote memory fresh) {
-                q = fresh;
-            } catch {
-                continue;
-            }
-            if (q.eligibility & purposeBit == 0) continue;
-            uint256 quantity = _pullable(asset, owner, Valuation.quantityFor(requirement - value, q), instruction[i]);
-            if (quantity == 0 || !asset.trySafeTransferFrom(owner, address(this), quantity)) continue;
-            _holdings[id][address(asset)] += quantity;
-            _assets[id].add(address(asset));
-            emit CollateralDeposited(id, address(asset), quantity, owner, address(0), true);
-            value = _value(id, a.kind);
+            (bool pulled, uint256 quantity) = _pull(instruction[i], owner, purpose, requirement - value);
+            if (!pulled) continue;
+            _pulledInto(id, instruction[i].asset, quantity, owner, address(0));
+            (bool valued, uint256 valueAfter) = _valued(id, a.kind, false);
+            if (!valued) break; // the call stays open; the next re-evaluation that can value it settles it
+            value = valueAfter;
         }
         return value;
     }
 
+    /// @dev Moves from `from` to the vault the quantity of the instruction's asset that covers
+    /// `shortJpy`, within the instruction's cap, `from`'s free balance and allowance; false when
+    /// nothing could be moved (no current quote, not eligible, nothing free, transfer refused).
+    function _pull(Instruction storage entry, address from, IMarketData.Purpose purpose, uint256 shortJpy)
+        private
+        returns (bool, uint256 quantity)
+    {
+        IERC20 asset = IERC20(entry.asset);
+        try _marketData.quoteFor(address(asset), purpose) returns (IMarketData.Quote memory q, bool eligible) {
+            if (!eligible) return (false, 0);
+            quantity = Valuation.quantityFor(shortJpy, q);
+        } catch {
+            return (false, 0);
+        }
+        try IPermissionedToken(address(asset)).freeBalanceOf(from) returns (uint256 free) {
+            quantity = _min(_min(quantity, entry.maxPerCall), _min(free, asset.allowance(from, address(this))));
+        } catch {
+            return (false, 0);
+        }
+        return (quantity != 0 && asset.trySafeTransferFrom(from, address(this), quantity), quantity);
+    }
+
+    /// @dev Books `quantity` of `asset` pulled from `from` into account `id` (under `client`'s name in an
+    /// omnibus account, else `client` is zero).
+    function _pulledInto(uint256 id, address asset, uint256 quantity, address from, address client) private {
+        _holdings[id][asset] += quantity;
+        _assets[id].add(asset);
+        if (client != address(0)) {
+            _sub[id][client][asset] += quantity;
+            _clients[id].add(client);
+        }
+        emit CollateralDeposited(id, asset, quantity, from, client, true);
+    }
+
     function _reevaluate(uint256 id, AccountState storage a) private {
-        if (a.openCall != 0) _settleOpen(id, a, _value(id, a.kind), true);
+        (bool valued, uint256 value) = _valued(id, a.kind, false);
+        if (valued) _settleOpen(id, a, value, true);
+        else emit ReevaluationDeferred(id);
     }
 
     /// @dev Settles the account's open calls against `value`: a call is met once the value covers its
     /// own requirement, or the requirement now in force when that is lower. Newer calls ask for more,
-    /// so the met ones are the oldest: they leave the chain, the others stay, and after a payment
-    /// (`paid`) each of those says what is still short.
+    /// so the met ones are the oldest: they leave the chain, the others stay. After a payment
+    /// (`paid`), each call the payment reached says what of its own slice is still short.
     function _settleOpen(uint256 id, AccountState storage a, uint256 value, bool paid) private {
         uint256 requirement = a.requirement;
         uint256 open = a.openCall;
         uint256 oldestUnmet;
         for (; open != 0; open = _calls[open - 1].previousOpen) {
             MarginCall storage c = _calls[open - 1];
-            uint256 target = _min(c.requirementJpy, requirement);
-            if (value >= target) break;
-            if (paid) {
+            if (value >= _min(c.requirementJpy, requirement)) break;
+            if (paid && value > _floorOf(c, requirement)) {
                 if (c.status == CallStatus.Issued) c.status = CallStatus.PartiallyMet;
-                emit MarginCallPartiallyMet(open, id, target - value);
+                emit MarginCallPartiallyMet(open, id, _stillShort(c, requirement, value));
             }
             oldestUnmet = open;
         }
@@ -531,89 +599,140 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             MarginCall storage c = _calls[open - 1];
             c.status = CallStatus.Met;
             emit MarginCallMet(open, id, value, _min(c.requirementJpy, requirement));
+            if (c.passedOn) _closeShares(open, CallStatus.Met);
             (open, c.previousOpen) = (c.previousOpen, 0);
         }
     }
 
-    function _markOverdue(uint256 callId, MarginCall storage c) private {
-        AccountState storage a = _accounts[c.account];
-        uint256 value = _value(c.account, a.kind);
+    /// @dev Where call `c`'s slice of the requirement starts: the target of the open call below it.
+    function _floorOf(MarginCall storage c, uint256 requirement) private view returns (uint256) {
+        uint256 below = c.previousOpen;
+        return below == 0 ? 0 : _min(_calls[below - 1].requirementJpy, requirement);
+    }
+
+    /// @dev What of call `c`'s own slice is still short at `value` (0 when covered).
+    function _stillShort(MarginCall storage c, uint256 requirement, uint256 value) private view returns (uint256) {
+        uint256 target = _min(c.requirementJpy, requirement);
+        uint256 reached = _max(value, _floorOf(c, requirement));
+        return reached >= target ? 0 : target - reached;
+    }
+
+    function _markOverdue(uint256 callId, MarginCall storage c, AccountState storage a, uint256 value) private {
         _settleOpen(c.account, a, value, false);
         if (c.status == CallStatus.Met) return;
         c.status = CallStatus.Overdue;
-        emit MarginCallOverdue(callId, c.account, _min(c.requirementJpy, a.requirement) - value);
-    }
-
-    /// @dev The most of `asset` a standing-instruction pull may take from `owner`: what covers the
-    /// shortfall (`needed`), at most the instruction's cap, the owner's free (unfrozen) balance and
-    /// what it has approved.
-    function _pullable(IERC20 asset, address owner, uint256 needed, Instruction storage entry)
-        private
-        view
-        returns (uint256)
-    {
-        uint256 free = IPermissionedToken(address(asset)).freeBalanceOf(owner);
-        return _min(_min(needed, entry.maxPerCall), _min(free, asset.allowance(owner, address(this))));
+        emit MarginCallOverdue(callId, c.account, _stillShort(c, a.requirement, value));
     }
 
     // ---------------------------------------------------------------- internals: omnibus shares
 
-    /// @dev Counts `amount` of `asset` that `client` paid into an omnibus account toward its shares of
-    /// the account's open calls passed on, oldest call first, at the value it counts for now.
-    function _creditShares(uint256 newest, address client, address payer, address asset, uint256 amount) private {
-        uint256 oldest; // the oldest share still owed, else the oldest share at all
-        bool owed;
-        for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
-            ClientShare storage share = _shares[open][client];
-            if (share.amountJpy == 0) continue;
-            bool unpaid = share.paidJpy < share.amountJpy;
-            if (unpaid || !owed) (oldest, owed) = (open, unpaid || owed);
+    /// @dev Records each client's share of call `callId` on omnibus account `id`; returns their total.
+    function _recordShares(
+        uint256 callId,
+        uint256 id,
+        AccountState storage a,
+        address[] calldata clients,
+        uint256[] calldata amounts,
+        uint64 deadline
+    ) private returns (uint256 total) {
+        for (uint256 i; i < clients.length; ++i) {
+            address client = clients[i];
+            _requireBeneficialOwner(id, a, client);
+            if (amounts[i] == 0) revert VaultZeroAmount();
+            if (_shares[callId][client].amountJpy != 0) revert VaultShareDuplicate(callId, client);
+            _shares[callId][client] = ClientShare(client, SafeCast.toUint80(amounts[i]), 0, deadline, ShareStatus.Owed);
+            _shareClients[callId].push(client);
+            total += amounts[i];
+            emit MarginCallPassedOn(callId, id, client, amounts[i], deadline);
         }
-        if (oldest == 0) return;
-        (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, IMarketData.Purpose.InitialMargin);
-        if (eligible) _credit(oldest, client, payer, Valuation.haircutValue(amount, q));
+    }
+
+    /// @dev Pulls each client's share by its standing instruction; returns the account's value after.
+    function _pullShares(
+        uint256 callId,
+        uint256 id,
+        AccountState storage a,
+        address[] calldata clients,
+        uint256[] calldata amounts,
+        uint256 value
+    ) private returns (uint256) {
+        for (uint256 i; i < clients.length; ++i) {
+            value = _pullForClient(callId, id, a, clients[i], amounts[i], value);
+        }
+        return value;
+    }
+
+    /// @dev Counts `valueJpy` that `client` paid into an omnibus account toward its shares of the
+    /// account's open calls passed on: oldest call first, each share up to what it still owes, and
+    /// what is left over to the newest share reached.
+    function _creditShares(uint256 newest, address client, address payer, uint256 valueJpy) private {
+        uint256 n;
+        for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
+            ++n;
+        }
+        uint256[] memory chain = new uint256[](n);
+        uint256 at = n;
+        for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
+            chain[--at] = open; // oldest first
+        }
+        uint256 last;
+        for (uint256 i; i < n && valueJpy != 0; ++i) {
+            ClientShare storage share = _shares[chain[i]][client];
+            if (share.status != ShareStatus.Owed && share.status != ShareStatus.Overdue) continue;
+            uint256 part = _min(valueJpy, share.amountJpy - share.paidJpy);
+            _credit(chain[i], client, payer, part);
+            (valueJpy, last) = (valueJpy - part, chain[i]);
+        }
+        if (valueJpy != 0 && last != 0) _credit(last, client, payer, valueJpy);
     }
 
     function _credit(uint256 callId, address client, address payer, uint256 valueJpy) private {
         ClientShare storage share = _shares[callId][client];
-        uint256 before = share.paidJpy;
-        uint256 paid = before + valueJpy;
+        uint256 paid = share.paidJpy + valueJpy;
         share.paidJpy = SafeCast.toUint80(paid);
         emit ClientSharePaid(callId, client, payer, valueJpy, paid, share.amountJpy);
-        if (before < share.amountJpy && paid >= share.amountJpy) emit ClientShareMet(callId, client);
+        if (share.status != ShareStatus.Paid && paid >= share.amountJpy) {
+            share.status = ShareStatus.Paid;
+            emit ClientShareMet(callId, client);
+        }
+    }
+
+    /// @dev Closes the shares of call `callId` still unpaid as its call closes (`status`).
+    function _closeShares(uint256 callId, CallStatus status) private {
+        address[] storage clients = _shareClients[callId];
+        for (uint256 i; i < clients.length; ++i) {
+            ClientShare storage share = _shares[callId][clients[i]];
+            if (share.status == ShareStatus.Paid) continue;
+            share.status = ShareStatus.Closed;
+            emit ClientShareClosed(callId, clients[i], status, share.paidJpy, share.amountJpy);
+        }
     }
 
     /// @dev Pulls `client`'s share of call `callId` by its standing instruction into omnibus account
-    /// `id` under its name; skips what cannot be pulled (unpriced, frozen, not approved).
-    function _pullForClient(uint256 callId, uint256 id, AccountState storage a, address client, uint256 shareJpy)
-        private
-        returns (bool pulled)
-    {
+    /// `id` under its name, crediting each pull at what it adds to the account's value; skips what
+    /// cannot be pulled (unpriced, frozen, not approved). Returns the account's value after.
+    function _pullForClient(
+        uint256 callId,
+        uint256 id,
+        AccountState storage a,
+        address client,
+        uint256 shareJpy,
+        uint256 value
+    ) private returns (uint256) {
         Instruction[] storage instruction = _clientInstructions[id][client];
         uint256 paid;
         for (uint256 i; i < instruction.length && paid < shareJpy; ++i) {
-            IERC20 asset = IERC20(instruction[i].asset);
-            IMarketData.Quote memory q;
-            try _marketData.quoteFor(address(asset), _purpose(a.kind)) returns (
-                IMarketData.Quote memory fresh, bool eligible
-            ) {
-                if (!eligible) continue;
-                q = fresh;
-            } catch {
-                continue;
+            {
+                (bool pulled, uint256 quantity) = _pull(instruction[i], client, _purpose(a.kind), shareJpy - paid);
+                if (!pulled) continue;
+                _pulledInto(id, instruction[i].asset, quantity, client, client);
             }
-            uint256 quantity = _pullable(asset, client, Valuation.quantityFor(shareJpy - paid, q), instruction[i]);
-            if (quantity == 0 || !asset.trySafeTransferFrom(client, address(this), quantity)) continue;
-            _holdings[id][address(asset)] += quantity;
-            _assets[id].add(address(asset));
-            _sub[id][client][address(asset)] += quantity;
-            _clients[id].add(client);
-            emit CollateralDeposited(id, address(asset), quantity, client, client, true);
-            uint256 value = Valuation.haircutValue(quantity, q);
-            paid += value;
-            _credit(callId, client, client, value);
-            pulled = true;
+            (bool valued, uint256 valueAfter) = _valued(id, a.kind, false);
+            if (!valued) break;
+            _credit(callId, client, client, valueAfter - value);
+            (paid, value) = (paid + valueAfter - value, valueAfter);
         }
+        return value;
     }
 
     function _store(Instruction[] storage target, Instruction[] calldata instruction) private {
@@ -621,11 +740,29 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         while (target.length != 0) target.pop();
         for (uint256 i; i < instruction.length; ++i) {
             if (instruction[i].maxPerCall == 0) revert VaultZeroAmount();
+            for (uint256 j; j < i; ++j) {
+                if (instruction[j].asset == instruction[i].asset) {
+                    revert VaultInstructionDuplicate(instruction[i].asset);
+                }
+            }
             target.push(instruction[i]);
         }
     }
 
     // ---------------------------------------------------------------- internals: default
+
+    /// @dev Closes every call open on account `id` as defaulted, with the default over call `defaultCallId`.
+    function _closeByDefault(uint256 id, uint256 defaultCallId) private {
+        AccountState storage a = _accounts[id];
+        for (uint256 open = a.openCall; open != 0;) {
+            MarginCall storage c = _calls[open - 1];
+            c.status = CallStatus.DefaultDeclared;
+            emit MarginCallDefaulted(open, id, defaultCallId);
+            if (c.passedOn) _closeShares(open, CallStatus.DefaultDeclared);
+            (open, c.previousOpen) = (c.previousOpen, 0);
+        }
+        a.openCall = 0;
+    }
 
     function _freeze(uint256 id, uint256 callId) private {
         AccountState storage a = _accounts[id];
@@ -675,13 +812,6 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         return _calls[callId - 1];
     }
 
-    function _requireOpen(uint256 callId, MarginCall storage c) private view {
-        CallStatus s = c.status;
-        if (s != CallStatus.Issued && s != CallStatus.PartiallyMet && s != CallStatus.Overdue) {
-            revert VaultMarginCallState(callId, s);
-        }
-    }
-
     function _requireBeneficialOwner(uint256 id, AccountState storage a, address client) private view {
         if (a.kind != AccountKind.Omnibus) revert VaultBeneficialOwnerInvalid(id, client);
         IParticipantRegistry.Participant memory p = _registry.participant(client);
@@ -697,5 +827,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
         return a < b ? a : b;
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
     }
 }

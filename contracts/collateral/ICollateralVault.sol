@@ -24,10 +24,13 @@ import {IMarketData} from "../oracle/IMarketData.sol";
 /// Margin calls: an account may have several calls open, each for its own amount: a call asks for
 /// what the requirement it was issued against exceeded the value (or, when an earlier call is still
 /// open, for the increase over that call's requirement), and is met once the value covers its own
-/// requirement (or the requirement now in force, when that was lowered). Batches that work through
-/// many accounts or calls skip, with an event saying why, each one whose state no longer fits; they
-/// refuse as a whole only for what the caller controls (its role, list lengths, an unknown account
-/// or call, a deadline in the past).
+/// requirement (or the requirement now in force, when that was lowered). The calls open on an
+/// account stack: each newer one asks for the slice of the requirement above the one below it, and
+/// falls due no earlier, so a payment goes to the oldest call first. Batches that work through
+/// many accounts or calls skip, with an event saying why, each one whose state no longer fits (an
+/// account whose counted collateral has no current price or rate included); they refuse as a whole
+/// only for what the caller controls (its role, list lengths, an unknown account or call, a
+/// deadline in the past).
 interface ICollateralVault {
     enum AccountKind {
         None,
@@ -48,7 +51,8 @@ interface ICollateralVault {
 
     /// @notice Why a batch left an account or a call out: it is covered; a call already open asks for
     /// the requirement in force; the account is frozen; its owner is not an active participant; the
-    /// call is no longer open; its deadline has not passed.
+    /// call is no longer open; its deadline has not passed; a holding it counts has no current price
+    /// or FX rate, so it cannot be valued now; the increase would fall due before the call open below it.
     enum SkipReason {
         None,
         NoShortfall,
@@ -56,10 +60,13 @@ interface ICollateralVault {
         AccountFrozen,
         OwnerNotActive,
         CallNotOpen,
-        DeadlineNotPassed
+        DeadlineNotPassed,
+        ValuationUnavailable,
+        DeadlineBeforeOpenCall
     }
 
-    /// @notice Issued -> PartiallyMet -> Met; Issued | PartiallyMet -> Overdue -> Met | DefaultDeclared.
+    /// @notice Issued -> PartiallyMet -> Met; Issued | PartiallyMet -> Overdue -> Met | DefaultDeclared;
+    /// a default also closes the account's other open calls: Issued | PartiallyMet -> DefaultDeclared.
     enum CallStatus {
         None,
         Issued,
@@ -96,13 +103,26 @@ interface ICollateralVault {
         uint32 previousOpen;
     }
 
-    /// @notice One omnibus client's share of a call passed on: asked, paid so far (JPY value of its
-    /// deposits into the omnibus account since, at the time of each), and its deadline.
+    /// @notice Owed -> Paid once paid in full; Owed -> Overdue when its owner marks it past its deadline
+    /// (then Paid if paid late); Owed | Overdue -> Closed when the member's call closes (met, whoever
+    /// paid, or defaulted) before the share was paid.
+    enum ShareStatus {
+        None,
+        Owed,
+        Paid,
+        Overdue,
+        Closed
+    }
+
+    /// @notice One omnibus client's share of a call passed on: asked, paid so far, its deadline and
+    /// status. A client's payment counts at what it adds to the omnibus account's value (after
+    /// haircuts and concentration limits), toward its shares oldest first, each up to its amount.
     struct ClientShare {
         address client;
         uint80 amountJpy;
         uint80 paidJpy;
         uint64 deadline;
+        ShareStatus status;
     }
 
     /// @notice Pull up to `maxPerCall` smallest units of `asset` from the owner when a call is issued.
@@ -152,7 +172,8 @@ interface ICollateralVault {
     error VaultSubLedgerInsufficient(uint256 account, address client, address asset, uint256 held, uint256 amount);
     /// @notice A standing instruction may have at most `max` entries; `given` were given.
     error VaultInstructionTooLong(uint256 given, uint256 max);
-    /// @notice `asset` has no price yet: nothing can be deposited in it until the oracle publishes one.
+    /// @notice `asset` cannot be valued yet (no price, or no rate for its currency): nothing can be
+    /// deposited in it until the oracle publishes them.
     error VaultAssetUnpriced(address asset);
     /// @notice Account `account` is not an omnibus account.
     error VaultNotOmnibus(uint256 account);
@@ -164,6 +185,8 @@ interface ICollateralVault {
     error VaultShareDuplicate(uint256 callId, address client);
     /// @notice A client's deadline `deadline` must be after now and no later than call `callId`'s, `callDeadline`.
     error VaultShareDeadlineInvalid(uint256 callId, uint64 deadline, uint64 callDeadline);
+    /// @notice `asset` appears twice in a standing instruction.
+    error VaultInstructionDuplicate(address asset);
 
     // ---------------------------------------------------------------- events
 
@@ -207,11 +230,11 @@ interface ICollateralVault {
         uint64 deadline,
         uint256 previousCallId
     );
-    /// @notice Call `callId` is partly covered: `remainingJpy` JPY still short.
+    /// @notice A payment went toward call `callId`: `remainingJpy` JPY of what it asked is still short.
     event MarginCallPartiallyMet(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
     /// @notice Call `callId` is covered: `account` is worth `valueJpy` JPY against `requirementJpy`.
     event MarginCallMet(uint256 indexed callId, uint256 indexed account, uint256 valueJpy, uint256 requirementJpy);
-    /// @notice Call `callId` passed its deadline with `remainingJpy` JPY still short.
+    /// @notice Call `callId` passed its deadline with `remainingJpy` JPY of what it asked still short.
     event MarginCallOverdue(uint256 indexed callId, uint256 indexed account, uint256 remainingJpy);
     /// @notice A batch left `account` out for `reason` (issuing calls, posting requirements).
     event AccountSkipped(uint256 indexed account, SkipReason reason);
@@ -233,12 +256,24 @@ interface ICollateralVault {
     );
     /// @notice `client` has paid its whole share of call `callId`.
     event ClientShareMet(uint256 indexed callId, address indexed client);
+    /// @notice `client`'s share of call `callId` passed its deadline with `remainingJpy` JPY unpaid.
+    event ClientShareOverdue(uint256 indexed callId, address indexed client, uint256 remainingJpy);
+    /// @notice Call `callId` closed (`status`: met or defaulted) before `client` paid its share:
+    /// `paidJpy` of `amountJpy`. What is unpaid is between the client and its member.
+    event ClientShareClosed(
+        uint256 indexed callId, address indexed client, CallStatus status, uint256 paidJpy, uint256 amountJpy
+    );
+    /// @notice `account`'s open calls could not be re-evaluated (a holding it counts has no current
+    /// price or FX rate); the next deposit, posting or batch that can value it will.
+    event ReevaluationDeferred(uint256 indexed account);
     /// @notice `client` replaced its standing instruction for its share of omnibus `account`'s calls.
     event ClientStandingInstructionSet(uint256 indexed account, address indexed client, Instruction[] instruction);
     /// @notice `member` was declared in default over call `callId`, for `reason`.
     event DefaultDeclared(uint256 indexed callId, address indexed member, bytes32 reason, address operator);
     /// @notice `account` was frozen: no deposit, withdrawal or call from now on.
     event AccountFrozen(uint256 indexed account, uint256 indexed callId);
+    /// @notice Call `callId` on `account` closed with the default declared over call `defaultCallId`.
+    event MarginCallDefaulted(uint256 indexed callId, uint256 indexed account, uint256 defaultCallId);
     /// @notice `amount` of `asset` moved from `fromAccount` to the CCP's `toAccount` without the owner's consent.
     event CollateralSeized(
         uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 callId
@@ -298,10 +333,12 @@ interface ICollateralVault {
     function markOverdue(uint256[] calldata callIds) external;
 
     /// @notice Passes omnibus call `callId` on to the member's clients: each gets its share, due by
-    /// `deadline` (no later than the call's). The shares must add up to the call's shortfall. A
-    /// client's deposits into the omnibus account count toward its share; clients with a standing
-    /// instruction are pulled from in the same transaction.
-    /// @dev The member who owns the omnibus account; once per call.
+    /// `deadline` (no later than the call's). The shares must add up to what the call still asks
+    /// now (payments made since it was issued count). A client's deposits into the omnibus account
+    /// count toward its share; clients with a standing instruction are pulled from in the same
+    /// transaction.
+    /// @dev The member who owns the omnibus account; once per call, before its deadline; not on a
+    /// frozen account.
     function passOnMarginCall(
         uint256 callId,
         address[] calldata clients,
@@ -309,12 +346,20 @@ interface ICollateralVault {
         uint64 deadline
     ) external;
 
+    /// @notice Marks the shares of call `callId` that are past their deadline and unpaid as overdue;
+    /// the rest are left as they are.
+    /// @dev The member who owns the omnibus account.
+    function markSharesOverdue(uint256 callId) external;
+
     // ---------------------------------------------------------------- default (CCP_OPERATOR_ROLE)
 
-    /// @notice Declares the member responsible for overdue call `callId` in default: its registry status
-    /// becomes defaulted, the account's open calls close as defaulted, its accounts are frozen, and its
-    /// house and clearing-fund collateral moves to the CCP's default-management account. Segregated
-    /// and omnibus client collateral stays, frozen.
+    /// @notice Declares the member responsible for call `callId`, past its deadline and still short, in
+    /// default: its registry status becomes defaulted, the open calls of the account called and of
+    /// the member's house, omnibus and clearing-fund accounts close as defaulted, its accounts are
+    /// frozen, and its house and clearing-fund collateral moves to the CCP's default-management
+    /// account. Segregated and omnibus client collateral stays, frozen. The call is re-valued first:
+    /// one that the collateral now covers (a price rose) is met, and the default refused; so is a
+    /// default on an account that cannot be valued now (a counted holding without a current price).
     function declareDefault(uint256 callId, bytes32 reason) external;
 
     // ---------------------------------------------------------------- views

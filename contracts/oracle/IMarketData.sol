@@ -113,7 +113,8 @@ interface IMarketData {
     /// eligible needs no price: `eligible` is false and the quote empty.
     function quoteFor(address asset, Purpose purpose) external view returns (Quote memory q, bool eligible);
 
-    /// @notice Whether `asset` is listed, eligible for `purpose`, and has ever had a price (stale or not).
+    /// @notice Whether `asset` is listed, eligible for `purpose`, and can be valued at all: it has had a
+    /// price, and a rate for its currency unless that is JPY (either may be stale now).
     function collateralStatus(address asset, Purpose purpose) external view returns (bool eligible, bool priced);
 
     /// @notice Haircut JPY value of `quantity` smallest units of `asset`, rounded down; reverts when stale.

@@ -173,7 +173,7 @@ contract MarketData is IMarketData, AccessControl {
     function collateralStatus(address asset, Purpose purpose) external view returns (bool eligible, bool priced) {
         AssetData storage a = _assets[asset];
         eligible = a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
-        priced = a.priceE18 != 0;
+        priced = a.priceE18 != 0 && (a.currency == JPY || _fx[a.currency].rateE18 != 0);
     }
 
     /// @inheritdoc IMarketData

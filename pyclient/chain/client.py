@@ -41,6 +41,8 @@ from ..errors import (
 from . import accounts
 from .anvil import DEV_CHAIN_ID, EmbeddedAnvil
 
+Block = int | str  # a block number, or a tag such as "latest"
+
 RECEIPT_TIMEOUT = 120.0
 RECEIPT_POLL = 0.02  # seconds between receipt polls in `Chain.wait`
 GAS_MARGIN = 1.2  # estimates are exact on one node; a margin covers state moving underneath
@@ -213,10 +215,12 @@ class Chain:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, fn: ContractFunction, *, context: ErrorContext | None = None) -> Any:
-        """A read-only call; a revert becomes the typed error."""
+    def call(
+        self, fn: ContractFunction, *, context: ErrorContext | None = None, block: Block = "latest"
+    ) -> Any:
+        """A read-only call at `block` (by default the latest); a revert is the typed error."""
         try:
-            return fn.call()
+            return fn.call(block_identifier=block)
         except ContractLogicError as exc:
             raise (context or ErrorContext()).decode(exc.data) from None
 
@@ -226,15 +230,17 @@ class Chain:
         *,
         context: ErrorContext | None = None,
         keep_errors: bool = False,
+        block: Block = "latest",
     ) -> list[Any]:
-        """Many read-only calls in one JSON-RPC batch (standard JSON-RPC, as Besu serves it),
-        each result decoded like `call`'s. A revert raises its typed error, or with `keep_errors`
-        stands in the list in place of the result."""
+        """Many read-only calls in one JSON-RPC batch (standard JSON-RPC, as Besu serves it), at
+        `block` (by default the latest), each result decoded like `call`'s. A revert raises its
+        typed error, or with `keep_errors` stands in the list in place of the result."""
         if not fns:
             return []
+        at = hex(block) if isinstance(block, int) else block
         requests = [
             (RPCEndpoint("eth_call"), [{"to": fn.address, "data": fn._encode_transaction_data()},
-                                       "latest"])
+                                       at])
             for fn in fns
         ]  # fmt: skip
         responses = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]

@@ -45,6 +45,8 @@ class SkipReason(IntEnum):
     OWNER_NOT_ACTIVE = 4
     CALL_NOT_OPEN = 5  # met, overdue already, or closed by a default
     DEADLINE_NOT_PASSED = 6
+    VALUATION_UNAVAILABLE = 7  # a holding it counts has no current price or FX rate
+    DEADLINE_BEFORE_OPEN_CALL = 8  # the increase would fall due before the call open below it
 
 
 class CallStatus(IntEnum):
@@ -64,6 +66,20 @@ register_enum("ICollateralVault.AccountKind", AccountKind)
 register_enum("ICollateralVault.CallType", CallType)
 register_enum("ICollateralVault.SkipReason", SkipReason)
 register_enum("ICollateralVault.CallStatus", CallStatus)
+
+
+class ShareStatus(IntEnum):
+    """An omnibus client's share: owed, paid in full, marked overdue by its member, or closed
+    unpaid when the member's call closed (met by others, or defaulted)."""
+
+    NONE = 0
+    OWED = 1
+    PAID = 2
+    OVERDUE = 3
+    CLOSED = 4
+
+
+register_enum("ICollateralVault.ShareStatus", ShareStatus)
 
 
 def account_id(owner: str, kind: AccountKind) -> int:
@@ -148,21 +164,36 @@ class Skipped:
 
 @dataclass(frozen=True)
 class CallBatch:
-    """What a batch of calls did: the calls as the transaction left them, and what it skipped."""
+    """What a batch of calls did: the calls as the transaction left them (issued, or marked), what
+    it skipped and why, and the ids of calls it found covered and closed as met (for a batch of
+    new calls: older calls a price rise had covered, met before anything more was asked)."""
 
     calls: tuple[MarginCall, ...]
     skipped: tuple[Skipped, ...]
+    met: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a posting of requirements did: accounts skipped (frozen), calls the new requirements
+    met at once, and accounts whose open calls could not be re-evaluated (a holding with no
+    current price or rate; the next deposit, posting or batch that can value them will)."""
+
+    skipped: tuple[Skipped, ...]
+    met: tuple[int, ...] = ()
+    deferred: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class ClientShare:
-    """An omnibus client's share of a call passed on: asked, paid so far (JPY value of its deposits
-    at the time of each), due by."""
+    """An omnibus client's share of a call passed on: asked, paid so far (what its payments added
+    to the omnibus account's value, oldest share first), due by, and its status."""
 
     client: str
     amount_jpy: int
     paid_jpy: int
     deadline: dt.datetime
+    status: ShareStatus = ShareStatus.OWED
 
     @property
     def met(self) -> bool:
@@ -172,7 +203,12 @@ class ClientShare:
     def remaining_jpy(self) -> int:
         return max(0, self.amount_jpy - self.paid_jpy)
 
+    def past_due(self, now: dt.datetime) -> bool:
+        """Still owed after its deadline (as the vault has it: a deadline has passed once `now` is
+        later); a share closed with its call is not."""
+        return self.status in (ShareStatus.OWED, ShareStatus.OVERDUE) and now > self.deadline
+
     @classmethod
     def from_chain(cls, raw: tuple[Any, ...]) -> ClientShare:
-        client, amount, paid, deadline = raw
-        return cls(client, int(amount), int(paid), from_unix(int(deadline)))
+        client, amount, paid, deadline, status = raw
+        return cls(client, int(amount), int(paid), from_unix(int(deadline)), ShareStatus(status))

@@ -241,11 +241,13 @@ class ContractClient:
 
     # ------------------------------------------------------------------ reads
 
-    def _read(self, fn: Any, *, asset: Asset | None = None) -> Any:
-        return self.suite.chain.call(fn, context=self.suite.errors_for(self.label, asset))
+    def _read(self, fn: Any, *, asset: Asset | None = None, block: int | str = "latest") -> Any:
+        context = self.suite.errors_for(self.label, asset)
+        return self.suite.chain.call(fn, context=context, block=block)
 
-    def _read_many(self, fns: Sequence[Any]) -> list[Any]:
-        return self.suite.chain.read_many(fns, context=self.suite.errors_for(self.label))
+    def _read_many(self, fns: Sequence[Any], *, block: int | str = "latest") -> list[Any]:
+        context = self.suite.errors_for(self.label)
+        return self.suite.chain.read_many(fns, context=context, block=block)
 
     def history(
         self, event: str | None = None, *, from_block: int | None = None, to_block: Any = "latest"

@@ -9,6 +9,7 @@ batches, calls due by the Tokyo timetable, overdue marking, pass-on to omnibus c
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from ..collateral.vault import (
     CallType,
     ClientShare,
     MarginCall,
+    Posting,
     Skipped,
     VaultAccount,
     account_id,
@@ -136,18 +138,21 @@ class VaultClient(ContractClient):
         """The calls open on `account`, newest first (a raised requirement is its own call)."""
         return self.margin_calls(list(self._read(self.contract.functions.openCalls(account))))
 
-    def client_shares(self, call_id: int) -> list[ClientShare]:
+    def client_shares(self, call_id: int, *, block: int | str = "latest") -> list[ClientShare]:
         """The shares of omnibus call `call_id` passed on to clients, and what each has paid."""
-        raw = self._read(self.contract.functions.clientShares(call_id))
+        raw = self._read(self.contract.functions.clientShares(call_id), block=block)
         return [ClientShare.from_chain(r) for r in raw]
 
-    def margin_calls(self, call_ids: Sequence[int] | None = None) -> list[MarginCall]:
-        """The calls given (default: every call ever issued, oldest first), read in one batch."""
+    def margin_calls(
+        self, call_ids: Sequence[int] | None = None, *, block: int | str = "latest"
+    ) -> list[MarginCall]:
+        """The calls given (default: every call ever issued, oldest first), read in one batch at
+        `block` (by default the latest)."""
         if call_ids is None:
-            count = int(self._read(self.contract.functions.marginCallCount()))
+            count = int(self._read(self.contract.functions.marginCallCount(), block=block))
             call_ids = range(1, count + 1)
         ids = list(call_ids)
-        raw = self._read_many([self.contract.functions.marginCall(i) for i in ids])
+        raw = self._read_many([self.contract.functions.marginCall(i) for i in ids], block=block)
         return [MarginCall.from_chain(i, r) for i, r in zip(ids, raw, strict=True)]
 
     # ------------------------------------------------------------------ accounts (CCP operator)
@@ -213,9 +218,11 @@ class VaultClient(ContractClient):
 
     def post_requirements(
         self, requirements: Mapping[int, Amount], *, run_id: str
-    ) -> Call[tuple[Skipped, ...]]:
+    ) -> Call[Posting]:
         """Set the requirement (whole JPY) of many accounts in one transaction; open calls are
-        re-evaluated against it at once. The value is the accounts skipped (frozen ones)."""
+        re-evaluated against it at once. The value says which accounts were skipped (frozen),
+        which calls the new requirements met, and which accounts' calls could not be re-evaluated
+        (a holding with no current price)."""
         ids = list(requirements)
         _not_empty(ids, "requirements")
         values = [
@@ -224,7 +231,7 @@ class VaultClient(ContractClient):
         fn = self.contract.functions.postRequirements(
             ids, values, to_bytes32(run_id, what="run id")
         )
-        return self._call(fn, "postRequirements", result=_skipped_accounts)
+        return self._call(fn, "postRequirements", result=_posting)
 
     def issue_margin_calls(
         self,
@@ -272,18 +279,30 @@ class VaultClient(ContractClient):
             )
             for e in issued
         ]  # fmt: skip
-        return CallBatch(tuple(calls), _skipped_accounts(outcome))
+        new = {c.id for c in calls}
+        met = tuple(e["callId"] for e in outcome.named("MarginCallMet") if e["callId"] not in new)
+        return CallBatch(tuple(calls), _skipped_accounts(outcome), met)
 
     def mark_overdue(self, call_ids: Sequence[int]) -> Call[CallBatch]:
         """Mark unmet calls past their deadline overdue. A call found covered in the meantime is
-        closed as met instead; one no longer open or not yet due is skipped. The value holds the
-        calls given as they are now, and those skipped and why."""
+        closed as met instead; one no longer open, not yet due, or on an account that cannot be
+        valued now is skipped. The value holds the calls processed, as the transaction left them,
+        and those skipped and why."""
         ids = list(call_ids)
         _not_empty(ids, "calls")
 
         def result(outcome: Outcome[None]) -> CallBatch:
             skipped = tuple(Skipped(e["callId"], e["reason"]) for e in outcome.named("CallSkipped"))
-            return CallBatch(tuple(self.margin_calls(ids)), skipped)
+            left_out = Counter(s.id for s in skipped)  # a call named twice is skipped the 2nd time
+            done = []
+            for i in ids:
+                if left_out[i]:
+                    left_out[i] -= 1
+                else:
+                    done.append(i)
+            calls = self.margin_calls(done, block=outcome.block_number) if done else []
+            met = tuple(e["callId"] for e in outcome.named("MarginCallMet"))
+            return CallBatch(tuple(calls), skipped, met)
 
         return self._call(self.contract.functions.markOverdue(ids), "markOverdue", result=result)
 
@@ -291,9 +310,9 @@ class VaultClient(ContractClient):
         self, call_id: int, shares: Mapping[Any, Amount], *, deadline: dt.datetime | None = None
     ) -> Call[list[ClientShare]]:
         """Pass omnibus call `call_id` on: each client's share (whole JPY), due by `deadline`
-        (default: the call's own). The shares must add up to the call's shortfall; clients with a
-        standing instruction are pulled from in the same transaction. The value is the shares as
-        the transaction left them."""
+        (default: the call's own). The shares must add up to what the call still asks (payments
+        since it was issued count); clients with a standing instruction are pulled from in the same
+        transaction. The value is the shares as the transaction left them."""
         if not shares:
             raise InputError("name the clients and their shares of the call")
         clients = [self.suite.address_of(c) for c in shares]
@@ -304,7 +323,21 @@ class VaultClient(ContractClient):
             else to_unix(self.margin_call(call_id).deadline)
         )
         fn = self.contract.functions.passOnMarginCall(call_id, clients, amounts, due)
-        return self._call(fn, "passOnMarginCall", result=lambda _: self.client_shares(call_id))
+        return self._call(
+            fn,
+            "passOnMarginCall",
+            result=lambda outcome: self.client_shares(call_id, block=outcome.block_number),
+        )
+
+    def mark_shares_overdue(self, call_id: int) -> Call[list[ClientShare]]:
+        """Mark the shares of omnibus call `call_id` past their deadline and unpaid as overdue (the
+        member sends). The value is the shares as the transaction left them."""
+        fn = self.contract.functions.markSharesOverdue(call_id)
+        return self._call(
+            fn,
+            "markSharesOverdue",
+            result=lambda outcome: self.client_shares(call_id, block=outcome.block_number),
+        )
 
     # ------------------------------------------------------------------ default (CCP operator)
 
@@ -327,6 +360,14 @@ def _not_empty(items: Sequence[Any], what: str) -> None:
         raise InputError(
             f"no {what} given: an empty batch would send a transaction that does nothing"
         )
+
+
+def _posting(outcome: Outcome[None]) -> Posting:
+    return Posting(
+        skipped=_skipped_accounts(outcome),
+        met=tuple(e["callId"] for e in outcome.named("MarginCallMet")),
+        deferred=tuple(e["account"] for e in outcome.named("ReevaluationDeferred")),
+    )
 
 
 def _skipped_accounts(outcome: Outcome[None]) -> tuple[Skipped, ...]:

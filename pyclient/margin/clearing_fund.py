@@ -93,9 +93,9 @@ from .risk import (
 
 __all__ = [
     "DEFAULT_SCENARIOS", "FUND_WINDOW_MONTHS", "INTRADAY_MARGIN_THRESHOLD", "ClearingFund",
-    "IncompleteExcessRiskRecord", "NoExcessRiskRecord", "StressScenario", "daily_maximum",
-    "excess_risk", "fund_total", "fund_window", "member_shares", "size_clearing_fund",
-    "stress_loss",
+    "ExcessRiskDay", "IncompleteExcessRiskRecord", "NoExcessRiskRecord", "StressScenario",
+    "daily_maximum", "excess_risk", "fund_total", "fund_window", "member_shares", "record_day",
+    "size_clearing_fund", "stress_loss",
 ]  # fmt: skip
 
 INTRADAY_MARGIN_THRESHOLD = Decimal(30_000_000)
@@ -243,6 +243,76 @@ def excess_risk(stress_loss: Any, previous_day_im: Any, intraday_im: Any = None)
         if intraday - previous > INTRADAY_MARGIN_THRESHOLD:
             covering = intraday
     return _ceil_yen(max(Fraction(0), Fraction(loss) - Fraction(covering)))
+
+
+@dataclass(frozen=True)
+class ExcessRiskDay:
+    """One business day of the record the fund averages (`record_day`): each member's loss under
+    each scenario, the margin its stress loss was set against (the previous day's, or the
+    intraday one where the JPY 30m rule takes it), its excess risk, and the day's largest."""
+
+    day: date
+    losses: Mapping[str, Mapping[str, Decimal]]  # member -> scenario name -> loss
+    covering: Mapping[str, Decimal]  # member -> the margin deducted
+    excess: Mapping[str, Decimal]  # member -> excess risk
+
+    def stress_loss(self, member: str) -> Decimal:
+        """The member's worst scenario loss (0 when every scenario gains)."""
+        return max(self.losses[member].values(), default=Decimal(0))
+
+    @property
+    def maximum(self) -> Decimal:
+        """The day's largest excess risk (日次最大担保超過リスク額), what `fund_total` averages."""
+        return daily_maximum(self.excess)
+
+
+def record_day(
+    day: date,
+    books: Mapping[str, Iterable[Position]],
+    prices: Mapping[str, Any],
+    previous_day_margin: Mapping[str, Any],
+    *,
+    intraday_margin: Mapping[str, Any] | None = None,
+    scenarios: Iterable[StressScenario] = DEFAULT_SCENARIOS,
+    trade_prices: Mapping[str, Any] | None = None,
+) -> ExcessRiskDay:
+    """One business day's excess risk for every member, from its whole book (`books`: member ->
+    its open positions, its own and its clients'): the loss under each scenario (`stress_loss`,
+    from `trade_prices` if given), less the initial margin computed the previous day
+    (`previous_day_margin`, 0 for a member that had none), or less the day's intraday one where
+    `intraday_margin` has it more than JPY 30m above (`excess_risk`).
+
+    Every member with a book must have a previous-day margin, even 0: a member left out is refused
+    rather than taken to have had none, since that would overstate its excess risk.
+    """
+    day = _plain_date(day, "day")
+    if not is_business_day(day):
+        raise MarginInputError(f"{day} is not a business day: the record has none for it")
+    scenarios = tuple(scenarios)
+    missing = sorted(set(books) - set(previous_day_margin))
+    if missing:
+        raise MarginInputError(
+            f"no previous day's initial margin for {', '.join(missing)} (give 0 if it had none)"
+        )
+    intraday = intraday_margin or {}
+    losses, covering, excess = {}, {}, {}
+    for member, book in books.items():
+        book = list(book)
+        losses[member] = MappingProxyType({
+            s.name: stress_loss(book, prices, [s], trade_prices=trade_prices) for s in scenarios
+        })  # fmt: skip
+        previous = _amount(previous_day_margin[member], f"previous day's margin of {member}")
+        during = intraday.get(member)
+        covering[member] = previous
+        if during is not None:
+            during = _amount(during, f"intraday margin of {member}")
+            if during - previous > INTRADAY_MARGIN_THRESHOLD:
+                covering[member] = during
+        worst = max(losses[member].values(), default=Decimal(0))
+        excess[member] = excess_risk(worst, previous, during)
+    return ExcessRiskDay(
+        day, MappingProxyType(losses), MappingProxyType(covering), MappingProxyType(excess)
+    )
 
 
 def daily_maximum(excess_by_member: Mapping[str, Any]) -> Decimal:

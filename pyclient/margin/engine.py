@@ -9,6 +9,10 @@ agree on the state of every call.
     engine = MarginEngine(ccp)          # anything with a deployment and a signer
     engine.run(portfolios, current_prices=..., history=..., run_id="2026-11-24 EOD")
     calls = engine.issue_calls(CallType.REGULAR).value   # a BatchOutcome; no call, no tx
+
+Batches are split so that each transaction stays well inside a block (and inside the per-
+transaction gas cap of networks that enforce EIP-7825): `calls_per_tx` accounts or calls, and
+`requirements_per_tx` requirements, per transaction (the benchmark measures how many fit).
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ from ..collateral.vault import (
     CallStatus,
     CallType,
     MarginCall,
-    Skipped,
+    Posting,
     account_id,
 )
 from ..contracts.base import BatchOutcome, Call, send_all
 from ..deployment import Deployment
-from ..views import AccountView, account_views
+from ..views import AccountView, account_views, clearing_members_of
 from .clearing_fund import ClearingFund, member_shares
 from .risk import (
     DEFAULT_ADD_ON_RATE,
@@ -46,6 +50,9 @@ from .risk import (
 )
 
 T = TypeVar("T")
+
+CALLS_PER_TX = 200  # a call costs ~65k gas plus a price read per asset held: ~13M+ for 200
+REQUIREMENTS_PER_TX = 1_000  # a requirement costs ~9k gas: ~9M for 1,000
 
 
 class Operator(Protocol):
@@ -80,7 +87,9 @@ class MarginEngine:
     add_on_rate: Any = DEFAULT_ADD_ON_RATE
     accounts: list[int] = field(default_factory=list)
     last_results: dict[int, MarginResult] = field(default_factory=dict)
-    last_posted: BatchOutcome[list[tuple[Skipped, ...]]] | None = None
+    last_posted: BatchOutcome[list[Posting]] | None = None
+    calls_per_tx: int = CALLS_PER_TX
+    requirements_per_tx: int = REQUIREMENTS_PER_TX
 
     @property
     def deployment(self) -> Deployment:
@@ -126,17 +135,43 @@ class MarginEngine:
         self.last_results = results
         return results
 
-    def post(
-        self, requirements: Mapping[int, Any], *, run_id: str
-    ) -> BatchOutcome[list[tuple[Skipped, ...]]]:
-        """Post requirements (whole JPY) and remember the accounts for later calls."""
+    def post(self, requirements: Mapping[int, Any], *, run_id: str) -> BatchOutcome[list[Posting]]:
+        """Post requirements (whole JPY), `requirements_per_tx` to a transaction, and remember the
+        accounts for later calls; the value holds each transaction's `Posting`."""
         vault = self.deployment.vault
-        calls = [vault.post_requirements(dict(requirements), run_id=run_id)] if requirements else []
+        items = list(requirements.items())
+        calls = [
+            vault.post_requirements(dict(part), run_id=run_id)
+            for part in _chunks(items, self.requirements_per_tx)
+        ]
         outcome = self._send(calls)
         for acct in requirements:
             if acct not in self.accounts:
                 self.accounts.append(acct)
         return outcome
+
+    # ------------------------------------------------------------------ clearing fund
+
+    def member_books(self, portfolios: Iterable[Portfolio]) -> dict[str, list[Position]]:
+        """Each clearing member's whole book, by name: the positions of its own accounts and of
+        its clients' (as the register says whom each clears through), what its stress loss is
+        measured on (`clearing_fund.record_day`)."""
+        portfolios = list(portfolios)
+        member = clearing_members_of(self.deployment, [p.account for p in portfolios])
+        books: dict[str, list[Position]] = {}
+        for p in portfolios:
+            books.setdefault(member[p.account], []).extend(p.positions)
+        return dict(sorted(books.items()))
+
+    def member_margins(self, results: Mapping[int, MarginResult]) -> dict[str, Decimal]:
+        """Each clearing member's initial margin, by name: the sum over its own and its clients'
+        accounts of a run's results. The apportionment basis of its clearing-fund share, and
+        tomorrow's `previous_day_margin` in `clearing_fund.record_day`."""
+        member = clearing_members_of(self.deployment, results)
+        margins: dict[str, Decimal] = {}
+        for acct, result in results.items():
+            margins[member[acct]] = margins.get(member[acct], Decimal(0)) + result.total
+        return dict(sorted(margins.items()))
 
     def post_clearing_fund(
         self, margins: Mapping[str, Any], *, fund_size: Any, run_id: str
@@ -170,10 +205,9 @@ class MarginEngine:
     # ------------------------------------------------------------------ calls
 
     def states(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
-        """Requirement, value and open call of each account, read from the chain now."""
-        return account_views(
-            self.deployment, self.accounts if accounts is None else accounts, strict=True
-        )
+        """Requirement, value and open call of each account, read from the chain now (an account
+        that cannot be valued now has `value_jpy` None and says why in `unvalued`)."""
+        return account_views(self.deployment, self.accounts if accounts is None else accounts)
 
     def issue_calls(
         self,
@@ -182,11 +216,10 @@ class MarginEngine:
         accounts: Iterable[int] | None = None,
         computed_at: dt.datetime | None = None,
     ) -> BatchOutcome[CallBatch]:
-        """Call every account short of what its open calls ask for, in one transaction (none if
-        none is); the value is the calls as issued and the accounts the vault skipped (one that
-        paid between the engine's read and the transaction, say)."""
-        call = self.calls_due(call_type, accounts=accounts, computed_at=computed_at)
-        batch = self._send([call] if call is not None else [])
+        """Call every account short of what its open calls ask for, `calls_per_tx` to a
+        transaction (none if none is); the value is the calls as issued and the accounts the vault
+        skipped (one that paid between the engine's read and the transaction, say)."""
+        batch = self._send(self.calls_due(call_type, accounts=accounts, computed_at=computed_at))
         return BatchOutcome(batch.outcomes, _merged(o.value for o in batch.outcomes))
 
     def calls_due(
@@ -195,19 +228,28 @@ class MarginEngine:
         *,
         accounts: Iterable[int] | None = None,
         computed_at: dt.datetime | None = None,
-    ) -> Call[CallBatch] | None:
-        """The batch of calls the engine would send now (None if no account is short of what its
-        open calls ask for), built from the chain as it reads it, not sent: to inspect, estimate,
-        sign elsewhere, or send later (a member may pay in between: the vault then skips it)."""
+    ) -> list[Call[CallBatch]]:
+        """The transactions of calls the engine would send now, `calls_per_tx` accounts each (none
+        if no account is short of what its open calls ask for), built from the chain as it reads
+        it, not sent: to inspect, estimate, sign elsewhere, or send later (a member may pay in
+        between: the vault then skips it)."""
         short = [s.id for s in self.short_accounts(accounts)]
-        if not short:
-            return None
-        return self.deployment.vault.issue_margin_calls(short, call_type, computed_at=computed_at)
+        vault = self.deployment.vault
+        return [
+            vault.issue_margin_calls(part, call_type, computed_at=computed_at)
+            for part in _chunks(short, self.calls_per_tx)
+        ]
 
     def short_accounts(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
-        """The accounts a new call would ask something of now: short of what their open calls
-        already ask for, and not frozen."""
-        return [s for s in self.states(accounts) if s.uncalled_jpy > 0 and not s.account.frozen]
+        """The accounts a new call would ask something of now: not frozen, and short of what their
+        open calls already ask for, or with a requirement and no value now (a price lapsed: the
+        vault decides, and skips the account with its reason if it still cannot value it)."""
+        return [
+            s
+            for s in self.states(accounts)
+            if not s.account.frozen
+            and (s.uncalled_jpy > 0 or (s.value_jpy is None and s.requirement_jpy > 0))
+        ]
 
     def open_calls(self) -> list[MarginCall]:
         return [c for c in self.deployment.vault.margin_calls() if c.status.open]
@@ -222,7 +264,8 @@ class MarginEngine:
             for c in self.open_calls()
             if c.status in (CallStatus.ISSUED, CallStatus.PARTIALLY_MET) and c.deadline <= now
         ]
-        batch = self._send([self.deployment.vault.mark_overdue(due)] if due else [])
+        vault = self.deployment.vault
+        batch = self._send([vault.mark_overdue(part) for part in _chunks(due, self.calls_per_tx)])
         return BatchOutcome(batch.outcomes, _merged(o.value for o in batch.outcomes))
 
     def _send(self, calls: list[Call[T]]) -> BatchOutcome[list[T]]:
@@ -236,5 +279,14 @@ class MarginEngine:
 def _merged(batches: Iterable[CallBatch]) -> CallBatch:
     done = list(batches)
     return CallBatch(
-        tuple(c for b in done for c in b.calls), tuple(s for b in done for s in b.skipped)
+        tuple(c for b in done for c in b.calls),
+        tuple(s for b in done for s in b.skipped),
+        tuple(m for b in done for m in b.met),
     )
+
+
+def _chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    """`items` in consecutive parts of at most `size` (none when there are no items)."""
+    if size < 1:
+        raise ValueError(f"a batch holds at least one item, not {size}")
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..access.registry import AccountType
 from ..collateral.vault import AccountKind, account_id
 from ..contracts.base import Outcome
+from ..errors import InputError
 from ..tokens.asset import Asset
 from ..units import Amount
 from .collateral import CollateralOwner
@@ -22,14 +23,24 @@ class Client(CollateralOwner):
         return self._deposit(member_omnibus, asset, amount, self.address)
 
     def set_standing_instruction(
-        self, instruction: list[tuple[str, Amount]], *, kind: AccountKind = AccountKind.SEGREGATED
+        self, instruction: list[tuple[str, Amount]], *, kind: AccountKind | None = None
     ) -> Outcome[None]:
         """Pull order for calls: on its segregated account's calls, or, for an omnibus client, on
         its shares of the member's omnibus calls, pulled into the omnibus account in its name.
-        Approves the vault on each asset not approved yet (see `CollateralOwner`)."""
+        Approves the vault on each asset not approved yet (see `CollateralOwner`). A client has
+        one account, so `kind`, if given, must be its own (SEGREGATED or OMNIBUS)."""
         record = self.record
-        if record.account_type is AccountType.SEGREGATED:
-            return super().set_standing_instruction(instruction, kind=kind)
+        own = AccountKind.SEGREGATED
+        if record.account_type is not AccountType.SEGREGATED:
+            own = AccountKind.OMNIBUS
+        if kind is not None and kind is not own:
+            raise InputError(
+                f"{self.deployment.name(self.address)} is a {own.name.lower()} client: its "
+                f"standing instruction applies to its {own.name.lower()} account, not a "
+                f"{kind.name.lower().replace('_', ' ')} one"
+            )
+        if own is AccountKind.SEGREGATED:
+            return super().set_standing_instruction(instruction, kind=own)
         omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
         vault = self.deployment.vault
         return self._with_approvals(

@@ -49,15 +49,22 @@ class ClearingMember(CollateralOwner):
         self, call_id: int, shares: dict[Any, Amount], *, deadline: dt.datetime | None = None
     ) -> Outcome[list[ClientShare]]:
         """Pass an omnibus call on to the clients: each client's share (JPY), due by `deadline`
-        (default: the call's). The shares must add up to the call; each client's deposits into
-        the omnibus account count toward its share, and clients with a standing instruction are
-        pulled from at once. The value is the shares as the transaction left them."""
+        (default: the call's). The shares must add up to what the call still asks (payments since
+        it was issued count); each client's deposits into the omnibus account count toward its
+        share, and clients with a standing instruction are pulled from at once. The value is the
+        shares as the transaction left them."""
         call = self.deployment.vault.pass_on_margin_call(call_id, shares, deadline=deadline)
         return self.send(call)
 
     def client_shares(self, call_id: int) -> list[ClientShare]:
-        """Which clients have paid their share of an omnibus call passed on, and how much."""
+        """Which clients have paid their share of an omnibus call passed on, how much, and each
+        share's status (owed, paid, overdue, closed)."""
         return self.deployment.vault.client_shares(call_id)
+
+    def mark_shares_overdue(self, call_id: int) -> Outcome[list[ClientShare]]:
+        """Record that clients missed their share's deadline: each unpaid share past it becomes
+        overdue, with an event. The value is the shares as the transaction left them."""
+        return self.send(self.deployment.vault.mark_shares_overdue(call_id))
 
     def sub_ledger(self) -> dict[str, dict[str, Decimal]]:
         """The omnibus beneficial-owner sub-ledger: client name -> asset -> quantity."""

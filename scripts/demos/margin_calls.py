@@ -33,13 +33,13 @@ from pyclient import Chain, Deployment, deploy, reconcile, tables, views
 from pyclient.access import AccountType, Kind, Status
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, to_unix
-from pyclient.collateral import AccountKind, CallStatus, CallType, Skipped, SkipReason
+from pyclient.collateral import AccountKind, CallStatus, CallType, ShareStatus, Skipped, SkipReason
 from pyclient.collateral.vault import CallBatch, ClientShare, MarginCall
 from pyclient.contracts import Admission, BatchOutcome
 from pyclient.events import describe
 from pyclient.margin import DEFAULT_SCENARIOS, ClearingFund, fund_window, size_clearing_fund
 from pyclient.margin.calendar import last_business_days, next_business_day
-from pyclient.margin.clearing_fund import daily_maximum, excess_risk, member_shares, stress_loss
+from pyclient.margin.clearing_fund import member_shares, record_day
 from pyclient.margin.engine import MarginEngine, Portfolio
 from pyclient.margin.futures import FuturesContract
 from pyclient.margin.risk import MarginResult, Position, after_trade, initial_margin, split_pro_rata
@@ -360,29 +360,25 @@ class Story:
     def clearing_fund(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
         show.step("fund")
-        # Each member's book and margin: its own accounts' and its clients', as the CCP sees them.
-        at_close, member = in_jpy(None), views.clearing_members_of(d, self.accounts.values())
-        books: dict[str, list[Position]] = {m: [] for m in NET_CAPITAL}
-        margins = dict.fromkeys(NET_CAPITAL, Decimal(0))
-        for portfolio in self.portfolios():
-            books[member[portfolio.account]] += portfolio.positions
-            margins[member[portfolio.account]] += self.margins[portfolio.account].total
-        losses = {m: {s.name: stress_loss(book, at_close, [s], trade_prices=TRADED)
-                      for s in DEFAULT_SCENARIOS} for m, book in books.items()}  # fmt: skip
-        # The books were opened today: the margin computed the previous day stands against none;
-        # each member's stress loss is its worst scenario's (`stress_loss` over them all).
-        excess = {m: excess_risk(max(by.values()), 0) for m, by in losses.items()}
+        # Each member's whole book and margin (its own accounts' and its clients'); the books were
+        # opened today, so no margin of the previous day stands against their stress loss.
+        books = self.engine.member_books(self.portfolios())
+        margins = self.engine.member_margins(self.margins)
+        today = record_day(DAY1, books, in_jpy(None), dict.fromkeys(books, 0),
+                           trade_prices=TRADED)  # fmt: skip
         moves = "; ".join(f"{s.name.replace('-', ' ')} " + ", ".join(
             f"{c.removesuffix('-FUT')} {v:+.0%}" for c, v in s.shocks.items() if c != "TOPIX-FUT")
             for s in DEFAULT_SCENARIOS)  # fmt: skip
         show.say(show.words("scenarios", moves=moves))
         window = fund_window(DAY1)  # the business days of the six months to today
         margin = f"margin {window[-2]:%a %d %b}"
-        self.table(tables.stress_table, losses, excess, margin_label=margin, **show.words("stress"))
+        self.table(tables.stress_table, today.losses, today.excess, margin_label=margin,
+                   **show.words("stress"))  # fmt: skip
 
-        daily = synthetic_record(window[:-1]) | {DAY1: daily_maximum(excess)}
+        daily = synthetic_record(window[:-1]) | {DAY1: today.maximum}
         self.fund = fund = size_clearing_fund(daily, DAY1, margins)
-        largest, cf = max(excess, key=lambda m: excess[m]), SCENARIO["clearing_fund"]
+        largest = max(today.excess, key=lambda m: today.excess[m])
+        cf = SCENARIO["clearing_fund"]
         periods = {f"{window[0]:%d %b} – {window[-2]:%d %b} [dim](synthetic)[/dim]": window[:-1],
                    f"{DAY1:%d %b}, today [dim]({largest})[/dim]": [DAY1]}  # fmt: skip
         words = show.words("excess", level=millions(cf["level"]))
@@ -442,8 +438,7 @@ class Story:
 
         show.part("batch", at=computed_at)
         short = self.engine.short_accounts()
-        batch = self.engine.calls_due(CallType.INTRADAY, computed_at=computed_at)
-        assert batch is not None  # the shock leaves accounts short
+        (batch,) = self.engine.calls_due(CallType.INTRADAY, computed_at=computed_at)
         record("read", n=len(short), names=", ".join(d.account_name(v.id) for v in short))
         house_b = self.accounts["member-b house"]
         gap = next(v.shortfall_jpy for v in short if v.id == house_b)
@@ -549,25 +544,18 @@ class Story:
         self.show_accounts(show.words("accounts"))
 
     def trades_table(self) -> Table:
-        words = self.show.words("trades")
-        table = tables.new_table(words["title"], "account", "trade", ("price", "right"),
-                                 "position now", ("average trade price", "right"))  # fmt: skip
-        for label, whose, code, q in SCENARIO["morning_session"]["trades"]:
-            f = FUTURES[code]
-            (p,) = [p for p in THURSDAY[label][whose] if p.instrument == code]
-            verb = "buys" if q > 0 else "sells"
-            average = (THURSDAY_PRICES[label][code] / f.multiplier).normalize()
-            table.add_row(f"[bold]{label}[/bold]", f"{whose} {verb} {abs(q)}",
-                          f.format(SHOCKED[code]), f"{p.quantity:+,} {code}",
-                          f"{average:,f}")  # fmt: skip
-        table.caption = words["caption"]
-        return tables.fit(table, narrow=self.show.narrow)
+        trades = [(label, whose, FUTURES[code], q, SHOCKED[code])
+                  for label, whose, code, q in SCENARIO["morning_session"]["trades"]]  # fmt: skip
+        return tables.trades_table(trades, THURSDAY, THURSDAY_PRICES, narrow=self.show.narrow,
+                                   **self.show.words("trades"))  # fmt: skip
 
     def meet_the_calls(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
         show.step("meet")
         call_id = self.calls["member-a omnibus"]
         self.clock(tokyo(DAY2, 13, 35), "member-a's client desk")
+        marked = self.cast["member-a"].mark_shares_overdue(call_id)
+        self.said(marked, "ClientShareOverdue")
         self.owed = owed = self.cast["member-a"].client_shares(call_id)
         title = show.words("shares", id=call_id)
         call = d.vault.margin_call(call_id)
@@ -575,7 +563,7 @@ class Story:
         by = {d.name(s.client): s for s in owed}
         a2 = by["client-a2"]
         record("read", id=call_id, owes=jpy(a2.remaining_jpy))
-        ok = by["client-a1"].met and a2.paid_jpy == 0 and a2.deadline < views.head(d).time
+        ok = by["client-a1"].met and a2.paid_jpy == 0 and a2.status is ShareStatus.OVERDUE
         self.expect("unpaid", ok, f"client-a1 paid {jpy(by['client-a1'].paid_jpy)}; client-a2 "
                     f"paid 0 of {jpy(a2.amount_jpy)}, due {a2.deadline:%H:%M}")  # fmt: skip
         self.clock(tokyo(DAY2, 13, 40), "member-a covers its client")

@@ -11,11 +11,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import Market
+from support import FX, PRICES, Market
 
-from pyclient import AccountKind, AccountType, CallStatus, CallType, Client, RiskParameters, errors
+from pyclient import (
+    AccountKind,
+    AccountType,
+    CallStatus,
+    CallType,
+    Client,
+    RiskParameters,
+    Status,
+    errors,
+)
 from pyclient.chain import devnet
-from pyclient.collateral import Skipped, SkipReason
+from pyclient.clock import from_unix, to_unix
+from pyclient.collateral import ShareStatus, Skipped, SkipReason
 from pyclient.events import describe
 
 # ---------------------------------------------------------------- batches that hold under races
@@ -47,7 +57,7 @@ def test_marking_overdue_skips_a_call_met_meanwhile_and_marks_the_rest(market: M
     market.warp_and_reprice(3 * 24 * 3600)
     marked = w.ccp.margin.mark_overdue([a.id, b.id]).value
     assert marked.skipped == (Skipped(a.id, SkipReason.CALL_NOT_OPEN),)
-    assert [c.status for c in marked.calls] == [CallStatus.MET, CallStatus.OVERDUE]
+    assert [(c.id, c.status) for c in marked.calls] == [(b.id, CallStatus.OVERDUE)]
 
 
 def test_what_the_caller_controls_still_refuses_the_whole_batch(market: Market) -> None:
@@ -74,6 +84,7 @@ def test_a_lowered_requirement_the_collateral_covers_meets_the_call_at_once(mark
     lowered = w.ccp.margin.post_requirements({market.house_a: 550_000}, run_id="intraday")
     (met,) = lowered.named("MarginCallMet")
     assert (met["callId"], met["valueJpy"], met["requirementJpy"]) == (call.id, 600_000, 550_000)
+    assert lowered.value.met == (call.id,) and lowered.value.skipped == ()
     assert w.deployment.vault.open_calls(market.house_a) == []
 
 
@@ -93,11 +104,14 @@ def test_a_raise_is_called_as_its_own_amount_and_paying_the_first_call_meets_it(
 
     paid = w.member_a.deposit("JPY", 400_000)  # exactly what the first call asked for
     assert [e.name for e in paid.events if e.contract == "collateral vault"] == [
-        "CollateralDeposited", "MarginCallPartiallyMet", "MarginCallMet",
-    ]  # fmt: skip
+        "CollateralDeposited",
+        "MarginCallMet",
+    ]  # fmt: skip: the increase is paid only from what lies above the first call's requirement
     assert vault.margin_call(first.id).status is CallStatus.MET
-    assert vault.margin_call(increase.id).status is CallStatus.PARTIALLY_MET
-    w.member_a.deposit("JPY", 200_000)
+    assert vault.margin_call(increase.id).status is CallStatus.ISSUED
+    (part,) = w.member_a.deposit("JPY", 50_000).named("MarginCallPartiallyMet")
+    assert (part["callId"], part["remainingJpy"]) == (increase.id, 150_000)
+    w.member_a.deposit("JPY", 150_000)
     assert vault.margin_call(increase.id).status is CallStatus.MET
     assert vault.open_calls(market.house_a) == []
 
@@ -318,3 +332,211 @@ def test_a_call_on_an_asset_with_a_tiny_price_and_18_decimals_stays_cheap() -> N
         (call,) = issued.value.calls
         assert call.status is CallStatus.MET and issued.gas_used < 400_000
         assert d.vault.collateral_value(house) == 5
+
+
+# ---------------------------------------------------------------- review regressions, one each
+
+
+def test_an_increase_due_before_the_open_call_is_skipped_not_issued(market: Market) -> None:
+    """Calls on an account stack: a newer one is never due before an older one, or paying the
+    newer (smaller) one first would leave the older one overdue for the newer's money."""
+    w, vault = market.world, market.world.deployment.vault
+    w.ccp.margin.post_requirements({market.house_a: 700_000}, run_id="eod")
+    (first,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    w.ccp.margin.post_requirements({market.house_a: 900_000}, run_id="intraday")
+    early = w.ccp.send(
+        vault.issue_margin_calls([market.house_a], CallType.INTRADAY,
+                                 deadline=first.deadline - timedelta(minutes=1))
+    ).value  # fmt: skip
+    assert (early.calls, early.skipped) == (
+        (), (Skipped(market.house_a, SkipReason.DEADLINE_BEFORE_OPEN_CALL),),
+    )  # fmt: skip
+    same = w.ccp.send(
+        vault.issue_margin_calls([market.house_a], CallType.INTRADAY, deadline=first.deadline)
+    ).value
+    (increase,) = same.calls
+    assert (increase.shortfall_jpy, increase.previous_open) == (200_000, first.id)
+
+
+def test_a_holding_with_a_lapsed_price_sets_its_account_aside_and_the_batch_goes_on(
+    market: Market,
+) -> None:
+    """member-a's JGBs count, so they need a current price; with none, each batch leaves its
+    account out with the reason and does the rest, and a default waits for a price."""
+    w = market.world
+    w.member_a.deposit("JGB374", 10)  # 487,575 JPY
+    w.member_b.deposit("JPY", 100_000)
+    w.ccp.margin.post_requirements({market.house_a: 600_000, market.house_b: 200_000}, run_id="r")
+    a, b = w.ccp.margin.issue_margin_calls(
+        [market.house_a, market.house_b], CallType.REGULAR
+    ).value.calls
+    devnet.increase_time(w.chain, 3 * 24 * 3600)
+    market.oracle.publish_fx_rates(FX)
+    market.oracle.publish_prices({s: p for s, p in PRICES.items() if s != "JGB374"})
+
+    marked = w.ccp.margin.mark_overdue([a.id, b.id]).value
+    assert marked.skipped == (Skipped(a.id, SkipReason.VALUATION_UNAVAILABLE),)
+    assert [(c.id, c.status) for c in marked.calls] == [(b.id, CallStatus.OVERDUE)]
+    posted = w.ccp.margin.post_requirements({market.house_a: 700_000}, run_id="r2")
+    assert posted.value.deferred == (market.house_a,)
+    assert w.member_a.vault_account(AccountKind.HOUSE).requirement_jpy == 700_000
+    issued = w.ccp.margin.issue_margin_calls([market.house_a, market.house_b], CallType.REGULAR)
+    assert issued.value.skipped == (
+        Skipped(market.house_a, SkipReason.VALUATION_UNAVAILABLE),
+        Skipped(market.house_b, SkipReason.CALL_OPEN),
+    )
+    err = market.refused(
+        lambda: w.ccp.margin.declare_default(a.id, "no price"), errors.MarketDataPriceStale
+    )
+    assert err.asset == w.deployment.assets["JGB374"].address
+    assert w.deployment.vault.margin_call(a.id).status is CallStatus.ISSUED
+
+
+def test_an_asset_whose_currency_has_no_rate_cannot_be_deposited(market: Market) -> None:
+    w = market.world
+    d = w.deployment
+    new_asset = w.keys[10].address  # a EUR asset: priced, but no EUR/JPY rate was ever published
+    md = d.market_data
+    market.oracle.send(md.call("listAssets", [new_asset], [b"EUR"], [2]))
+    market.oracle.send(md.call("setRiskParameters", [new_asset], [(0, 10_000, 1)]))
+    market.oracle.send(md.call("publishPrices", [new_asset], [10**18], d.chain_time()))
+    err = market.refused(
+        lambda: w.member_a.send(d.vault.call("deposit", market.house_a, new_asset, 1)),
+        errors.VaultAssetUnpriced,
+    )
+    assert err.asset == new_asset
+
+
+@pytest.mark.parametrize("marked_first", [False, True])
+def test_a_call_covered_by_a_price_rise_is_never_defaulted(
+    market: Market, marked_first: bool
+) -> None:
+    """Overdue or not yet marked: the default re-values the account first, finds the call
+    covered and refuses, with the call and the member as they were."""
+    w = market.world
+    w.member_a.deposit("JGB374", 10)  # 487,575 JPY
+    w.ccp.margin.post_requirements({market.house_a: 500_000}, run_id="eod-1")
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    market.warp_and_reprice(3 * 24 * 3600)
+    if marked_first:
+        w.ccp.margin.mark_overdue([call.id])
+    before = w.deployment.vault.margin_call(call.id).status
+    market.oracle.publish_prices({"JGB374": 52_000})  # 514,800 JPY
+    err = market.refused(
+        lambda: w.ccp.margin.declare_default(call.id, "covered meanwhile"),
+        errors.VaultMarginCallState,
+    )
+    assert CallStatus(err.status) is CallStatus.MET
+    assert w.deployment.vault.margin_call(call.id).status is before
+    assert w.deployment.participant("member-a").status is Status.ACTIVE
+
+
+def test_a_standing_instruction_names_each_asset_once(market: Market) -> None:
+    w = market.world
+    market.refused(
+        lambda: w.member_b.set_standing_instruction([("JPY", 100), ("USD", 1), ("JPY", 200)]),
+        errors.VaultInstructionDuplicate,
+    )
+    assert w.deployment.vault.standing_instruction(market.house_b) == []
+
+
+def test_a_client_sets_the_instruction_of_its_own_account_only(market: Market) -> None:
+    w = market.world
+    with pytest.raises(errors.InputError, match="omnibus client"):
+        w.client_omni.set_standing_instruction([("JPY", 100)], kind=AccountKind.SEGREGATED)
+    with pytest.raises(errors.InputError, match="segregated client"):
+        w.client_seg.set_standing_instruction([("JPY", 100)], kind=AccountKind.OMNIBUS)
+
+
+# ---------------------------------------------------------------- shares as the call moves
+
+
+def test_a_clients_payment_pays_its_oldest_share_first_at_the_value_it_adds(
+    omnibus: tuple[Market, Client],
+) -> None:
+    market, _ = omnibus
+    w = market.world
+    vault = w.deployment.vault
+    (first,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
+    w.member_a.pass_on_margin_call(first.id, {"client-omni": 200_000, "client-omni2": 100_000})
+    w.ccp.margin.post_requirements({market.omnibus_a: 500_000}, run_id="intraday")
+    (second,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
+    assert second.shortfall_jpy == 100_000
+    w.member_a.pass_on_margin_call(second.id, {"client-omni": 100_000})
+
+    paid = w.client_omni.deposit("JPY", 250_000)
+    credited = [(e["callId"], e["valueJpy"]) for e in paid.named("ClientSharePaid")]
+    assert credited == [(first.id, 200_000), (second.id, 50_000)]  # the oldest share first
+    before = vault.collateral_value(market.omnibus_a)
+    usd = w.member_a.deposit_for("client-omni", "USD", "100.00")  # 100 x 150 x 98% = 14,700
+    added = vault.collateral_value(market.omnibus_a) - before
+    (part,) = usd.named("ClientSharePaid")
+    assert (part["callId"], part["valueJpy"], added) == (second.id, 14_700, 14_700)
+    shares = {s.client: s for s in w.member_a.client_shares(second.id)}
+    assert shares[w.client_omni.address].paid_jpy == 64_700
+
+
+def test_unpaid_shares_go_overdue_at_their_deadline_and_close_with_the_call(
+    omnibus: tuple[Market, Client],
+) -> None:
+    market, other = omnibus
+    w = market.world
+    (call,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
+    due = call.deadline - timedelta(hours=1)
+    w.member_a.pass_on_margin_call(
+        call.id, {"client-omni": 200_000, "client-omni2": 100_000}, deadline=due
+    )
+    w.client_omni.deposit("JPY", 200_000)
+    early = w.member_a.mark_shares_overdue(call.id)
+    assert early.named("ClientShareOverdue") == []  # not due yet: nothing changes
+    devnet.set_next_timestamp(w.chain, to_unix(due) + 1)
+    late = w.member_a.mark_shares_overdue(call.id)
+    (overdue,) = late.named("ClientShareOverdue")
+    assert (overdue["client"], overdue["remainingJpy"]) == (other.address, 100_000)
+    statuses = {s.client: s.status for s in late.value}
+    assert statuses == {w.client_omni.address: ShareStatus.PAID, other.address: ShareStatus.OVERDUE}
+    market.refused(lambda: w.member_b.mark_shares_overdue(call.id), errors.VaultNotAccountOwner)
+
+    # client-omni pays more; its own share is paid already, so nothing is credited to a share,
+    # but the call is met, and client-omni2's unpaid share closes with it.
+    met = w.client_omni.deposit("JPY", 100_000)
+    assert [e.name for e in met.events if e.name.startswith(("MarginCall", "ClientShare"))] == [
+        "MarginCallMet", "ClientShareClosed",
+    ]  # fmt: skip
+    (closed,) = met.named("ClientShareClosed")
+    assert (closed["client"], CallStatus(closed["status"]), closed["paidJpy"]) == (
+        other.address, CallStatus.MET, 0,
+    )  # fmt: skip
+    final = {s.client: s for s in w.member_a.client_shares(call.id)}
+    assert final[other.address].status is ShareStatus.CLOSED
+    assert not final[other.address].past_due(from_unix(w.deployment.chain_time()))
+
+
+def test_a_default_closes_every_open_call_of_the_member_each_with_its_event(
+    omnibus: tuple[Market, Client],
+) -> None:
+    market, other = omnibus
+    w = market.world
+    vault = w.deployment.vault
+    (omni,) = w.ccp.margin.issue_margin_calls([market.omnibus_a], CallType.REGULAR).value.calls
+    w.member_a.pass_on_margin_call(omni.id, {"client-omni": 200_000, "client-omni2": 100_000})
+    w.ccp.margin.post_requirements({market.house_a: 10}, run_id="house")
+    (house,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    market.warp_and_reprice(3 * 24 * 3600)
+    default = w.ccp.margin.declare_default(house.id, "missed")
+    closed = {(e["callId"], e["account"], e["defaultCallId"]) for e in default.named(
+        "MarginCallDefaulted")}  # fmt: skip
+    assert closed == {(house.id, market.house_a, house.id), (omni.id, market.omnibus_a, house.id)}
+    assert {e["client"] for e in default.named("ClientShareClosed")} == {
+        w.client_omni.address, other.address,
+    }  # fmt: skip
+    assert vault.margin_call(omni.id).status is CallStatus.DEFAULT_DECLARED
+    assert vault.open_calls(market.omnibus_a) == []
+    # A call closed by the default can no longer be passed on, and nothing is pulled for it.
+    other.set_standing_instruction([("JPY", 500_000)])
+    wallet = w.deployment.token("JPY").balance_of(other.address)
+    market.refused(
+        lambda: w.member_a.pass_on_margin_call(omni.id, {"client-omni2": 300_000}),
+        errors.VaultMarginCallState,
+    )
+    assert w.deployment.token("JPY").balance_of(other.address) == wallet

@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, event, settings
+import pytest
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -66,6 +67,7 @@ from pyclient.collateral.vault import (
     CallStatus,
     CallType,
     MarginCall,
+    Posting,
     Skipped,
     SkipReason,
 )
@@ -112,6 +114,7 @@ SKIP_NOTE = {
     SkipReason.OWNER_NOT_ACTIVE: "skip: owner not active",
     SkipReason.CALL_NOT_OPEN: "skip: call not open",
     SkipReason.DEADLINE_NOT_PASSED: "skip: deadline not passed",
+    SkipReason.DEADLINE_BEFORE_OPEN_CALL: "skip: deadline before the open call's",
 }
 
 # The vault events a transaction's journal records, and the arguments compared (assets by symbol).
@@ -128,6 +131,7 @@ JOURNAL_FIELDS = {
     "AccountSkipped": ("account", "reason"),
     "CallSkipped": ("callId", "reason"),
     "DefaultDeclared": ("callId", "member"),
+    "MarginCallDefaulted": ("callId", "account", "defaultCallId"),
     "AccountFrozen": ("account", "callId"),
     "CollateralSeized": ("fromAccount", "toAccount", "asset", "amount", "callId"),
 }  # fmt: skip
@@ -269,23 +273,40 @@ class Model:
         older = [c.id for c in self.open_calls(call.member) if c.id < call.id]
         return older[0] if older else 0
 
+    def floor(self, call: ModelCall) -> int:
+        """Where an open call's slice of the requirement starts: the target of the open call
+        below it (0 for the oldest)."""
+        below = self.previous_open(call)
+        if not below:
+            return 0
+        return min(self.calls[below].requirement, self.accounts[call.member].requirement)
+
+    def still_short(self, call: ModelCall) -> int:
+        """What of a call's own slice the value does not reach yet."""
+        target = min(call.requirement, self.accounts[call.member].requirement)
+        return max(0, target - max(self.worth(call.member), self.floor(call)))
+
     def settle(self, member: str, *, paid: bool) -> list[Entry]:
         """§8: each open call is met once the value covers the lower of its own requirement and
-        the requirement in force; after a payment each other one says what is still short."""
+        the requirement in force (the oldest first: newer ones ask for more); after a payment,
+        each other one the payment reached into its own slice says what of it is still short."""
         account = self.accounts[member]
         value = self.worth(member)
-        journal, met = [], []
-        for c in self.open_calls(member):
-            target = min(c.requirement, account.requirement)
-            if value >= target:
-                met.append((c, target))
-            elif paid:
+        journal: list[Entry] = []
+        open_calls = self.open_calls(member)
+        met = [c for c in open_calls if value >= min(c.requirement, account.requirement)]
+        for c in open_calls:
+            if c in met:
+                break
+            if paid and value > self.floor(c):
                 if c.status is CallStatus.ISSUED:
                     c.status = CallStatus.PARTIALLY_MET
-                journal.append(("MarginCallPartiallyMet", c.id, account.id, target - value))
-        for c, target in met:
-            c.status = CallStatus.MET
+                journal.append(("MarginCallPartiallyMet", c.id, account.id, self.still_short(c)))
+        for c in met:
+            target = min(c.requirement, account.requirement)
             journal.append(("MarginCallMet", c.id, account.id, value, target))
+        for c in met:
+            c.status = CallStatus.MET
         return journal
 
     def post(self, requirements: dict[str, int]) -> list[Entry]:
@@ -323,6 +344,8 @@ class Model:
                     skip = SkipReason.CALL_OPEN
                 elif value >= account.requirement:
                     skip = SkipReason.NO_SHORTFALL
+                elif newest and deadline < newest.deadline:
+                    skip = SkipReason.DEADLINE_BEFORE_OPEN_CALL
             if skip is not None:
                 journal.append(("AccountSkipped", account.id, skip))
                 continue
@@ -379,20 +402,25 @@ class Model:
             if c.status is CallStatus.MET:
                 continue
             c.status = CallStatus.OVERDUE
-            account = self.accounts[c.member]
-            remaining = min(c.requirement, account.requirement) - self.worth(c.member)
-            journal.append(("MarginCallOverdue", call_id, c.account, remaining))
+            journal.append(("MarginCallOverdue", call_id, c.account, self.still_short(c)))
         return journal
 
     def declare_default(self, call_id: int, omnibus: int | None, fund: int | None) -> list[Entry]:
-        """Default over an overdue call: the account's open calls close, the member defaults, its
-        house and omnibus accounts freeze, its house and clearing-fund collateral is seized."""
+        """Default over an overdue call, re-valued first (a call the value now covers is met, and
+        the default refused: the journal is then empty): the account's open calls close with it,
+        the member defaults, its house and omnibus accounts freeze, its house and clearing-fund
+        collateral is seized."""
         c = self.calls[call_id]
         member, account = c.member, self.accounts[c.member]
+        if self.worth(member) >= min(c.requirement, account.requirement):
+            return []  # refused, nothing changes
+        journal = self.settle(member, paid=False)  # older calls a price rise covered are met
+        account.active = False
+        journal.append(("DefaultDeclared", call_id, account.owner))
+        for o in self.open_calls(member):
+            journal.append(("MarginCallDefaulted", o.id, account.id, call_id))
         for o in self.open_calls(member):
             o.status = CallStatus.DEFAULT_DECLARED
-        account.active = False
-        journal: list[Entry] = [("DefaultDeclared", call_id, account.owner)]
         journal += self._freeze(account.id, call_id)
         if omnibus is not None:
             journal += self._freeze(omnibus, call_id)
@@ -867,7 +895,8 @@ class VaultMachine(RuleBasedStateMachine):
         outcome = self.world.ccp.margin.post_requirements(ids, run_id=f"run {self.runs}")
         self._check(outcome, expected)
         skipped = tuple(Skipped(e[1], e[2]) for e in expected if e[0] == "AccountSkipped")
-        assert outcome.value == skipped
+        met = tuple(e[1] for e in expected if e[0] == "MarginCallMet")
+        assert outcome.value == Posting(skipped, met, deferred=())
 
     # ------------------------------------------------------------------ rules: margin calls
 
@@ -972,11 +1001,20 @@ class VaultMachine(RuleBasedStateMachine):
         )
         whole = [(a, self.d.asset(a).whole(cap)) for a, cap in entries]
         m = self.members[member]
-        if member == "member-a":
-            m.set_standing_instruction(whole)
-        else:
-            account = self.model.accounts[member].id
-            m.send(self.d.vault.set_standing_instruction(account, whole))
+        account = self.model.accounts[member].id
+
+        def instruct() -> None:
+            if member == "member-a":
+                m.set_standing_instruction(whole)
+            else:
+                m.send(self.d.vault.set_standing_instruction(account, whole))
+
+        if len({a for a, _ in entries}) < len(entries):
+            with pytest.raises(errors.VaultInstructionDuplicate):
+                instruct()  # an asset named twice: refused, the old instruction stands
+            note("instruction refused: duplicate asset")
+            return
+        instruct()
         self.model.accounts[member].instruction = list(entries)
         note("standing instruction set")
 
@@ -1018,9 +1056,15 @@ class VaultMachine(RuleBasedStateMachine):
         expected = model.mark_overdue(ids)
         outcome = self.world.ccp.margin.mark_overdue(ids)
         self._check(outcome, expected)
-        assert [c.status for c in outcome.value.calls] == [model.calls[i].status for i in ids]
         skipped = tuple(Skipped(e[1], e[2]) for e in expected if e[0] == "CallSkipped")
         assert outcome.value.skipped == skipped
+        processed = list(ids)
+        for s in skipped:
+            processed.remove(s.id)
+        assert [(c.id, c.status) for c in outcome.value.calls] == [
+            (i, model.calls[i].status) for i in processed
+        ]
+        assert outcome.value.met == tuple(e[1] for e in expected if e[0] == "MarginCallMet")
 
     @precondition(
         # One default an example at most, so that the other member keeps the cycle going.
@@ -1036,6 +1080,11 @@ class VaultMachine(RuleBasedStateMachine):
         call_id = data.draw(st.sampled_from(overdue), label="overdue call")
         member = self.model.calls[call_id].member
         expected = self.model.declare_default(call_id, self.omnibus[member], self.fund[member])
+        if not expected:
+            with pytest.raises(errors.VaultMarginCallState):
+                self.world.ccp.margin.declare_default(call_id, "stateful: covered meanwhile")
+            note("default refused: covered meanwhile")
+            return
         self._check(self.world.ccp.margin.declare_default(call_id, "stateful: missed"), expected)
         note("default declared")
 
@@ -1145,6 +1194,9 @@ def test_vault_conserves_collateral_never_goes_short_by_itself_and_calls_each_ye
             database=None,
             max_examples=10,
             stateful_step_count=30,
+            # Every step is a transaction: shrinking a failure takes many minutes, and the same
+            # derandomized sequence replays as printed without it.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],  # every step is a transaction
         ),
@@ -1155,7 +1207,8 @@ def test_vault_conserves_collateral_never_goes_short_by_itself_and_calls_each_ye
         "withdraw refused: holding",
         "withdraw refused: excess",
         "withdraw: all the excess",
-        *SKIP_NOTE.values(),
+        # An increase due before the open call is rare in random runs: test_margin_calls has it.
+        *(n for r, n in SKIP_NOTE.items() if r is not SkipReason.DEADLINE_BEFORE_OPEN_CALL),
         "top-up raced the batch: skipped",
         "call met by a lowered requirement",
         "increase called while a call is open",

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from pyclient.collateral import ShareStatus
 from pyclient.margin.risk import CLEARING_FUND_MINIMUM
 
 DEMOS = Path(__file__).resolve().parents[2] / "scripts" / "demos"
@@ -174,4 +175,5 @@ def test_the_margin_demo_defaults_member_c_and_reconciles(
     assert owed[a2].paid_jpy == 0 and owed[a2].remaining_jpy == story.shares["client-a2"]
     assert owed[a2].deadline == module.tokyo(module.DAY2, 13, 30)
     assert all(s.met for s in story.settled) and calls[2].status is module.CallStatus.MET
-    assert "unpaid, past due" in flat
+    assert owed[a2].status is ShareStatus.OVERDUE and "unpaid, overdue" in flat
+    assert "client-a2's share of call #2 overdue" in flat  # the event, as a sentence

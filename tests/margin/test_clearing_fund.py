@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import Market
 
-from pyclient import AccountKind, MarginEngine
+from pyclient import AccountKind, MarginEngine, Portfolio
 from pyclient.errors import ParticipantNotFound
 from pyclient.margin import (
     CLEARING_FUND_MINIMUM,
@@ -27,6 +27,7 @@ from pyclient.margin import (
     InvalidMarginAmount,
     InvalidRiskParameter,
     MarginInputError,
+    MarginResult,
     NoExcessRiskRecord,
     Position,
     StressScenario,
@@ -37,6 +38,7 @@ from pyclient.margin import (
     fund_window,
     is_business_day,
     member_shares,
+    record_day,
     size_clearing_fund,
     stress_loss,
 )
@@ -365,6 +367,37 @@ def test_worked_example_from_positions_to_shares() -> None:
     assert fund.total == fund_total(record, date(2025, 12, 3), record_starts=date(2025, 12, 1))
 
 
+def test_a_day_of_the_record_from_each_members_book_applies_the_30m_rule() -> None:
+    """`record_day` from the books: b's intraday margin 30m above yesterday's is not deducted,
+    one yen more is; the figures it keeps are the ones the worked example computes by hand."""
+    monday = record_day(date(2025, 12, 1), BOOKS, PRICES, PREVIOUS_IM)
+    assert {m: monday.stress_loss(m) for m in BOOKS} == {"a": D(72 * M), "b": D(84 * M),
+                                                         "c": D(540_000)}  # fmt: skip
+    assert monday.losses["b"]["flight-to-quality"] == D(84 * M)
+    assert dict(monday.excess) == {"a": D(22 * M), "b": D(24 * M), "c": D(0)}
+    assert dict(monday.covering) == PREVIOUS_IM and monday.maximum == D(24 * M)
+
+    at_threshold = record_day(
+        date(2025, 12, 2), BOOKS, PRICES, PREVIOUS_IM, intraday_margin={"b": D(90 * M)}
+    )
+    assert (at_threshold.covering["b"], at_threshold.excess["b"]) == (D(60 * M), D(24 * M))
+    above = record_day(
+        date(2025, 12, 2), BOOKS, PRICES, PREVIOUS_IM, intraday_margin={"b": D(90 * M + 1)}
+    )
+    assert (above.covering["b"], above.excess["b"], above.maximum) == (
+        D(90 * M + 1), D(0), D(22 * M),
+    )  # fmt: skip
+
+
+def test_a_day_is_refused_without_every_members_previous_margin_or_off_the_calendar() -> None:
+    with pytest.raises(MarginInputError, match="no previous day's initial margin for c"):
+        record_day(date(2025, 12, 1), BOOKS, PRICES, {"a": 0, "b": 0})
+    with pytest.raises(MarginInputError, match="not a business day"):
+        record_day(date(2025, 11, 30), BOOKS, PRICES, PREVIOUS_IM)  # a Sunday
+    with pytest.raises(MarginInputError, match="must be a date"):
+        record_day(datetime(2025, 12, 1), BOOKS, PRICES, PREVIOUS_IM)
+
+
 # -- on chain ------------------------------------------------------------------------------------
 
 
@@ -405,3 +438,48 @@ def test_posting_a_share_for_an_unknown_member_is_refused_and_nothing_is_sent(
         engine.post_clearing_fund_shares({"member-a": TEN_M, "nobody": TEN_M}, run_id="cf-x")
     assert w.chain.w3.eth.block_number == block
     assert w.member_a.vault_account(AccountKind.CLEARING_FUND).requirement_jpy == 0
+
+
+def test_from_account_books_to_posted_shares_by_clearing_member(market: Market) -> None:
+    """End to end: the engine groups accounts into each member's whole book (client-seg clears
+    through member-b, so its positions are member-b's), margins them, records the day with the
+    previous day's margins deducted, sizes the fund and posts each member's share."""
+    w = market.world
+    w.ccp.margin.open_account("member-b", AccountKind.CLEARING_FUND)
+    prices = {"NK225-FUT": D(40 * M), "JGB-FUT": D(140 * M)}
+    books = [
+        Portfolio(market.house_a, [Position("NK225-FUT", 10)], prices, 0),
+        Portfolio(market.omnibus_a, [Position("NK225-FUT", -4)], prices, 0),
+        Portfolio(market.house_b, [Position("JGB-FUT", -20)], prices, 0),
+        Portfolio(market.segregated, [Position("NK225-FUT", 5)], prices, 0),
+    ]
+    engine = MarginEngine(w.ccp)
+    by_member = engine.member_books(books)
+    assert by_member == {
+        "member-a": [Position("NK225-FUT", 10), Position("NK225-FUT", -4)],
+        "member-b": [Position("JGB-FUT", -20), Position("NK225-FUT", 5)],
+    }
+    # member-a, 6 long NK x 40m: equity crash -18%, 43.2m. member-b, 20 short JGB x 140m and 5
+    # long NK x 40m: flight to quality (JGB +3%, NK -10%) loses 84m + 20m = 104m.
+    yesterday = {"member-a": D(40 * M), "member-b": D(50 * M)}
+    day = record_day(date(2025, 12, 3), by_member, prices, yesterday,
+                     intraday_margin={"member-b": D(80 * M + 1)})  # fmt: skip
+    assert {m: day.stress_loss(m) for m in by_member} == {"member-a": D(43_200_000),
+                                                          "member-b": D(104 * M)}  # fmt: skip
+    # member-b's intraday margin is 30m + 1 above yesterday's: it is what is deducted.
+    assert dict(day.excess) == {"member-a": D(3_200_000), "member-b": D(23_999_999)}
+    fund = size_clearing_fund({day.day: day.maximum}, day.day, yesterday,
+                              record_starts=day.day)  # fmt: skip
+    # 23,999,999 x 40/90 and x 50/90, each rounded up.
+    assert fund.total == D(23_999_999)
+    assert dict(fund.shares) == {"member-a": D(10_666_667), "member-b": D(13_333_333)}
+    engine.post_clearing_fund_shares(fund, run_id="cf 2025-12-03")
+    assert w.member_b.vault_account(AccountKind.CLEARING_FUND).requirement_jpy == 13_333_333
+
+
+def test_a_members_margin_is_the_sum_over_its_own_and_its_clients_accounts(market: Market) -> None:
+    engine = MarginEngine(market.world.ccp)
+    results = {market.house_b: MarginResult(D(0), D(7), D(0), D(7)),
+               market.segregated: MarginResult(D(0), D(5), D(0), D(5)),
+               market.house_a: MarginResult(D(1), D(2), D(0), D(3))}  # fmt: skip
+    assert engine.member_margins(results) == {"member-a": D(3), "member-b": D(12)}

@@ -121,13 +121,26 @@ def test_the_engines_batch_can_be_built_unsent_and_a_member_paying_meanwhile_is_
     engine.post({market.house_a: 300_000, market.house_b: 200_000}, run_id="eod")
     assert [v.id for v in engine.short_accounts()] == [market.house_a, market.house_b]
     block = w.chain.w3.eth.block_number
-    batch = engine.calls_due(CallType.REGULAR)
-    assert batch is not None and w.chain.w3.eth.block_number == block  # built, not sent
+    (batch,) = engine.calls_due(CallType.REGULAR)
+    assert w.chain.w3.eth.block_number == block  # built, not sent
     w.member_a.deposit("JPY", 300_000)
     issued = w.ccp.send(batch).value
     assert [c.account for c in issued.calls] == [market.house_b]
     assert [s.id for s in issued.skipped] == [market.house_a]
-    assert engine.calls_due(CallType.REGULAR) is None  # one covered, one called
+    assert engine.calls_due(CallType.REGULAR) == []  # one covered, one called
+
+
+def test_the_engine_splits_a_large_batch_into_transactions_the_node_accepts(
+    market: Market,
+) -> None:
+    w = market.world
+    engine = MarginEngine(w.ccp, calls_per_tx=1, requirements_per_tx=1)
+    posted = engine.post({market.house_a: 300_000, market.house_b: 200_000}, run_id="eod")
+    assert len(posted.outcomes) == 2  # one requirement per transaction
+    assert len(engine.calls_due(CallType.REGULAR)) == 2  # one account each
+    issued = engine.issue_calls(CallType.REGULAR)
+    assert len(issued.outcomes) == 2
+    assert sorted(c.account for c in issued.value.calls) == [market.house_a, market.house_b]
 
 
 def test_a_run_keeps_the_outcome_of_its_posting(market: Market) -> None:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...collateral.vault import AccountKind, CallBatch, CallType, Skipped
+from ...collateral.vault import AccountKind, CallBatch, CallType, Posting
 from ...contracts.base import BatchOutcome, BatchProgress, Outcome
 from ...units import Amount
 from ..base import Actor
@@ -32,9 +32,10 @@ class MarginDesk(Actor):
 
     def post_requirements(
         self, requirements: Mapping[int, Amount], *, run_id: str
-    ) -> Outcome[tuple[Skipped, ...]]:
+    ) -> Outcome[Posting]:
         """Set the requirement (whole JPY) of many accounts in one transaction; their open calls are
-        re-evaluated at once. The value is the accounts skipped (frozen), with the reason."""
+        re-evaluated at once. The value says which accounts were skipped (frozen) and why, which
+        calls the new requirements met, and whose calls could not be re-evaluated yet."""
         return self.send(self.deployment.vault.post_requirements(requirements, run_id=run_id))
 
     def issue_margin_calls(
@@ -58,7 +59,8 @@ class MarginDesk(Actor):
 
     def mark_overdue(self, call_ids: Sequence[int]) -> Outcome[CallBatch]:
         """Mark unmet calls whose deadline has passed overdue (a call covered meanwhile is met);
-        the value is the calls now and those skipped (no longer open, not yet due)."""
+        the value is the calls processed as the transaction left them, and those skipped (no longer
+        open, not yet due, or on an account that cannot be valued now) with the reason."""
         return self.send(self.deployment.vault.mark_overdue(call_ids))
 
     def declare_default(self, call_id: int, reason: str) -> Outcome[None]:
