@@ -17,7 +17,7 @@ from .access import AccountType, Kind, Participant, Status
 from .chain import Chain, EmbeddedAnvil
 from .collateral import AccountKind, CallStatus, CallType, MarginCall
 from .contracts import Admission, BatchOutcome, Call, Outcome, send_all
-from .deployment import KABUTO_VERSION, SUITE, Deployment, attach, deploy
+from .deployment import KABUTO_VERSION, SUITE, Deployment, Duties, attach, deploy
 from .margin import Position
 from .margin.engine import MarginEngine, Portfolio
 from .oracle import Purpose, Quote, RiskParameters
@@ -44,6 +44,7 @@ __all__ = [
     "ClearingMember",
     "Client",
     "Deployment",
+    "Duties",
     "EmbeddedAnvil",
     "Kind",
     "MarginCall",

@@ -18,16 +18,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from . import artifacts
+from .access.permissions import ADMIN_ROLE
 from .access.registry import Kind, Participant
 from .chain.client import Chain, ErrorContext
 from .collateral.vault import AccountKind, split_account_id
 from .contracts.base import Call, ContractClient, send_all
+from .contracts.default_manager import DefaultManagerClient
 from .contracts.market_data import MarketDataClient
 from .contracts.registry import RegistryClient
 from .contracts.token import TokenClient
@@ -57,6 +59,54 @@ class Setup:
 
 
 Wire = Callable[["Deployment", str], Call[Any]]  # (deployment, this part's address) -> a call
+
+
+@dataclass(frozen=True)
+class Duties:
+    """Who holds which role once the suite is deployed: an address per duty, the deployer's where
+    none is given (a development chain's convenience; a production deployment gives them all).
+
+    `admin` holds `DEFAULT_ADMIN_ROLE` on every contract, the only role that grants and revokes
+    roles (a multi-signature or timelocked account in production); the deployer gives it up. It may
+    hold no duty, so that no duty can grant itself another. `register` is the CCP operator
+    (register, vault accounts, defaults); `margin` the margin engine; `oracle` the market-data
+    publisher; `issuer` mints and burns every asset; `agent` freezes, force-transfers and pauses
+    them. docs/access.md has the table of who may call what.
+    """
+
+    admin: str | None = None
+    register: str | None = None
+    margin: str | None = None
+    oracle: str | None = None
+    issuer: str | None = None
+    agent: str | None = None
+
+    ROLES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "register": ("CCP_OPERATOR_ROLE",),
+        "margin": ("MARGIN_ENGINE_ROLE",),
+        "oracle": ("ORACLE_ROLE",),
+        "issuer": ("ISSUER_ROLE",),
+        "agent": ("AGENT_ROLE", "PAUSER_ROLE"),
+    }
+
+    def holders(self, deployer: str) -> dict[str, str]:
+        """Role name -> the address that holds it, every duty's role included."""
+        out = {}
+        for duty, roles in self.ROLES.items():
+            holder = getattr(self, duty) or deployer
+            out.update({role: to_checksum_address(holder) for role in roles})
+        return out
+
+    def check(self, deployer: str) -> None:
+        for duty in ("admin", *self.ROLES):
+            address = getattr(self, duty)
+            if address is not None and not is_address(address):
+                raise DeploymentMismatch(f"{duty} {address!r} is not an address")
+        admin = to_checksum_address(self.admin or deployer)
+        if self.admin is not None and admin in self.holders(deployer).values():
+            raise DeploymentMismatch(
+                f"the role admin {admin} also holds a duty: it could grant itself any other"
+            )
 
 
 def admitted(kind: Kind, name: str, *, operator: bool = False) -> Wire:
@@ -105,9 +155,15 @@ SUITE: tuple[Part, ...] = (
         "vault", VaultClient, "collateral vault",
         args=lambda s: [s["registry"], s["market_data"], s.operator],
         needs=("registry", "market_data"),
-        # The vault declares defaults in the register on the CCP's instruction.
-        wiring=(admitted(Kind.SYSTEM_CONTRACT, "collateral-vault"),
-                granted("CCP_OPERATOR_ROLE", on="registry")),
+        wiring=(admitted(Kind.SYSTEM_CONTRACT, "collateral-vault"),),
+    ),
+    Part(
+        "default_manager", DefaultManagerClient, "default manager",
+        args=lambda s: [s["registry"], s["vault"], s.operator],
+        needs=("registry", "vault"),
+        # The one way into (and out of) default in the register, and the vault's default hooks.
+        wiring=(granted("DEFAULT_MANAGER_ROLE", on="registry"),
+                granted("DEFAULT_MANAGER_ROLE", on="vault")),
     ),
 )  # fmt: skip
 
@@ -157,6 +213,10 @@ class Deployment:
     @property
     def vault(self) -> VaultClient:
         return self.part("vault")  # type: ignore[no-any-return]
+
+    @property
+    def default_manager(self) -> DefaultManagerClient:
+        return self.part("default_manager")  # type: ignore[no-any-return]
 
     def token(self, ref: str | Asset) -> TokenClient:
         """The client of an asset's token."""
@@ -314,23 +374,25 @@ def deploy(
     assets: Sequence[AssetSpec] = DEFAULT_ASSETS,
     issuer: str | None = None,
     oracle: str | None = None,
+    duties: Duties | None = None,
     max_price_age: int = DEFAULT_MAX_PRICE_AGE,
     progress: Progress | None = None,
 ) -> Deployment:
-    """Deploy the whole suite, in dependency order, with `operator` as the CCP operator.
+    """Deploy the whole suite, in dependency order, from `operator` (registered as the CCP).
 
-    `operator` holds every admin role and is registered as the CCP. With `issuer`, that address
-    becomes the only minter and burner of every asset; with `oracle`, the only publisher of market
-    data; otherwise the operator keeps those roles too. Prices older than `max_price_age` seconds
-    are stale.
+    `duties` says who holds each role afterwards (`Duties`); a duty not given stays with
+    `operator`, and so does the role admin unless `duties.admin` is given, when `operator` gives
+    it up. `issuer` and `oracle` are shorthands for those duties. Prices older than
+    `max_price_age` seconds are stale.
     """
     say = progress or (lambda _msg: None)
     symbols = [a.symbol for a in assets]
     if len(set(symbols)) != len(symbols):
         raise AssetNotFound(f"asset symbols repeat: {symbols}")
-    for who, address in (("issuer", issuer), ("oracle", oracle)):
-        if address is not None and not is_address(address):
-            raise DeploymentMismatch(f"{who} {address!r} is not an address")
+    duties = replace(
+        duties or Duties(), **{k: v for k, v in (("issuer", issuer), ("oracle", oracle)) if v}
+    )
+    duties.check(operator.address)
     setup = Setup(operator.address, max_price_age, {})
     first_block: int | None = None
     pending = [*SUITE, *(_token_part(spec) for spec in assets)]
@@ -363,26 +425,33 @@ def deploy(
     say("wiring: " + ", ".join(f"{p.key} ({len(p.wiring)})" for p in SUITE if p.wiring))
     wiring = [wire(deployment, setup[p.key]) for p in SUITE for wire in p.wiring]
     send_all([replace(call, label="deploy.wiring") for call in wiring], operator)
-    if issuer is not None:
-        say(f"granting the issuer role on every asset to {issuer}")
-        tokens_of = [deployment.token(a) for a in deployment.assets.values()]
-        _hand_over(deployment, operator, "ISSUER_ROLE", issuer, tokens_of)
-    if oracle is not None:
-        say(f"granting the oracle role to {oracle}")
-        _hand_over(deployment, operator, "ORACLE_ROLE", oracle, [deployment.market_data])
+    _hand_over(deployment, operator, duties, say)
     say(f"deployed {len(SUITE) + len(assets)} contracts from block {deployment.deploy_block}")
     return deployment
 
 
-def _hand_over(
-    d: Deployment, operator: LocalAccount, role: str, to: str, clients: Iterable[ContractClient]
-) -> None:
-    """Give `role` on every contract to `to`, and take it from the operator."""
-    to = to_checksum_address(to)
+def _hand_over(d: Deployment, operator: LocalAccount, duties: Duties, say: Progress) -> None:
+    """Give each duty's roles to its holder and take them from the operator; then, if the admin is
+    another address, give it the admin role everywhere and have the operator renounce its own."""
+    me = operator.address
+    holders = duties.holders(me)
     calls = []
-    for client in clients:
-        calls += [client.grant_role(role, to), client.revoke_role(role, operator.address)]
-    send_all([replace(call, label=f"deploy.handOver.{role}") for call in calls], operator)
+    for client in d.contracts():
+        getters = {i["name"] for i in client.contract.abi if i["type"] == "function"}
+        for role, holder in holders.items():
+            if role in getters and holder != me:
+                calls += [client.grant_role(role, holder), client.revoke_role(role, me)]
+    moved = sorted({r for r, h in holders.items() if h != me})
+    if moved:
+        say(f"handing over {', '.join(moved)}")
+    admin = to_checksum_address(duties.admin or me)
+    if admin != me:
+        say(f"handing the role admin to {admin}; the deployer keeps no role")
+        for client in d.contracts():
+            calls.append(client.grant_role(ADMIN_ROLE, admin))
+        calls += [client.renounce_role(ADMIN_ROLE, me) for client in d.contracts()]
+    if calls:
+        send_all([replace(call, label="deploy.handOver") for call in calls], operator)
 
 
 # ---------------------------------------------------------------------- attach

@@ -353,16 +353,33 @@ _SENTENCES: dict[str, Sentence] = {
         )
     ),
     "DefaultDeclared": lambda e, n: (
-        f"{n.name(e['member'])} in default over call #{e['callId']}{_why(e['reason'])}"
+        f"{n.name(e['member'])} in default (case {e['caseId']}) "
+        + (f"over call #{e['callId']}" if e["callId"] else "by decision of the CCP")
+        + _why(e["reason"])
     ),
-    "AccountFrozen": lambda e, n: f"{n.vault_account(e['account'])} frozen",
+    "DefaultCollateralRecorded": lambda e, n: (
+        f"case {e['caseId']} holds {n.amount(e['amount'], e['asset'])} of the member's "
+        + ("house margin" if e["origin"] == 0 else "clearing-fund contribution")
+    ),
+    "DefaultWithdrawn": lambda e, n: (
+        f"the default of {n.name(e['member'])} (case {e['caseId']}) withdrawn{_why(e['reason'])}: "
+        "collateral returned, accounts unfrozen"
+    ),
+    "AccountFrozen": lambda e, n: f"{n.vault_account(e['account'])} frozen (case {e['caseId']})",
+    "AccountUnfrozen": lambda e, n: (
+        f"{n.vault_account(e['account'])} unfrozen (case {e['caseId']})"
+    ),
     "MarginCallDefaulted": lambda e, n: (
-        f"call #{e['callId']} on {n.vault_account(e['account'])} closed by the default over call "
-        f"#{e['defaultCallId']}"
+        f"call #{e['callId']} on {n.vault_account(e['account'])} closed by the default "
+        f"(case {e['caseId']})"
     ),
     "CollateralSeized": lambda e, n: (
         f"{n.amount(e['amount'], e['asset'])} seized from {n.vault_account(e['fromAccount'])} "
         f"to {n.vault_account(e['toAccount'])}"
+    ),
+    "CollateralTransferred": lambda e, n: (
+        f"{n.amount(e['amount'], e['asset'])} moved from {n.vault_account(e['fromAccount'])} "
+        f"to {n.vault_account(e['toAccount'])} (case {e['caseId']})"
     ),
 }
 

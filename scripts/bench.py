@@ -350,7 +350,7 @@ def measure_margin_calls(b: Bench) -> list[Row]:
 
 
 def measure_default_declaration(b: Bench) -> list[Row]:
-    """`declare_default` on an overdue call, seizing house collateral in two assets."""
+    """A default declared on an overdue call, seizing house collateral in two assets."""
     member, account = margin_member(b, b.spare_keys[3], "defaulter")
     b.issuer.issue("USD", member, "1000.00", ref="bench defaulter")
     member.approve_vault("USD")
@@ -364,17 +364,18 @@ def measure_default_declaration(b: Bench) -> list[Row]:
     b.publish_market_data()
     overdue = margin.mark_overdue([call.id])
     check(overdue.value.calls[0].status is CallStatus.OVERDUE, "the call is overdue")
-    pool = vault.default_management_account()
+    pool = b.kabuto.default_manager.management_account()
     check(not vault.raw_holdings(pool), "the default-management account holds nothing yet")
-    declared = margin.declare_default(call.id, "bench default")
+    declared = b.ccp.default.declare(call.id, "bench default")
     check(len(declared.named("CollateralSeized")) == len(DEFAULT_HOLDINGS), "both assets seized")
     check(vault.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED, "default declared")
     return [
         row("margin.default_declaration", declared.gas_used,
-            "on an overdue call (marked overdue beforehand, after the deadline): registry status "
-            "to defaulted, house account frozen, its JPY and USD moved to the CCP's "
-            "default-management account, which held nothing before (a first default); no "
-            "omnibus or clearing-fund account", mark_overdue_gas=overdue.gas_used),
+            "DefaultManager.declareDefault on an overdue call (marked overdue beforehand, after "
+            "the deadline): case opened, registry status to defaulted, the member's one account "
+            "(house) frozen, its JPY and USD seized into the DefaultManager's account, which held "
+            "nothing before (a first default), with the case's ledger of origin; no omnibus, "
+            "clearing-fund or client account", mark_overdue_gas=overdue.gas_used),
     ]  # fmt: skip
 
 

@@ -70,3 +70,39 @@ def test_roles_work_through_an_attached_deployment(world: World) -> None:
     again = attach(world.deployment.manifest(), Chain.connect(world.chain.url))
     Ccp(again, world.ccp.signer).register.suspend("member-b", "via attach")
     assert world.deployment.participant("member-b").status.name == "SUSPENDED"
+
+
+def test_each_duty_has_its_own_key_and_none_can_grant_itself_another(world: World) -> None:
+    """The review found one key controlling the register, the oracle, the vault and every token,
+    able to grant itself the issuer role back. With `Duties`, each role sits with its own key, the
+    role admin with another that holds no duty, and the deployer keeps nothing."""
+    from pyclient import Duties, deploy
+    from pyclient.access.permissions import ADMIN_ROLE
+
+    chain = world.chain
+    keys = chain.dev_accounts(18)[10:17]
+    deployer, admin, register, margin, oracle, issuer, agent = keys
+    duties = Duties(
+        admin=admin.address, register=register.address, margin=margin.address,
+        oracle=oracle.address, issuer=issuer.address, agent=agent.address,
+    )  # fmt: skip
+    d = deploy(chain, deployer, duties=duties)
+    holders = {
+        "CCP_OPERATOR_ROLE": register, "MARGIN_ENGINE_ROLE": margin, "ORACLE_ROLE": oracle,
+        "ISSUER_ROLE": issuer, "AGENT_ROLE": agent, "PAUSER_ROLE": agent, ADMIN_ROLE: admin,
+    }  # fmt: skip
+    for client in d.contracts():
+        getters = {i["name"] for i in client.contract.abi if i["type"] == "function"}
+        for role, holder in holders.items():
+            if role != ADMIN_ROLE and role not in getters:
+                continue
+            for key in keys:
+                assert client.has_role(role, key.address) is (key is holder), (client, role, key)
+    # The register key cannot make itself an issuer; the admin can, and that is all it can do.
+    token = d.token("JPY")
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        token.grant_role("ISSUER_ROLE", register.address).send(register)
+    with pytest.raises(errors.AccessControlUnauthorizedAccount):
+        Ccp(d, admin).register.suspend("ccp", "x")
+    with pytest.raises(errors.DeploymentMismatch, match="could grant itself any other"):
+        deploy(chain, deployer, duties=Duties(admin=admin.address, register=admin.address))

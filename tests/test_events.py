@@ -62,7 +62,9 @@ def test_history_reads_one_contracts_events_back_from_the_chain(market: Market) 
         "client-seg segregated account",
         "member-a clearing fund account",
     ]
-    assert opened[0]["kind"] is AccountKind.DEFAULT_MANAGEMENT  # opened by the constructor
+    assert (d.vault_account(opened[0]["account"]), opened[0]["kind"]) == (
+        "member-a house account", AccountKind.HOUSE,
+    )  # fmt: skip
     everything = d.market_data.history()
     assert {e.name for e in everything} >= {"AssetListed", "PricePublished", "RiskParametersSet"}
     with pytest.raises(Exception, match="emits no event"):

@@ -18,7 +18,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("pyclient.artifacts", "pyclient.abi", "pyclient.errors", "pyclient.units", "pyclient.clock"),
     (
         "pyclient.access.registry", "pyclient.access.permissions", "pyclient.access",
-        "pyclient.tokens", "pyclient.oracle", "pyclient.collateral", "pyclient.margin.calendar",
+        "pyclient.tokens", "pyclient.oracle", "pyclient.collateral", "pyclient.default",
+        "pyclient.margin.calendar",
         "pyclient.margin.risk", "pyclient.margin.clearing_fund", "pyclient.margin.futures",
         "pyclient.margin", "pyclient.chain", "pyclient.events", "pyclient.valuation",
     ),

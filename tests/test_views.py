@@ -117,7 +117,7 @@ def test_what_a_default_seized_is_valued_at_the_quotes_now(market: Market) -> No
     market.oracle.publish_fx_rates(FX)
     market.oracle.publish_prices(PRICES)
     w.ccp.margin.mark_overdue([call.id])
-    default = w.ccp.margin.declare_default(call.id, "missed regular call")
+    default = w.ccp.default.declare(call.id, "missed regular call")
     seized = seizures(w.deployment, default.events)
     assert sorted((s.account, s.asset.symbol, s.quantity, s.market_jpy, s.counted_jpy)
                   for s in seized) == [

@@ -56,6 +56,9 @@ interface IParticipantRegistry {
     error ParticipantAlreadyRegistered(address account, Kind kind);
     /// @notice `account` is registered but its status is `status`, not `Active`.
     error ParticipantNotActive(address account, Status status);
+    /// @notice Moving `account` from `current` to `requested` is the default process's alone: a default is
+    /// declared, and withdrawn, through the DefaultManager, which freezes and seizes as it goes.
+    error ParticipantDefaultManaged(address account, Status current, Status requested);
     /// @notice `kind` cannot be admitted this way (clients go through `admitClient`; system
     /// contracts must be contracts).
     error ParticipantKindInvalid(address account, Kind kind);
@@ -102,15 +105,21 @@ interface IParticipantRegistry {
     /// @dev CCP operator only. Allowed from `Active`.
     function suspend(address account, bytes32 reason) external;
 
-    /// @notice Returns a suspended or defaulted participant to `Active`.
-    /// @dev CCP operator only. Allowed from `Suspended` or `Defaulted`.
+    /// @notice Returns a suspended participant to `Active`.
+    /// @dev CCP operator only. Allowed from `Suspended` (a defaulted one returns through `endDefault`).
     function reinstate(address account, bytes32 reason) external;
 
-    /// @notice Declares a participant in default.
-    /// @dev CCP operator only. Allowed from `Active` or `Suspended`.
+    /// @notice Records a participant's default, as the default process declares it.
+    /// @dev `DEFAULT_MANAGER_ROLE` only (the DefaultManager, which freezes and seizes in the same
+    /// transaction). Allowed from `Active` or `Suspended`.
     function declareDefault(address account, bytes32 reason) external;
 
-    /// @notice Moves a participant to any status the transition rules allow.
+    /// @notice Returns a defaulted participant to `Active` when its default is withdrawn.
+    /// @dev `DEFAULT_MANAGER_ROLE` only. Allowed from `Defaulted`.
+    function endDefault(address account, bytes32 reason) external;
+
+    /// @notice Moves a participant to any status the transition rules allow, except into or out of
+    /// `Defaulted`, which only the default process does.
     /// @dev CCP operator only. The named functions above are this call with a fixed target.
     function setStatus(address account, Status status, bytes32 reason) external;
 

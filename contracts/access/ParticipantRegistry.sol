@@ -11,6 +11,8 @@ import {Roles} from "./Roles.sol";
 contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @notice The role of the CCP's operations desk: admits participants and changes their status.
     bytes32 public constant CCP_OPERATOR_ROLE = Roles.CCP_OPERATOR;
+    /// @notice Records defaults and ends them (the DefaultManager).
+    bytes32 public constant DEFAULT_MANAGER_ROLE = Roles.DEFAULT_MANAGER;
 
     mapping(address account => Participant) private _participants;
     address[] private _accounts;
@@ -58,8 +60,16 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
-    function declareDefault(address account, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) {
+    function declareDefault(address account, bytes32 reason) external onlyRole(Roles.DEFAULT_MANAGER) {
         _setStatus(account, Status.Defaulted, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function endDefault(address account, bytes32 reason) external onlyRole(Roles.DEFAULT_MANAGER) {
+        if (_participants[account].status != Status.Defaulted) {
+            revert ParticipantStatusTransitionInvalid(account, _participants[account].status, Status.Active);
+        }
+        _setStatus(account, Status.Active, reason);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -119,6 +129,13 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         Participant storage p = _participants[account];
         Status current = p.status;
         if (current == Status.None) revert ParticipantUnknown(account);
+        // Into or out of default only through the default process, which freezes and seizes as it goes.
+        if (
+            (requested == Status.Defaulted || current == Status.Defaulted)
+                && !hasRole(Roles.DEFAULT_MANAGER, _msgSender())
+        ) {
+            revert ParticipantDefaultManaged(account, current, requested);
+        }
         if (!_transitionAllowed(current, requested)) {
             revert ParticipantStatusTransitionInvalid(account, current, requested);
         }

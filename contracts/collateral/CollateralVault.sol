@@ -20,25 +20,32 @@ import {Valuation} from "./Valuation.sol";
 contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using EnumerableSet for EnumerableSet.AddressSet;
+    using EnumerableSet for EnumerableSet.UintSet;
 
-    /// @notice Opens accounts and declares defaults (the CCP's operations desk).
+    /// @notice Opens accounts (the CCP's operations desk).
     bytes32 public constant CCP_OPERATOR_ROLE = Roles.CCP_OPERATOR;
     /// @notice Posts requirements and issues margin calls (the CCP's margin engine).
     bytes32 public constant MARGIN_ENGINE_ROLE = Roles.MARGIN_ENGINE;
+    /// @notice Freezes, seizes and moves collateral under a default case (the DefaultManager).
+    bytes32 public constant DEFAULT_MANAGER_ROLE = Roles.DEFAULT_MANAGER;
 
     uint256 private constant MAX_INSTRUCTION = 8;
 
     IParticipantRegistry private immutable _registry;
     IMarketData private immutable _marketData;
-    uint256 private immutable _defaultAccount;
 
     /// @dev An account's owner and kind are its id (`_id`), so its state fits one slot: posting a
-    /// requirement, or re-evaluating calls on a deposit, reads and writes that slot only.
+    /// requirement, or re-evaluating calls on a deposit, reads and writes that slot only. The slot of a
+    /// member's house account (written even before that account is opened) also counts the calls open
+    /// on every account the member answers for, and the earliest deadline among those issued since the
+    /// count was last zero: a withdrawal reads it to know whether any call may be past its deadline.
     struct AccountState {
         AccountKind kind;
         bool frozen;
         uint80 requirement;
         uint64 openCall;
+        uint32 memberOpenCalls;
+        uint64 memberEarliest;
     }
 
     mapping(uint256 account => AccountState) private _accounts;
@@ -51,18 +58,17 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     MarginCall[] private _calls; // call id = index + 1
     mapping(uint256 callId => address[]) private _shareClients;
     mapping(uint256 callId => mapping(address client => ClientShare)) private _shares;
+    mapping(uint256 account => address) private _segregatedMember; // a segregated client's member
+    mapping(address member => EnumerableSet.UintSet) private _memberAccounts;
 
-    /// @param admin receives every role and owns the default-management account.
+    /// @param admin receives every role but `DEFAULT_MANAGER_ROLE`, which deployment gives the
+    /// DefaultManager.
     constructor(IParticipantRegistry registry_, IMarketData marketData_, address admin) {
         _registry = registry_;
         _marketData = marketData_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(Roles.CCP_OPERATOR, admin);
         _grantRole(Roles.MARGIN_ENGINE, admin);
-        uint256 id = _id(admin, AccountKind.DefaultManagement);
-        _defaultAccount = id;
-        _accounts[id] = AccountState(AccountKind.DefaultManagement, false, 0, 0);
-        emit AccountOpened(id, admin, AccountKind.DefaultManagement, admin);
     }
 
     // ---------------------------------------------------------------- accounts
@@ -78,8 +84,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                     && p.kind == IParticipantRegistry.Kind.ClearingMember));
         if (!valid) revert VaultAccountOwnerInvalid(owner, kind);
         id = _id(owner, kind);
-        if (_accounts[id].kind != AccountKind.None) revert VaultAccountExists(id);
-        _accounts[id] = AccountState(kind, false, 0, 0);
+        AccountState storage a = _accounts[id];
+        if (a.kind != AccountKind.None) revert VaultAccountExists(id);
+        a.kind = kind; // a house slot may already count its member's calls
+        address member = owner;
+        if (kind == AccountKind.Segregated) _segregatedMember[id] = member = p.clearingMember;
+        _memberAccounts[member].add(id);
         emit AccountOpened(id, owner, kind, _msgSender());
     }
 
@@ -252,35 +262,82 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- default
 
     /// @inheritdoc ICollateralVault
-    function declareDefault(uint256 callId, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) nonReentrant {
+    function confirmMissedCall(uint256 callId) external onlyRole(Roles.DEFAULT_MANAGER) returns (address) {
         MarginCall storage c = _call(callId);
         CallStatus status = c.status;
+        AccountState storage a = _accounts[c.account];
         if (status == CallStatus.Issued || status == CallStatus.PartiallyMet || status == CallStatus.Overdue) {
             if (block.timestamp <= c.deadline) revert VaultDeadlineNotPassed(callId, c.deadline);
             // Re-valued first: a call the collateral now covers is met, not defaulted.
-            AccountState storage a = _accounts[c.account];
             (, uint256 value) = _valued(c.account, a.kind, true);
             if (status == CallStatus.Overdue) _settleOpen(c.account, a, value, false);
             else _markOverdue(callId, c, a, value);
         }
         if (c.status != CallStatus.Overdue) revert VaultMarginCallState(callId, c.status);
-        address member = _accounts[c.account].kind == AccountKind.Segregated
-            ? _registry.participant(_owner(c.account)).clearingMember
-            : _owner(c.account);
-        if (_registry.statusOf(member) != IParticipantRegistry.Status.Defaulted) {
-            _registry.declareDefault(member, reason);
-        }
-        emit DefaultDeclared(callId, member, reason, _msgSender());
+        return _memberOf(c.account, a.kind);
+    }
 
-        // Every call still open on the accounts it freezes closes with the default, each with its event.
-        _closeByDefault(c.account, callId);
-        _closeByDefault(_id(member, AccountKind.House), callId);
-        _closeByDefault(_id(member, AccountKind.Omnibus), callId);
-        _closeByDefault(_id(member, AccountKind.ClearingFund), callId);
-        _freeze(c.account, callId);
-        _freeze(_id(member, AccountKind.Omnibus), callId);
-        _seize(_id(member, AccountKind.House), callId);
-        _seize(_id(member, AccountKind.ClearingFund), callId);
+    /// @inheritdoc ICollateralVault
+    function freezeMember(address member, uint256 caseId) external onlyRole(Roles.DEFAULT_MANAGER) {
+        EnumerableSet.UintSet storage ids = _memberAccounts[member];
+        for (uint256 i; i < ids.length(); ++i) {
+            uint256 id = ids.at(i);
+            _closeByDefault(id, caseId);
+            AccountState storage a = _accounts[id];
+            if (!a.frozen) {
+                a.frozen = true;
+                emit AccountFrozen(id, caseId);
+            }
+        }
+    }
+
+    /// @inheritdoc ICollateralVault
+    function seize(uint256 id, uint256 caseId)
+        external
+        onlyRole(Roles.DEFAULT_MANAGER)
+        returns (address[] memory assets, uint256[] memory amounts)
+    {
+        uint256 target = _managerAccount();
+        AccountKind kind = _accounts[id].kind; // an account never opened holds nothing
+        if (id == target || kind == AccountKind.Omnibus) revert VaultTransferInvalid(id, target);
+        EnumerableSet.AddressSet storage set = _assets[id];
+        uint256 n = set.length();
+        assets = new address[](n);
+        amounts = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            address asset = set.at(i);
+            uint256 quantity = _holdings[id][asset];
+            (assets[i], amounts[i]) = (asset, quantity);
+            if (quantity == 0) continue;
+            _holdings[id][asset] = 0;
+            _holdings[target][asset] += quantity;
+            _assets[target].add(asset);
+            emit CollateralSeized(id, target, asset, quantity, caseId);
+        }
+    }
+
+    /// @inheritdoc ICollateralVault
+    function transferCollateral(uint256 to, address asset, uint256 amount, uint256 caseId)
+        external
+        onlyRole(Roles.DEFAULT_MANAGER)
+    {
+        uint256 from = _managerAccount();
+        if (to == from || _open(to).kind == AccountKind.Omnibus) revert VaultTransferInvalid(from, to);
+        if (amount == 0) revert VaultZeroAmount();
+        uint256 held = _holdings[from][asset];
+        if (amount > held) revert VaultInsufficientHolding(from, asset, held, amount);
+        _holdings[from][asset] = held - amount;
+        _holdings[to][asset] += amount;
+        _assets[to].add(asset);
+        emit CollateralTransferred(from, to, asset, amount, caseId);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function unfreeze(uint256 id, uint256 caseId) external onlyRole(Roles.DEFAULT_MANAGER) {
+        AccountState storage a = _open(id);
+        if (!a.frozen) revert VaultAccountNotFrozen(id);
+        a.frozen = false;
+        emit AccountUnfrozen(id, caseId);
     }
 
     // ---------------------------------------------------------------- views
@@ -382,8 +439,18 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
-    function defaultManagementAccount() external view returns (uint256) {
-        return _defaultAccount;
+    function defaultManagementAccount(address manager) external pure returns (uint256) {
+        return _id(manager, AccountKind.DefaultManagement);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function memberOf(uint256 id) external view returns (address) {
+        return _memberOf(id, _open(id).kind);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function accountsOf(address member) external view returns (uint256[] memory) {
+        return _memberAccounts[member].values();
     }
 
     // ---------------------------------------------------------------- internals: collateral
@@ -406,6 +473,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     function _withdraw(uint256 id, AccountState storage a, address asset, uint256 amount, address client) private {
         if (amount == 0) revert VaultZeroAmount();
         if (a.frozen) revert VaultAccountFrozen(id);
+        _requireStanding(id, a.kind, client);
         uint256 held = _holdings[id][asset];
         if (amount > held) revert VaultInsufficientHolding(id, asset, held, amount);
         _holdings[id][asset] = held - amount;
@@ -418,9 +486,35 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 revert VaultWithdrawalExceedsExcess(id, asset, amount, valueAfter, requirement);
             }
         }
-        address owner = _owner(id);
-        emit CollateralWithdrawn(id, asset, amount, owner, client, valueAfter, requirement);
-        IERC20(asset).safeTransfer(owner, amount);
+        // An omnibus client's collateral goes back to the client, never to its member.
+        address to = client == address(0) ? _owner(id) : client;
+        emit CollateralWithdrawn(id, asset, amount, to, client, valueAfter, requirement);
+        IERC20(asset).safeTransfer(to, amount);
+    }
+
+    /// @dev Nothing leaves account `id` while its member, its owner or the client named is not active,
+    /// or while a call on any account of the member is open past its deadline.
+    function _requireStanding(uint256 id, AccountKind kind, address client) private view {
+        address member = _memberOf(id, kind);
+        _requireActiveParty(id, member);
+        if (_owner(id) != member) _requireActiveParty(id, _owner(id));
+        if (client != address(0)) _requireActiveParty(id, client);
+        AccountState storage h = _accounts[_id(member, AccountKind.House)];
+        if (h.memberOpenCalls == 0 || block.timestamp <= h.memberEarliest) return;
+        // The earliest deadline on record may be a call met since: look at the calls still open.
+        EnumerableSet.UintSet storage ids = _memberAccounts[member];
+        for (uint256 i; i < ids.length(); ++i) {
+            for (uint256 open = _accounts[ids.at(i)].openCall; open != 0;) {
+                MarginCall storage c = _calls[open - 1];
+                if (block.timestamp > c.deadline) revert VaultCallPastDeadline(id, member, open, c.deadline);
+                open = c.previousOpen;
+            }
+        }
+    }
+
+    function _requireActiveParty(uint256 id, address party) private view {
+        IParticipantRegistry.Status status = _registry.statusOf(party);
+        if (status != IParticipantRegistry.Status.Active) revert VaultPartyNotActive(id, party, status);
     }
 
     /// @dev The account's value (see {ICollateralVault}), and whether it could be computed: a holding
@@ -506,6 +600,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         );
         callId = _calls.length;
         a.openCall = SafeCast.toUint64(callId);
+        _callOpened(id, a.kind, deadline);
         emit MarginCallIssued(callId, id, callType, requirement - covered, value, requirement, deadline, previous);
 
         if (_instructions[id].length != 0) {
@@ -598,6 +693,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         while (open != 0) {
             MarginCall storage c = _calls[open - 1];
             c.status = CallStatus.Met;
+            _callClosed(id, a.kind);
             emit MarginCallMet(open, id, value, _min(c.requirementJpy, requirement));
             if (c.passedOn) _closeShares(open, CallStatus.Met);
             (open, c.previousOpen) = (c.previousOpen, 0);
@@ -751,40 +847,46 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- internals: default
 
-    /// @dev Closes every call open on account `id` as defaulted, with the default over call `defaultCallId`.
-    function _closeByDefault(uint256 id, uint256 defaultCallId) private {
+    /// @dev Closes every call open on account `id` as defaulted, under default case `caseId`.
+    function _closeByDefault(uint256 id, uint256 caseId) private {
         AccountState storage a = _accounts[id];
         for (uint256 open = a.openCall; open != 0;) {
             MarginCall storage c = _calls[open - 1];
             c.status = CallStatus.DefaultDeclared;
-            emit MarginCallDefaulted(open, id, defaultCallId);
+            _callClosed(id, a.kind);
+            emit MarginCallDefaulted(open, id, caseId);
             if (c.passedOn) _closeShares(open, CallStatus.DefaultDeclared);
             (open, c.previousOpen) = (c.previousOpen, 0);
         }
         a.openCall = 0;
     }
 
-    function _freeze(uint256 id, uint256 callId) private {
+    /// @dev The calling default manager's own account, opened on first use.
+    function _managerAccount() private returns (uint256 id) {
+        id = _id(_msgSender(), AccountKind.DefaultManagement);
         AccountState storage a = _accounts[id];
-        if (a.kind == AccountKind.None || a.frozen) return;
-        a.frozen = true;
-        emit AccountFrozen(id, callId);
+        if (a.kind == AccountKind.None) {
+            a.kind = AccountKind.DefaultManagement;
+            emit AccountOpened(id, _msgSender(), AccountKind.DefaultManagement, _msgSender());
+        }
     }
 
-    function _seize(uint256 id, uint256 callId) private {
-        if (_accounts[id].kind == AccountKind.None) return;
-        _freeze(id, callId);
-        uint256 target = _defaultAccount;
-        EnumerableSet.AddressSet storage assets = _assets[id];
-        for (uint256 i; i < assets.length(); ++i) {
-            address asset = assets.at(i);
-            uint256 quantity = _holdings[id][asset];
-            if (quantity == 0) continue;
-            _holdings[id][asset] = 0;
-            _holdings[target][asset] += quantity;
-            _assets[target].add(asset);
-            emit CollateralSeized(id, target, asset, quantity, callId);
-        }
+    // ---------------------------------------------------------------- internals: member standing
+
+    /// @dev The clearing member answerable for account `id` of kind `kind`.
+    function _memberOf(uint256 id, AccountKind kind) private view returns (address) {
+        return kind == AccountKind.Segregated ? _segregatedMember[id] : _owner(id);
+    }
+
+    /// @dev Counts a call opened on account `id`, due at `deadline`, against its member.
+    function _callOpened(uint256 id, AccountKind kind, uint64 deadline) private {
+        AccountState storage h = _accounts[_id(_memberOf(id, kind), AccountKind.House)];
+        if (h.memberOpenCalls == 0 || deadline < h.memberEarliest) h.memberEarliest = deadline;
+        ++h.memberOpenCalls;
+    }
+
+    function _callClosed(uint256 id, AccountKind kind) private {
+        --_accounts[_id(_memberOf(id, kind), AccountKind.House)].memberOpenCalls;
     }
 
     // ---------------------------------------------------------------- internals: lookups

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
 import {IMarketData} from "../oracle/IMarketData.sol";
 
 /// @title ICollateralVault
 /// @notice Holds collateral for the CCP and runs margin calls: requirements posted by the CCP's
 /// margin engine, calls issued on accounts whose collateral value falls short, collateral pulled
-/// automatically by standing instruction in the same transaction, and default when a call is
-/// missed.
+/// automatically by standing instruction in the same transaction; and the hooks through which the
+/// default process (the DefaultManager) freezes, seizes and moves a defaulted member's collateral.
+/// Nothing leaves an account while the member answerable for it (its owner, or a segregated
+/// client's clearing member), its owner, or the omnibus client named is not active, or while any
+/// call on any of that member's accounts is open past its deadline.
 /// @dev Accounts are identified by `accountId(owner, kind)`:
 ///  - `House`, `Omnibus`, `ClearingFund`: owned by a clearing member;
 ///  - `Segregated`: owned by the segregated client itself, who pays into it;
-///  - `DefaultManagement`: owned by the CCP; receives a defaulted member's collateral.
+///  - `DefaultManagement`: owned by the holder of `DEFAULT_MANAGER_ROLE` that seized into it (the
+///    DefaultManager contract, so no key can withdraw from it); receives a defaulted member's
+///    collateral.
 /// The omnibus account keeps a beneficial-owner sub-ledger (client -> asset -> quantity) whose
 /// totals equal the omnibus holdings by construction: every omnibus deposit and withdrawal names
 /// its client. Holdings are quantities of fungible assets in smallest units; a non-fungible asset
@@ -187,6 +193,17 @@ interface ICollateralVault {
     error VaultShareDeadlineInvalid(uint256 callId, uint64 deadline, uint64 callDeadline);
     /// @notice `asset` appears twice in a standing instruction.
     error VaultInstructionDuplicate(address asset);
+    /// @notice Nothing leaves `account` while `party` (the member answerable for it, its owner or the
+    /// client named) is `status`, not active.
+    error VaultPartyNotActive(uint256 account, address party, IParticipantRegistry.Status status);
+    /// @notice Nothing leaves `account` while call `callId` of its member `member` is open past its
+    /// deadline `deadline`: the member must meet it first, or face default.
+    error VaultCallPastDeadline(uint256 account, address member, uint256 callId, uint64 deadline);
+    /// @notice `account` is not frozen.
+    error VaultAccountNotFrozen(uint256 account);
+    /// @notice Collateral moves between accounts by the default process only out of or into the
+    /// manager's own default-management account, and never in or out of an omnibus account.
+    error VaultTransferInvalid(uint256 fromAccount, uint256 toAccount);
 
     // ---------------------------------------------------------------- events
 
@@ -268,15 +285,21 @@ interface ICollateralVault {
     event ReevaluationDeferred(uint256 indexed account);
     /// @notice `client` replaced its standing instruction for its share of omnibus `account`'s calls.
     event ClientStandingInstructionSet(uint256 indexed account, address indexed client, Instruction[] instruction);
-    /// @notice `member` was declared in default over call `callId`, for `reason`.
-    event DefaultDeclared(uint256 indexed callId, address indexed member, bytes32 reason, address operator);
-    /// @notice `account` was frozen: no deposit, withdrawal or call from now on.
-    event AccountFrozen(uint256 indexed account, uint256 indexed callId);
-    /// @notice Call `callId` on `account` closed with the default declared over call `defaultCallId`.
-    event MarginCallDefaulted(uint256 indexed callId, uint256 indexed account, uint256 defaultCallId);
-    /// @notice `amount` of `asset` moved from `fromAccount` to the CCP's `toAccount` without the owner's consent.
+    /// @notice `account` was frozen under default case `caseId`: no deposit, withdrawal or call from now on.
+    event AccountFrozen(uint256 indexed account, uint256 indexed caseId);
+    /// @notice `account` was unfrozen under default case `caseId`: it works as before.
+    event AccountUnfrozen(uint256 indexed account, uint256 indexed caseId);
+    /// @notice Call `callId` on `account` closed with the default of its member, case `caseId`.
+    event MarginCallDefaulted(uint256 indexed callId, uint256 indexed account, uint256 caseId);
+    /// @notice `amount` of `asset` moved from `fromAccount` to the default manager's `toAccount` without the
+    /// owner's consent, under default case `caseId`.
     event CollateralSeized(
-        uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 callId
+        uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 caseId
+    );
+    /// @notice The default process moved `amount` of `asset` from `fromAccount` to `toAccount` under case
+    /// `caseId` (collateral returned, or moved as the case requires).
+    event CollateralTransferred(
+        uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 caseId
     );
     /// @notice The owner of `account` replaced its standing instruction (pull order = array order).
     event StandingInstructionSet(uint256 indexed account, Instruction[] instruction);
@@ -297,10 +320,13 @@ interface ICollateralVault {
     function depositFor(uint256 account, address client, address asset, uint256 amount) external;
 
     /// @notice Withdraws `amount` of `asset` from `account` to the owner, if value stays at or above
-    /// the requirement.
+    /// the requirement, the member answerable for the account and its owner are active, and no call
+    /// on any account of that member is open past its deadline.
     function withdraw(uint256 account, address asset, uint256 amount) external;
 
-    /// @notice Withdraws `client`'s `amount` of `asset` from omnibus `account` to the member.
+    /// @notice Returns `client`'s `amount` of `asset` from omnibus `account` to the client, on the same
+    /// conditions as `withdraw`, the client active too.
+    /// @dev The member who owns the omnibus account.
     function withdrawFor(uint256 account, address client, address asset, uint256 amount) external;
 
     /// @notice Replaces the standing instruction of `account` (at most 8 entries, pulled in order).
@@ -351,16 +377,29 @@ interface ICollateralVault {
     /// @dev The member who owns the omnibus account.
     function markSharesOverdue(uint256 callId) external;
 
-    // ---------------------------------------------------------------- default (CCP_OPERATOR_ROLE)
+    // ---------------------------------------------------------------- default (DEFAULT_MANAGER_ROLE)
 
-    /// @notice Declares the member responsible for call `callId`, past its deadline and still short, in
-    /// default: its registry status becomes defaulted, the open calls of the account called and of
-    /// the member's house, omnibus and clearing-fund accounts close as defaulted, its accounts are
-    /// frozen, and its house and clearing-fund collateral moves to the CCP's default-management
-    /// account. Segregated and omnibus client collateral stays, frozen. The call is re-valued first:
-    /// one that the collateral now covers (a price rose) is met, and the default refused; so is a
-    /// default on an account that cannot be valued now (a counted holding without a current price).
-    function declareDefault(uint256 callId, bytes32 reason) external;
+    /// @notice Confirms that call `callId` was missed and returns the member answerable for it: the
+    /// call is past its deadline and, re-valued now, still short (it is marked overdue if it was not).
+    /// A call the collateral now covers (a price rose) is met instead and refused
+    /// (`VaultMarginCallState`); so is an account that cannot be valued now.
+    function confirmMissedCall(uint256 callId) external returns (address member);
+
+    /// @notice Closes every open call on every account `member` answers for (house, clearing fund,
+    /// omnibus, its segregated clients'), each with `MarginCallDefaulted`, and freezes them all.
+    function freezeMember(address member, uint256 caseId) external;
+
+    /// @notice Moves everything `account` holds into the caller's default-management account (opened on
+    /// first use), each asset with `CollateralSeized`; returns what moved (nothing from an account never
+    /// opened). Never an omnibus account: client collateral is not seized.
+    function seize(uint256 account, uint256 caseId) external returns (address[] memory assets, uint256[] memory amounts);
+
+    /// @notice Moves `amount` of `asset` out of the caller's default-management account into `toAccount`
+    /// (any non-omnibus account, frozen or not), with `CollateralTransferred`.
+    function transferCollateral(uint256 toAccount, address asset, uint256 amount, uint256 caseId) external;
+
+    /// @notice Unfreezes `account` under case `caseId`, with `AccountUnfrozen`.
+    function unfreeze(uint256 account, uint256 caseId) external;
 
     // ---------------------------------------------------------------- views
 
@@ -400,6 +439,12 @@ interface ICollateralVault {
     /// @notice True when, for every asset, the sub-ledger totals of omnibus `account` equal its holdings.
     function verifyOmnibus(uint256 account) external view returns (bool);
 
-    /// @notice The CCP's default-management account.
-    function defaultManagementAccount() external view returns (uint256);
+    /// @notice The default-management account of `manager` (a holder of `DEFAULT_MANAGER_ROLE`).
+    function defaultManagementAccount(address manager) external pure returns (uint256);
+
+    /// @notice The clearing member answerable for `account`: its owner, or a segregated client's member.
+    function memberOf(uint256 account) external view returns (address);
+
+    /// @notice Every account `member` answers for: its own and its segregated clients'.
+    function accountsOf(address member) external view returns (uint256[] memory);
 }

@@ -14,7 +14,13 @@ import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
 ///    frozen, and the sender's unfrozen balance to cover the amount; ordinary transfers also need
 ///    the token unpaused (the issuer and the agent keep working through a pause);
 ///  - a forced transfer needs only the receiver active and not frozen: the sender may be
-///    suspended, defaulted or frozen, and frozen tokens are released as far as the amount needs.
+///    suspended, defaulted or frozen, and frozen tokens are released as far as the amount needs;
+///  - a spender moving tokens with `transferFrom` must itself be active and not frozen, as a party
+///    to the transfer would be;
+///  - the issuer's and the agent's powers stop at custody: no mint to, burn from, forced transfer
+///    from or to, or freeze of a `SystemContract` of the registry (the vault, and every Kabuto
+///    contract that keeps its own ledger of the tokens it holds), so those ledgers always match
+///    the balances behind them. Tokens leave custody only through the custodian's own rules.
 interface IPermissionedToken is IERC20Metadata {
     /// @notice What the token represents.
     enum AssetClass {
@@ -54,6 +60,10 @@ interface IPermissionedToken is IERC20Metadata {
     error TokenZeroAmount();
     /// @notice `account` is already in the requested frozen state.
     error TokenFreezeUnchanged(address account, bool frozen);
+    /// @notice `custodian` is a Kabuto contract keeping a ledger of the tokens it holds: the
+    /// issuer and the agent cannot mint to it, burn from it, force a transfer into or out of it,
+    /// or freeze it.
+    error TokenCustodyProtected(address custodian);
 
     // ---------------------------------------------------------------- events
 
@@ -79,21 +89,23 @@ interface IPermissionedToken is IERC20Metadata {
     // ---------------------------------------------------------------- issuer
 
     /// @notice Creates `amount` tokens for `to` against an off-chain deposit identified by `ref`.
-    /// @dev `ISSUER_ROLE` only. `to` must be active and not frozen. Allowed while paused.
+    /// @dev `ISSUER_ROLE` only. `to` must be active, not frozen and not a custodian. Allowed while
+    /// paused.
     function mint(address to, uint256 amount, bytes32 ref) external;
 
     /// @notice Destroys `amount` of `from`'s unfrozen tokens as they are released off-chain under `ref`.
-    /// @dev `ISSUER_ROLE` only. `from` must be active and not frozen. Allowed while paused.
+    /// @dev `ISSUER_ROLE` only. `from` must be active, not frozen and not a custodian. Allowed while
+    /// paused.
     function burn(address from, uint256 amount, bytes32 ref) external;
 
     // ---------------------------------------------------------------- agent
 
     /// @notice Freezes or unfreezes `account` as a whole.
-    /// @dev `AGENT_ROLE` only. Refused when `account` is already in that state.
+    /// @dev `AGENT_ROLE` only. Refused when `account` is already in that state, or a custodian.
     function setAccountFrozen(address account, bool frozen, bytes32 reason) external;
 
     /// @notice Freezes `amount` of `account`'s tokens; they stay in its balance but cannot move.
-    /// @dev `AGENT_ROLE` only. The total frozen may not exceed the balance.
+    /// @dev `AGENT_ROLE` only. The total frozen may not exceed the balance; not of a custodian.
     function freezeTokens(address account, uint256 amount, bytes32 reason) external;
 
     /// @notice Releases `amount` of `account`'s frozen tokens.
@@ -103,6 +115,7 @@ interface IPermissionedToken is IERC20Metadata {
     /// @notice Moves `amount` from `from` to `to` without `from`'s consent: the tool of default
     /// management. Frozen tokens are released as far as the amount needs.
     /// @dev `AGENT_ROLE` only. `to` must be active and not frozen; `from` may be in any state.
+    /// Neither may be a custodian.
     function forcedTransfer(address from, address to, uint256 amount, bytes32 reason) external;
 
     // ---------------------------------------------------------------- pause

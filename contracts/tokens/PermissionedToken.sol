@@ -3,8 +3,10 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
 import {Roles} from "../access/Roles.sol";
@@ -67,6 +69,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     /// @inheritdoc IPermissionedToken
     function mint(address to, uint256 amount, bytes32 ref) external onlyRole(Roles.ISSUER) {
         if (amount == 0) revert TokenZeroAmount();
+        _requireNotCustodian(to);
         _mint(to, amount);
         emit Issued(to, amount, ref, _msgSender());
     }
@@ -74,6 +77,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     /// @inheritdoc IPermissionedToken
     function burn(address from, uint256 amount, bytes32 ref) external onlyRole(Roles.ISSUER) {
         if (amount == 0) revert TokenZeroAmount();
+        _requireNotCustodian(from);
         _burn(from, amount);
         emit Redeemed(from, amount, ref, _msgSender());
     }
@@ -82,6 +86,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
 
     /// @inheritdoc IPermissionedToken
     function setAccountFrozen(address account, bool frozen, bytes32 reason) external onlyRole(Roles.AGENT) {
+        _requireNotCustodian(account);
         FreezeState storage state = _freeze[account];
         if (state.frozen == frozen) revert TokenFreezeUnchanged(account, frozen);
         state.frozen = frozen;
@@ -91,12 +96,13 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     /// @inheritdoc IPermissionedToken
     function freezeTokens(address account, uint256 amount, bytes32 reason) external onlyRole(Roles.AGENT) {
         if (amount == 0) revert TokenZeroAmount();
+        _requireNotCustodian(account);
         FreezeState storage state = _freeze[account];
         uint256 balance = balanceOf(account);
         uint256 frozen = state.frozenTokens;
         if (amount > balance - frozen) revert TokenFreezeExceedsBalance(account, balance, frozen, amount);
         uint256 total = frozen + amount;
-        state.frozenTokens = uint248(total);
+        state.frozenTokens = SafeCast.toUint248(total);
         emit TokensFrozen(account, amount, total, reason, _msgSender());
     }
 
@@ -109,6 +115,8 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     /// @inheritdoc IPermissionedToken
     function forcedTransfer(address from, address to, uint256 amount, bytes32 reason) external onlyRole(Roles.AGENT) {
         if (amount == 0) revert TokenZeroAmount();
+        _requireNotCustodian(from);
+        _requireNotCustodian(to);
         uint256 balance = balanceOf(from);
         uint256 frozen = _freeze[from].frozenTokens;
         // Release only what the amount needs; a shortfall beyond the whole balance is left to
@@ -120,6 +128,17 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
         _transfer(from, to, amount);
         _forcing = false;
         emit ForcedTransfer(from, to, amount, reason, _msgSender());
+    }
+
+    // ---------------------------------------------------------------- spenders
+
+    /// @notice ERC-20 `transferFrom`, with the spender checked as a party to the transfer: active in
+    /// the registry and not frozen (the owner and the receiver are checked in {_update}).
+    function transferFrom(address from, address to, uint256 value) public override(ERC20, IERC20) returns (bool) {
+        address spender = _msgSender();
+        _registry.requireActive(spender, address(0));
+        if (_freeze[spender].frozen) revert TokenAccountFrozen(spender);
+        return super.transferFrom(from, to, value);
     }
 
     // ---------------------------------------------------------------- pause
@@ -192,12 +211,18 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
         super._update(from, to, value);
     }
 
+    function _requireNotCustodian(address account) private view {
+        if (_registry.participant(account).kind == IParticipantRegistry.Kind.SystemContract) {
+            revert TokenCustodyProtected(account);
+        }
+    }
+
     function _release(address account, uint256 amount, bytes32 reason) private {
         FreezeState storage state = _freeze[account];
         uint256 frozen = state.frozenTokens;
         if (amount > frozen) revert TokenUnfreezeExceedsFrozen(account, frozen, amount);
         uint256 total = frozen - amount;
-        state.frozenTokens = uint248(total);
+        state.frozenTokens = SafeCast.toUint248(total);
         emit TokensUnfrozen(account, amount, total, reason, _msgSender());
     }
 

@@ -5,6 +5,7 @@ The layer between chain plumbing (`pyclient.chain`) and the participants' role o
 """
 
 from .base import BatchOutcome, Call, ContractClient, Outcome, Submitted, send_all
+from .default_manager import DefaultManagerClient
 from .market_data import MarketDataClient
 from .registry import Admission, RegistryClient
 from .token import TokenClient
@@ -15,6 +16,7 @@ __all__ = [
     "BatchOutcome",
     "Call",
     "ContractClient",
+    "DefaultManagerClient",
     "MarketDataClient",
     "Outcome",
     "RegistryClient",

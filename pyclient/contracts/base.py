@@ -299,3 +299,8 @@ class ContractClient:
     def revoke_role(self, role: str, account: Any) -> Call[None]:
         fn = self.contract.functions.revokeRole(role_id(role), self.suite.address_of(account))
         return self._call(fn, "revokeRole")
+
+    def renounce_role(self, role: str, account: Any) -> Call[None]:
+        """`account` gives up `role` on this contract (only it may, for itself)."""
+        fn = self.contract.functions.renounceRole(role_id(role), self.suite.address_of(account))
+        return self._call(fn, "renounceRole")

@@ -172,9 +172,6 @@ class RegistryClient(ContractClient):
     def reinstate(self, who: Any, reason: str) -> Call[Participant]:
         return self._status("reinstate", who, reason)
 
-    def declare_default(self, who: Any, reason: str) -> Call[Participant]:
-        return self._status("declareDefault", who, reason)
-
     def set_status(self, who: Any, status: Status, reason: str) -> Call[Participant]:
         address = self.address_of(who)
         fn = self.contract.functions.setStatus(

@@ -124,8 +124,19 @@ class VaultClient(ContractClient):
         """The vault's own check: every asset's sub-ledger total equals the omnibus holding."""
         return bool(self._read(self.contract.functions.verifyOmnibus(account)))
 
-    def default_management_account(self) -> int:
-        return int(self._read(self.contract.functions.defaultManagementAccount()))
+    def default_management_account(self, manager: Any) -> int:
+        """The default-management account of `manager` (the DefaultManager contract)."""
+        fn = self.contract.functions.defaultManagementAccount(self.suite.address_of(manager))
+        return int(self._read(fn))
+
+    def member_of(self, account: int) -> str:
+        """The clearing member answerable for `account` (a segregated client's member)."""
+        return str(self._read(self.contract.functions.memberOf(account)))
+
+    def accounts_of(self, member: Any) -> list[int]:
+        """Every account `member` answers for: its own and its segregated clients'."""
+        fn = self.contract.functions.accountsOf(self.suite.address_of(member))
+        return [int(i) for i in self._read(fn)]
 
     # ------------------------------------------------------------------ margin calls (reads)
 
@@ -338,13 +349,6 @@ class VaultClient(ContractClient):
             "markSharesOverdue",
             result=lambda outcome: self.client_shares(call_id, block=outcome.block_number),
         )
-
-    # ------------------------------------------------------------------ default (CCP operator)
-
-    def declare_default(self, call_id: int, reason: str) -> Call[None]:
-        """Default the member behind an overdue call: register, freeze, seize its own collateral."""
-        fn = self.contract.functions.declareDefault(call_id, to_bytes32(reason, what="reason"))
-        return self._call(fn, "declareDefault")
 
 
 def _instruction(suite: Any, instruction: Iterable[tuple[Any, Amount]]) -> list[tuple[str, int]]:

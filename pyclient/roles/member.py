@@ -32,7 +32,8 @@ class ClearingMember(CollateralOwner):
     def withdraw(
         self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
     ) -> Outcome[None]:
-        """Take collateral back; refused when the account would fall below its requirement."""
+        """Take collateral back; refused when the account would fall below its requirement, and
+        while the member is not active or any of its calls is open past its deadline."""
         if kind is AccountKind.OMNIBUS:
             raise InputError("omnibus withdrawals name their client: use withdraw_for(client, ...)")
         return self._withdraw(self.account_id(kind), asset, amount)
@@ -42,7 +43,9 @@ class ClearingMember(CollateralOwner):
         return self._deposit(self.account_id(AccountKind.OMNIBUS), asset, amount, client)
 
     def withdraw_for(self, client: Any, asset: str | Asset, amount: Amount) -> Outcome[None]:
-        """Take `client`'s collateral out of the omnibus account (its sub-ledger shrinks)."""
+        """Return `client`'s collateral from the omnibus account to the client's wallet (its
+        sub-ledger shrinks); refused while the client or the member is not active, or while any
+        call of the member is open past its deadline."""
         return self._withdraw(self.account_id(AccountKind.OMNIBUS), asset, amount, client)
 
     def pass_on_margin_call(

@@ -174,7 +174,7 @@ class Foundation:
         show, d, ccp, c = self.show, self.d, self.ccp, self.cast["member-c"]
         show.step("default")
         show.tx("desk", ccp.register.admit(self.desk.address, Kind.CCP, "ccp-default-mgmt"))
-        show.tx("declare", ccp.register.declare_default(c, "failed to pay"))
+        show.tx("declare", ccp.default.declare_member(c, "failed to pay"))
         show.tx("freeze", ccp.agent.freeze("JPY", c, reason="default"))
         status = tables.status_text(c.record.status)
         show.say(show.words("status", status=status, balance=c.balance("JPY"),

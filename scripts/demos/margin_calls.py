@@ -612,12 +612,12 @@ class Story:
         self.expect("overdue", only_c, listed)
         if not only_c:
             return
-        dm = d.vault.default_management_account()
+        dm = d.default_manager.management_account()
         own = [house_c, self.funds["member-c"]]
         held = {a: d.vault.holdings(a) for a in own}
         dm_before = d.vault.holdings(dm)
         self.clock(tokyo(DAY2, 14, 15), "the CCP's default committee")
-        default = self.ccp.margin.declare_default(first, "missed intraday call")
+        default = self.ccp.default.declare(first, "missed intraday call")
         record("declared", id=first)
         show.events(d, default, show.words("events"))
         seized = views.seizures(d, default.events)

@@ -139,21 +139,19 @@ def test_client_needs_an_account_type(world: World) -> None:
     )
 
 
-ALLOWED = {
-    (Status.ACTIVE, Status.SUSPENDED),
-    (Status.ACTIVE, Status.DEFAULTED),
-    (Status.SUSPENDED, Status.ACTIVE),
-    (Status.SUSPENDED, Status.DEFAULTED),
-    (Status.DEFAULTED, Status.ACTIVE),
-}
+ALLOWED = {(Status.ACTIVE, Status.SUSPENDED), (Status.SUSPENDED, Status.ACTIVE)}
 STATUSES = [Status.ACTIVE, Status.SUSPENDED, Status.DEFAULTED]
 
 
 @pytest.mark.parametrize("start", STATUSES)
 @pytest.mark.parametrize("target", [*STATUSES, Status.NONE])
 def test_status_transitions_follow_the_rules(world: World, start: Status, target: Status) -> None:
-    if start is not Status.ACTIVE:
-        world.ccp.register.set_status("member-a", start, "setup")
+    """The operator moves members between active and suspended; into or out of default only the
+    default process moves them (`ParticipantDefaultManaged`)."""
+    if start is Status.SUSPENDED:
+        world.ccp.register.suspend("member-a", "setup")
+    elif start is Status.DEFAULTED:
+        world.ccp.default.declare_member("member-a", "setup")
     if (start, target) in ALLOWED:
         r = world.ccp.register.set_status("member-a", target, "because")
         assert world.deployment.participant("member-a").status is target
@@ -162,21 +160,41 @@ def test_status_transitions_follow_the_rules(world: World, start: Status, target
         assert (ev["previous"], ev["current"]) == (start, target)
         assert ev["reason"] == to_bytes32("because") and ev["operator"] == world.ccp.address
     else:
+        managed = Status.DEFAULTED in (start, target)
         err = registry_refused(
             world,
             lambda: world.ccp.register.set_status("member-a", target, "because"),
-            errors.ParticipantStatusTransitionInvalid,
+            errors.ParticipantDefaultManaged
+            if managed
+            else errors.ParticipantStatusTransitionInvalid,
         )
         assert (err.current, err.requested) == (start, target)
 
 
-def test_named_status_changes_are_the_same_transitions(world: World) -> None:
+def test_a_default_goes_through_the_default_process_and_only_it_ends_one(world: World) -> None:
     world.ccp.register.suspend("member-a", "s")
-    assert world.deployment.participant("member-a").status is Status.SUSPENDED
-    world.ccp.register.declare_default("member-a", "d")
+    case = world.ccp.default.declare_member("member-a", "d").value
     assert world.deployment.participant("member-a").status is Status.DEFAULTED
-    world.ccp.register.reinstate("member-a", "r")
+    registry_refused(
+        world,
+        lambda: world.ccp.register.reinstate("member-a", "r"),
+        errors.ParticipantDefaultManaged,
+    )
+    world.ccp.default.withdraw(case.id, "declared in error")
     assert world.deployment.participant("member-a").status is Status.ACTIVE
+
+
+def test_the_operator_cannot_record_a_default_in_the_register_by_itself(world: World) -> None:
+    """A register-only default would freeze and seize nothing: only the DefaultManager may."""
+    d = world.deployment
+    err = registry_refused(
+        world,
+        lambda: world.ccp.send(
+            d.registry.call("declareDefault", world.member_a.address, to_bytes32("x"))
+        ),
+        errors.AccessControlUnauthorizedAccount,
+    )
+    assert "DEFAULT_MANAGER_ROLE" in str(err)
 
 
 def test_status_of_an_unknown_address_is_refused(world: World) -> None:
@@ -196,7 +214,7 @@ def test_only_the_ccp_operator_changes_the_register(world: World, action: str) -
     calls = {
         "admit": lambda: impostor.register.admit(world.keys[8].address, Kind.ORACLE, "x"),
         "suspend": lambda: impostor.register.suspend("member-b", "x"),
-        "declare_default": lambda: impostor.register.declare_default("member-b", "x"),
+        "declare_default": lambda: impostor.default.declare_member("member-b", "x"),
         "admit_client": lambda: impostor.register.admit_client(
             world.keys[8].address, "x", "member-a", AccountType.SEGREGATED
         ),

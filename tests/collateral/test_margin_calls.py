@@ -386,7 +386,7 @@ def test_a_holding_with_a_lapsed_price_sets_its_account_aside_and_the_batch_goes
         Skipped(market.house_b, SkipReason.CALL_OPEN),
     )
     err = market.refused(
-        lambda: w.ccp.margin.declare_default(a.id, "no price"), errors.MarketDataPriceStale
+        lambda: w.ccp.default.declare(a.id, "no price"), errors.MarketDataPriceStale
     )
     assert err.asset == w.deployment.assets["JGB374"].address
     assert w.deployment.vault.margin_call(a.id).status is CallStatus.ISSUED
@@ -423,7 +423,7 @@ def test_a_call_covered_by_a_price_rise_is_never_defaulted(
     before = w.deployment.vault.margin_call(call.id).status
     market.oracle.publish_prices({"JGB374": 52_000})  # 514,800 JPY
     err = market.refused(
-        lambda: w.ccp.margin.declare_default(call.id, "covered meanwhile"),
+        lambda: w.ccp.default.declare(call.id, "covered meanwhile"),
         errors.VaultMarginCallState,
     )
     assert CallStatus(err.status) is CallStatus.MET
@@ -523,10 +523,11 @@ def test_a_default_closes_every_open_call_of_the_member_each_with_its_event(
     w.ccp.margin.post_requirements({market.house_a: 10}, run_id="house")
     (house,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     market.warp_and_reprice(3 * 24 * 3600)
-    default = w.ccp.margin.declare_default(house.id, "missed")
-    closed = {(e["callId"], e["account"], e["defaultCallId"]) for e in default.named(
+    default = w.ccp.default.declare(house.id, "missed")
+    case = default.value.id
+    closed = {(e["callId"], e["account"], e["caseId"]) for e in default.named(
         "MarginCallDefaulted")}  # fmt: skip
-    assert closed == {(house.id, market.house_a, house.id), (omni.id, market.omnibus_a, house.id)}
+    assert closed == {(house.id, market.house_a, case), (omni.id, market.omnibus_a, case)}
     assert {e["client"] for e in default.named("ClientShareClosed")} == {
         w.client_omni.address, other.address,
     }  # fmt: skip

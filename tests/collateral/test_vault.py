@@ -304,7 +304,7 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
     r = ccp.margin.mark_overdue([call.id])
     (ev,) = r.named("MarginCallOverdue")
     assert ev["remainingJpy"] == 1_000_000 - 300_000 - 14_700
-    r = ccp.margin.declare_default(call.id, "missed regular call")
+    r = ccp.default.declare(call.id, "missed regular call")
 
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
     assert w.deployment.vault.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED
@@ -314,7 +314,7 @@ def test_overdue_then_default_freezes_and_seizes_the_members_own_collateral(mark
         (w.deployment.assets["JPY"].address, 300_000),
         (w.deployment.assets["USD"].address, 10_000),
     }
-    default_account = w.deployment.vault.default_management_account()
+    default_account = w.deployment.default_manager.management_account()
     assert w.deployment.vault.holdings(default_account) == {"JPY": 300_000, "USD": 100}
     assert b.collateral(AccountKind.HOUSE) == {}
     # Nothing moves in or out of a frozen account, and a defaulted member gets no new call.
@@ -331,17 +331,17 @@ def test_default_needs_an_overdue_call_and_the_ccp(market: Market) -> None:
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
     market.refused(
-        lambda: ccp.margin.declare_default(call.id, "early"),
+        lambda: ccp.default.declare(call.id, "early"),
         errors.VaultDeadlineNotPassed,
     )
     market.refused(
-        lambda: ccp.margin.declare_default(999, "no such call"),
+        lambda: ccp.default.declare(999, "no such call"),
         errors.VaultMarginCallUnknown,
     )
     market.warp_and_reprice(3 * 24 * 3600)
     impostor = Ccp(market.world.deployment, market.world.member_a.signer)
     market.refused(
-        lambda: impostor.margin.declare_default(call.id, "x"),
+        lambda: impostor.default.declare(call.id, "x"),
         errors.AccessControlUnauthorizedAccount,
     )
 
@@ -351,7 +351,7 @@ def test_default_past_the_deadline_marks_an_unmarked_call_overdue_itself(market:
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
     (call,) = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value.calls
     market.warp_and_reprice(3 * 24 * 3600)
-    r = ccp.margin.declare_default(call.id, "missed, never marked")
+    r = ccp.default.declare(call.id, "missed, never marked")
     assert [e.name for e in r.events if e.name.startswith(("MarginCall", "Default"))] == [
         "MarginCallOverdue",
         "DefaultDeclared",
@@ -371,7 +371,7 @@ def test_a_call_covered_by_a_price_rise_cannot_be_defaulted_past_its_deadline(
     market.warp_and_reprice(3 * 24 * 3600)
     market.oracle.publish_prices({"JGB374": 52_000})
     err = market.refused(
-        lambda: w.ccp.margin.declare_default(call.id, "covered meanwhile"),
+        lambda: w.ccp.default.declare(call.id, "covered meanwhile"),
         errors.VaultMarginCallState,
     )
     assert (err.callId, CallStatus(err.status)) == (call.id, CallStatus.MET)
@@ -379,12 +379,15 @@ def test_a_call_covered_by_a_price_rise_cannot_be_defaulted_past_its_deadline(
     assert w.deployment.participant("member-a").status is Status.ACTIVE
 
 
-def test_a_call_on_a_defaulted_member_is_skipped(market: Market) -> None:
+def test_a_call_on_a_suspended_or_defaulted_member_is_skipped(market: Market) -> None:
     ccp = market.world.ccp
     ccp.margin.post_requirements({market.house_b: 10}, run_id="eod-1")
-    ccp.register.declare_default("member-b", "defaulted elsewhere")
+    ccp.register.suspend("member-b", "under inquiry")
     batch = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
     assert batch == CallBatch((), (Skipped(market.house_b, SkipReason.OWNER_NOT_ACTIVE),))
+    ccp.default.declare_member("member-b", "defaulted elsewhere")  # every account frozen too
+    batch = ccp.margin.issue_margin_calls([market.house_b], CallType.REGULAR).value
+    assert batch == CallBatch((), (Skipped(market.house_b, SkipReason.ACCOUNT_FROZEN),))
 
 
 # ---------------------------------------------------------------- cascade to clients
@@ -410,7 +413,7 @@ def test_a_missed_segregated_call_defaults_the_member_but_leaves_client_collater
     w.ccp.margin.post_requirements({market.segregated: 5_000}, run_id="eod-1")
     (call,) = w.ccp.margin.issue_margin_calls([market.segregated], CallType.REGULAR).value.calls
     market.warp_and_reprice(3 * 24 * 3600)
-    w.ccp.margin.declare_default(call.id, "client call missed")
+    w.ccp.default.declare(call.id, "client call missed")
     assert w.deployment.participant("member-b").status is Status.DEFAULTED
     assert w.client_seg.vault_account(AccountKind.SEGREGATED).frozen
     assert w.client_seg.collateral(AccountKind.SEGREGATED) == {"JPY": 1_000}  # not seized

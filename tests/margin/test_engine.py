@@ -107,7 +107,7 @@ def test_a_frozen_account_is_still_valued_at_what_it_holds(market: Market) -> No
     (call,) = engine.issue_calls(CallType.REGULAR).value.calls
     devnet.increase_time(w.chain, 3 * 24 * 3600)
     market.oracle.publish_prices(PRICES)
-    w.ccp.margin.declare_default(call.id, "missed")
+    w.ccp.default.declare(call.id, "missed")
     (state,) = engine.states()
     assert state.account.frozen
     assert (state.value_jpy, state.shortfall_jpy) == (1_000, 4_000)

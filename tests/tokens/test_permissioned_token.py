@@ -11,9 +11,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from support import World, refused
+from support import Market, World, refused
 
-from pyclient import AssetClass, Status, errors
+from pyclient import AccountKind, AssetClass, Status, errors
 from pyclient.units import to_bytes32
 
 # ---------------------------------------------------------------- ordinary transfers
@@ -67,7 +67,10 @@ def test_transfer_from_unregistered_holder_is_refused(world: World) -> None:
 def test_inactive_participant_can_neither_send_nor_receive(
     world: World, status: Status, side: str
 ) -> None:
-    world.ccp.register.set_status("member-b", status, "test")
+    if status is Status.DEFAULTED:
+        world.ccp.default.declare_member("member-b", "test")
+    else:
+        world.ccp.register.set_status("member-b", status, "test")
     if side == "sender":
         call = lambda: world.member_b.transfer("JPY", "member-a", 1)  # noqa: E731
     else:
@@ -239,7 +242,7 @@ def test_only_the_pauser_pauses(world: World) -> None:
 
 
 def test_forced_transfer_moves_a_defaulted_frozen_members_assets(world: World) -> None:
-    world.ccp.register.declare_default("member-b", "missed margin call")
+    world.ccp.default.declare_member("member-b", "missed margin call")
     world.ccp.agent.freeze("JPY", "member-b", reason="default")
     r = world.ccp.agent.forced_transfer(
         "JPY", "member-b", "ccp-default-mgmt", 1_000_000, reason="default management"
@@ -391,3 +394,57 @@ def test_assets_are_instances_of_one_token_with_their_own_description(world: Wor
     assert len(code) == len(d.assets)  # immutables differ...
     sizes = {len(c) for c in code}
     assert len(sizes) == 1  # ...but it is the same contract code everywhere
+
+
+# ---------------------------------------------------------------- powers stop at custody
+
+
+@pytest.fixture
+def in_custody(market: Market) -> str:
+    """member-a's 600,000 JPY in its house account: the vault holds them and keeps their ledger."""
+    market.world.member_a.deposit("JPY", 600_000)
+    return market.world.deployment.vault.address
+
+
+@pytest.mark.parametrize(
+    "power", ["burn", "forced out", "forced in", "freeze", "freeze tokens", "mint"]
+)
+def test_issuer_and_agent_powers_cannot_reach_into_the_vault(
+    world: World, in_custody: str, power: str
+) -> None:
+    """Burning or force-moving tokens the vault holds would leave its ledger promising what its
+    balance no longer has: the first withdrawal paid, the next one failing."""
+    calls = {
+        "burn": lambda: world.issuer.redeem("JPY", in_custody, 1, ref="x"),
+        "forced out": lambda: world.ccp.agent.forced_transfer(
+            "JPY", in_custody, "member-b", 1, reason="x"
+        ),
+        "forced in": lambda: world.ccp.agent.forced_transfer(
+            "JPY", "member-b", in_custody, 1, reason="x"
+        ),
+        "freeze": lambda: world.ccp.agent.freeze("JPY", in_custody, reason="x"),
+        "freeze tokens": lambda: world.ccp.agent.freeze_tokens("JPY", in_custody, 1, reason="x"),
+        "mint": lambda: world.issuer.issue("JPY", in_custody, 1, ref="x"),
+    }
+    err = refused(world, ("JPY",), calls[power], errors.TokenCustodyProtected)
+    assert err.custodian == in_custody
+    assert world.deployment.vault.holdings(world.member_a.account_id(AccountKind.HOUSE)) == {
+        "JPY": 600_000
+    }
+    world.member_a.withdraw("JPY", 600_000)  # the ledger and the balance still agree
+
+
+def test_a_spender_must_itself_be_an_active_unfrozen_participant(world: World) -> None:
+    """An allowance held by an outsider, or by a suspended or frozen participant, moves nothing."""
+    token = world.deployment.token("JPY")
+    world.member_a.send(token.approve(world.outsider.address, 500))
+    world.member_a.send(token.approve("member-b", 500))
+    move = token.call("transferFrom", world.member_a.address, world.client_seg.address, 100)
+    refused(world, ("JPY",), lambda: move.send(world.outsider), errors.ParticipantUnknown)
+    world.ccp.agent.freeze("JPY", "member-b", reason="inquiry")
+    err = refused(world, ("JPY",), lambda: world.member_b.send(move), errors.TokenAccountFrozen)
+    assert err.account == world.member_b.address
+    world.ccp.agent.unfreeze("JPY", "member-b", reason="cleared")
+    world.ccp.register.suspend("member-b", "inquiry")
+    err = refused(world, ("JPY",), lambda: world.member_b.send(move), errors.ParticipantNotActive)
+    assert err.account == world.member_b.address

@@ -132,3 +132,12 @@ def test_forge_builds_the_contracts_with_the_shim_as_its_solc(tmp_path) -> None:
         (tmp_path / "out" / "CollateralVault.sol" / "CollateralVault.json").read_text()
     )
     assert built["bytecode"]["object"].startswith("0x60")
+
+
+def test_every_contract_fits_the_deployed_code_limit_of_eip_170() -> None:
+    """Every network Kabuto targets refuses deployed code over 24,576 bytes (the vault needed the
+    IR pipeline to fit, docs/architecture.md): a contract that outgrows it is split by concern."""
+    for name in artifacts.names():
+        raw = json.loads((artifacts.ARTIFACTS_DIR / f"{name}.json").read_text())
+        size = (len(raw["deployedBytecode"]) - 2) // 2
+        assert size <= 24_576, f"{name}: {size:,} bytes of deployed code, over EIP-170's 24,576"

@@ -4,8 +4,9 @@
     ccp.register.admit_member(address, "member-a")         # the register desk
     ccp.agent.freeze("JPY", "member-b", reason="inquiry")   # the token-agent desk
     ccp.margin.issue_margin_calls(accounts, CallType.INTRADAY)  # the margin desk
+    ccp.default.declare(call_id, "missed the 14:00 call")     # the default desk
 
-Each desk is one module here; a new area of the CCP's work (defaults, ETF clearing) is a new desk.
+Each desk is one module here; a new area of the CCP's work (ETF clearing, say) is a new desk.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ from eth_account.signers.local import LocalAccount
 from ...deployment import Deployment
 from ..base import Role
 from .agent import TokenAgentDesk
+from .default import DefaultDesk
 from .margin import MarginDesk
 from .register import RegisterDesk
 
 
 class Ccp(Role):
-    """The clearing house's operations: the register, token agent powers, and margin."""
+    """The clearing house's operations: the register, token agent powers, margin, defaults."""
 
     def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
         super().__init__(deployment, signer)
         self.register = RegisterDesk(deployment, signer)
         self.agent = TokenAgentDesk(deployment, signer)
         self.margin = MarginDesk(deployment, signer)
+        self.default = DefaultDesk(deployment, signer)
 
 
-__all__ = ["Ccp", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]
+__all__ = ["Ccp", "DefaultDesk", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]

@@ -1,6 +1,7 @@
-"""The CCP's margin desk: collateral accounts, requirements, calls and default over a call.
+"""The CCP's margin desk: collateral accounts, requirements and calls.
 
-Opening accounts and declaring a default are the operations desk's (CCP_OPERATOR_ROLE); posting
+Opening accounts is the operations desk's (CCP_OPERATOR_ROLE); a default is the default desk's
+(`Ccp.default`); posting
 requirements and following calls are the margin engine's (MARGIN_ENGINE_ROLE), usually driven by
 `pyclient.margin.engine.MarginEngine`.
 """
@@ -62,7 +63,3 @@ class MarginDesk(Actor):
         the value is the calls processed as the transaction left them, and those skipped (no longer
         open, not yet due, or on an account that cannot be valued now) with the reason."""
         return self.send(self.deployment.vault.mark_overdue(call_ids))
-
-    def declare_default(self, call_id: int, reason: str) -> Outcome[None]:
-        """Default the member behind an overdue call: register, freeze, seize its own collateral."""
-        return self.send(self.deployment.vault.declare_default(call_id, reason))

@@ -45,10 +45,5 @@ class RegisterDesk(Actor):
     def reinstate(self, who: Any, reason: str) -> Outcome[Participant]:
         return self.send(self.deployment.registry.reinstate(who, reason))
 
-    def declare_default(self, who: Any, reason: str) -> Outcome[Participant]:
-        """Record `who` as defaulted in the register (the vault's default path is the margin
-        desk's `declare_default`, over an overdue call)."""
-        return self.send(self.deployment.registry.declare_default(who, reason))
-
     def set_status(self, who: Any, status: Status, reason: str) -> Outcome[Participant]:
         return self.send(self.deployment.registry.set_status(who, status, reason))
