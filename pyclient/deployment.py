@@ -68,7 +68,8 @@ class Duties:
 
     `admin` holds `DEFAULT_ADMIN_ROLE` on every contract, the only role that grants and revokes
     roles (a multi-signature or timelocked account in production); the deployer gives it up. It may
-    hold no duty, so that no duty can grant itself another. `register` is the CCP operator
+    hold no duty, so that no duty can grant itself another; given an admin, every duty must be
+    given, each its own key. `register` is the CCP operator
     (register, vault accounts, defaults); `margin` the margin engine; `oracle` the market-data
     publisher; `issuer` mints and burns every asset; `agent` freezes, force-transfers and pauses
     them. docs/access.md has the table of who may call what.
@@ -102,11 +103,23 @@ class Duties:
             address = getattr(self, duty)
             if address is not None and not is_address(address):
                 raise DeploymentMismatch(f"{duty} {address!r} is not an address")
-        admin = to_checksum_address(self.admin or deployer)
-        if self.admin is not None and admin in self.holders(deployer).values():
+        if self.admin is None:
+            return  # a development deployment: whatever is not given stays with the deployer
+        admin = to_checksum_address(self.admin)
+        if admin in self.holders(deployer).values():
             raise DeploymentMismatch(
                 f"the role admin {admin} also holds a duty: it could grant itself any other"
             )
+        keys = {d: getattr(self, d) and to_checksum_address(getattr(self, d)) for d in self.ROLES}
+        missing = [duty for duty, address in keys.items() if address is None]
+        if missing:
+            raise DeploymentMismatch(
+                f"with a separate role admin every duty needs its own key; missing: "
+                f"{', '.join(missing)} (the deployer keeps nothing)"
+            )
+        shared = {a for a in keys.values() if sum(b == a for b in keys.values()) > 1}
+        if shared:
+            raise DeploymentMismatch(f"duties share a key: {', '.join(sorted(shared))}")
 
 
 def admitted(kind: Kind, name: str, *, operator: bool = False) -> Wire:
@@ -159,8 +172,8 @@ SUITE: tuple[Part, ...] = (
     ),
     Part(
         "default_manager", DefaultManagerClient, "default manager",
-        args=lambda s: [s["registry"], s["vault"], s.operator],
-        needs=("registry", "vault"),
+        args=lambda s: [s["registry"], s["vault"], s["market_data"], s.operator],
+        needs=("registry", "vault", "market_data"),
         # The one way into (and out of) default in the register, and the vault's default hooks.
         wiring=(granted("DEFAULT_MANAGER_ROLE", on="registry"),
                 granted("DEFAULT_MANAGER_ROLE", on="vault")),

@@ -365,6 +365,35 @@ _SENTENCES: dict[str, Sentence] = {
         f"the default of {n.name(e['member'])} (case {e['caseId']}) withdrawn{_why(e['reason'])}: "
         "collateral returned, accounts unfrozen"
     ),
+    "ClientPortAccepted": lambda e, n: (
+        f"{n.name(e['member'])} accepts {n.name(e['client'])} (case {e['caseId']})"
+    ),
+    "ClientPorted": lambda e, n: (
+        f"{n.name(e['client'])} ported from {n.name(e['from'])} to {n.name(e['to'])} "
+        f"(case {e['caseId']})"
+    ),
+    "ClientClosedOut": lambda e, n: (
+        f"{n.name(e['client'])} closed out (case {e['caseId']}): loss {_jpy(e['lossJpy'])}, "
+        f"{_jpy(e['coveredJpy'])} of it covered by its own collateral"
+    ),
+    "ClientTransferred": lambda e, n: (
+        f"{n.name(e['client'])} now clears through {n.name(e['to'])} (was {n.name(e['from'])})"
+    ),
+    "AccountReassigned": lambda e, n: (
+        f"{n.vault_account(e['account'])} now answers to {n.name(e['to'])} (case {e['caseId']})"
+    ),
+    "CollateralReleased": lambda e, n: (
+        f"{n.amount(e['amount'], e['asset'])} returned from {n.vault_account(e['account'])} to "
+        f"{n.name(e['to'])} (case {e['caseId']})"
+    ),
+    "WaterfallApplied": lambda e, n: (
+        f"case {e['caseId']}: {_LAYER[e['layer']]} ({n.vault_account(e['account'])}) met "
+        f"{_jpy(e['usedJpy'])} of the loss"
+    ),
+    "CaseSettled": lambda e, n: (
+        f"case {e['caseId']} settled: loss {_jpy(e['lossJpy'])}, {_jpy(e['coveredJpy'])} covered"
+        + (f", {_jpy(e['uncoveredJpy'])} uncovered" if e["uncoveredJpy"] else "")
+    ),
     "AccountFrozen": lambda e, n: f"{n.vault_account(e['account'])} frozen (case {e['caseId']})",
     "AccountUnfrozen": lambda e, n: (
         f"{n.vault_account(e['account'])} unfrozen (case {e['caseId']})"
@@ -382,6 +411,12 @@ _SENTENCES: dict[str, Sentence] = {
         f"to {n.vault_account(e['toAccount'])} (case {e['caseId']})"
     ),
 }
+
+
+_LAYER = (
+    "the defaulter's house margin", "the defaulter's clearing-fund contribution",
+    "the CCP's own tranche", "a surviving member's clearing-fund contribution",
+)  # fmt: skip
 
 
 def describe(event: DecodedEvent, namer: Namer) -> str:

@@ -7,9 +7,11 @@ stay independent and the session fast. Shared types and helpers live in `support
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from support import FX, PRICES, RISK, Market, World
 
 from pyclient import (
@@ -26,6 +28,12 @@ from pyclient import (
     deploy,
 )
 from pyclient.chain import devnet
+
+# `make test` explores the same examples on every run, so a red suite is a change, not luck;
+# HYPOTHESIS_PROFILE=explore searches afresh (and wider) to find what the fixed examples miss.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")

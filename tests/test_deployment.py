@@ -76,6 +76,8 @@ def test_each_duty_has_its_own_key_and_none_can_grant_itself_another(world: Worl
     """The review found one key controlling the register, the oracle, the vault and every token,
     able to grant itself the issuer role back. With `Duties`, each role sits with its own key, the
     role admin with another that holds no duty, and the deployer keeps nothing."""
+    from dataclasses import replace
+
     from pyclient import Duties, deploy
     from pyclient.access.permissions import ADMIN_ROLE
 
@@ -105,4 +107,8 @@ def test_each_duty_has_its_own_key_and_none_can_grant_itself_another(world: Worl
     with pytest.raises(errors.AccessControlUnauthorizedAccount):
         Ccp(d, admin).register.suspend("ccp", "x")
     with pytest.raises(errors.DeploymentMismatch, match="could grant itself any other"):
-        deploy(chain, deployer, duties=Duties(admin=admin.address, register=admin.address))
+        deploy(chain, deployer, duties=replace(duties, register=admin.address))
+    with pytest.raises(errors.DeploymentMismatch, match="missing: margin"):
+        deploy(chain, deployer, duties=replace(duties, margin=None))
+    with pytest.raises(errors.DeploymentMismatch, match="duties share a key"):
+        deploy(chain, deployer, duties=replace(duties, agent=issuer.address))

@@ -88,6 +88,8 @@ interface IParticipantRegistry {
     event ParticipantStatusChanged(
         address indexed account, Status previous, Status current, bytes32 reason, address indexed operator
     );
+    /// @notice Client `client` now clears through `to` (ported from `from` when `from` defaulted).
+    event ClientTransferred(address indexed client, address indexed from, address indexed to, address operator);
 
     // ---------------------------------------------------------------- admission
 
@@ -114,9 +116,15 @@ interface IParticipantRegistry {
     /// transaction). Allowed from `Active` or `Suspended`.
     function declareDefault(address account, bytes32 reason) external;
 
-    /// @notice Returns a defaulted participant to `Active` when its default is withdrawn.
+    /// @notice Returns a defaulted participant to the status it had before (`restored`: `Active` or
+    /// `Suspended`) when its default is withdrawn.
     /// @dev `DEFAULT_MANAGER_ROLE` only. Allowed from `Defaulted`.
-    function endDefault(address account, bytes32 reason) external;
+    function endDefault(address account, Status restored, bytes32 reason) external;
+
+    /// @notice Makes `client` clear through `member` instead: the default process ports a defaulted
+    /// member's clients this way.
+    /// @dev `DEFAULT_MANAGER_ROLE` only. `member` must be an active clearing member.
+    function transferClient(address client, address member) external;
 
     /// @notice Moves a participant to any status the transition rules allow, except into or out of
     /// `Defaulted`, which only the default process does.

@@ -65,11 +65,25 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     /// @inheritdoc IParticipantRegistry
-    function endDefault(address account, bytes32 reason) external onlyRole(Roles.DEFAULT_MANAGER) {
-        if (_participants[account].status != Status.Defaulted) {
-            revert ParticipantStatusTransitionInvalid(account, _participants[account].status, Status.Active);
+    function endDefault(address account, Status restored, bytes32 reason) external onlyRole(Roles.DEFAULT_MANAGER) {
+        Status current = _participants[account].status;
+        if (current != Status.Defaulted || (restored != Status.Active && restored != Status.Suspended)) {
+            revert ParticipantStatusTransitionInvalid(account, current, restored);
         }
-        _setStatus(account, Status.Active, reason);
+        _setStatus(account, restored, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function transferClient(address client, address member) external onlyRole(Roles.DEFAULT_MANAGER) {
+        Participant storage c = _participants[client];
+        if (c.kind != Kind.Client) revert ParticipantUnknown(client);
+        Participant storage m = _participants[member];
+        if (m.kind != Kind.ClearingMember || m.status != Status.Active) {
+            revert ParticipantClearingMemberInvalid(client, member);
+        }
+        address previous = c.clearingMember;
+        c.clearingMember = member;
+        emit ClientTransferred(client, previous, member, _msgSender());
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -143,10 +157,10 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         emit ParticipantStatusChanged(account, current, requested, reason, _msgSender());
     }
 
-    /// @dev Active -> Suspended | Defaulted; Suspended -> Active | Defaulted; Defaulted -> Active.
+    /// @dev Active -> Suspended | Defaulted; Suspended -> Active | Defaulted; Defaulted -> Active | Suspended.
     function _transitionAllowed(Status current, Status requested) private pure returns (bool) {
         if (requested == Status.Active) return current == Status.Suspended || current == Status.Defaulted;
-        if (requested == Status.Suspended) return current == Status.Active;
+        if (requested == Status.Suspended) return current == Status.Active || current == Status.Defaulted;
         if (requested == Status.Defaulted) return current == Status.Active || current == Status.Suspended;
         return false;
     }

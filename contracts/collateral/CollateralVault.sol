@@ -79,9 +79,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         bool valid = p.status == IParticipantRegistry.Status.Active
             && ((kind == AccountKind.Segregated
                     && p.kind == IParticipantRegistry.Kind.Client
-                    && p.accountType == IParticipantRegistry.AccountType.Segregated)
+                    && p.accountType == IParticipantRegistry.AccountType.Segregated
+                    && _registry.isActive(p.clearingMember))
                 || ((kind == AccountKind.House || kind == AccountKind.Omnibus || kind == AccountKind.ClearingFund)
-                    && p.kind == IParticipantRegistry.Kind.ClearingMember));
+                    && p.kind == IParticipantRegistry.Kind.ClearingMember)
+                || (kind == AccountKind.ClearingFund && p.kind == IParticipantRegistry.Kind.Ccp));
         if (!valid) revert VaultAccountOwnerInvalid(owner, kind);
         id = _id(owner, kind);
         AccountState storage a = _accounts[id];
@@ -292,44 +294,51 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
-    function seize(uint256 id, uint256 caseId)
-        external
-        onlyRole(Roles.DEFAULT_MANAGER)
-        returns (address[] memory assets, uint256[] memory amounts)
-    {
-        uint256 target = _managerAccount();
-        AccountKind kind = _accounts[id].kind; // an account never opened holds nothing
-        if (id == target || kind == AccountKind.Omnibus) revert VaultTransferInvalid(id, target);
-        EnumerableSet.AddressSet storage set = _assets[id];
-        uint256 n = set.length();
-        assets = new address[](n);
-        amounts = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            address asset = set.at(i);
-            uint256 quantity = _holdings[id][asset];
-            (assets[i], amounts[i]) = (asset, quantity);
-            if (quantity == 0) continue;
-            _holdings[id][asset] = 0;
-            _holdings[target][asset] += quantity;
-            _assets[target].add(asset);
-            emit CollateralSeized(id, target, asset, quantity, caseId);
+    function moveCollateral(
+        uint256 from,
+        address fromClient,
+        uint256 to,
+        address toClient,
+        address asset,
+        uint256 amount,
+        uint256 caseId
+    ) external onlyRole(Roles.DEFAULT_MANAGER) {
+        uint256 manager = _managerAccount();
+        if (from == to) revert VaultTransferInvalid(from, to);
+        _debit(from, fromClient, asset, amount);
+        _open(to);
+        _holdings[to][asset] += amount;
+        _assets[to].add(asset);
+        if (_accounts[to].kind == AccountKind.Omnibus) {
+            if (toClient == address(0)) revert VaultOmnibusNeedsClient(to);
+            _sub[to][toClient][asset] += amount;
+            _clients[to].add(toClient);
         }
+        if (to == manager) emit CollateralSeized(from, to, asset, amount, caseId);
+        else emit CollateralTransferred(from, to, asset, amount, caseId);
     }
 
     /// @inheritdoc ICollateralVault
-    function transferCollateral(uint256 to, address asset, uint256 amount, uint256 caseId)
+    function release(uint256 id, address client, address asset, uint256 amount, uint256 caseId)
         external
         onlyRole(Roles.DEFAULT_MANAGER)
+        nonReentrant
     {
-        uint256 from = _managerAccount();
-        if (to == from || _open(to).kind == AccountKind.Omnibus) revert VaultTransferInvalid(from, to);
-        if (amount == 0) revert VaultZeroAmount();
-        uint256 held = _holdings[from][asset];
-        if (amount > held) revert VaultInsufficientHolding(from, asset, held, amount);
-        _holdings[from][asset] = held - amount;
-        _holdings[to][asset] += amount;
-        _assets[to].add(asset);
-        emit CollateralTransferred(from, to, asset, amount, caseId);
+        _debit(id, client, asset, amount);
+        address to = client == address(0) ? _owner(id) : client;
+        emit CollateralReleased(id, asset, amount, to, caseId);
+        IERC20(asset).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function reassign(uint256 id, address member, uint256 caseId) external onlyRole(Roles.DEFAULT_MANAGER) {
+        AccountState storage a = _open(id);
+        if (a.kind != AccountKind.Segregated || a.openCall != 0) revert VaultTransferInvalid(id, id);
+        address previous = _segregatedMember[id];
+        _memberAccounts[previous].remove(id);
+        _memberAccounts[member].add(id);
+        _segregatedMember[id] = member;
+        emit AccountReassigned(id, previous, member, caseId);
     }
 
     /// @inheritdoc ICollateralVault
@@ -421,26 +430,6 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function beneficialOwners(uint256 id) external view returns (address[] memory) {
         return _clients[id].values();
-    }
-
-    /// @inheritdoc ICollateralVault
-    function verifyOmnibus(uint256 id) external view returns (bool) {
-        EnumerableSet.AddressSet storage assets = _assets[id];
-        EnumerableSet.AddressSet storage clients = _clients[id];
-        for (uint256 i; i < assets.length(); ++i) {
-            address asset = assets.at(i);
-            uint256 total;
-            for (uint256 j; j < clients.length(); ++j) {
-                total += _sub[id][clients.at(j)][asset];
-            }
-            if (total != _holdings[id][asset]) return false;
-        }
-        return true;
-    }
-
-    /// @inheritdoc ICollateralVault
-    function defaultManagementAccount(address manager) external pure returns (uint256) {
-        return _id(manager, AccountKind.DefaultManagement);
     }
 
     /// @inheritdoc ICollateralVault
@@ -859,6 +848,20 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             (open, c.previousOpen) = (c.previousOpen, 0);
         }
         a.openCall = 0;
+    }
+
+    /// @dev Takes `amount` of `asset` out of account `id` (out of `client`'s sub-ledger when omnibus).
+    function _debit(uint256 id, address client, address asset, uint256 amount) private {
+        AccountState storage a = _open(id);
+        if (amount == 0) revert VaultZeroAmount();
+        uint256 held = _holdings[id][asset];
+        if (amount > held) revert VaultInsufficientHolding(id, asset, held, amount);
+        _holdings[id][asset] = held - amount;
+        if (a.kind == AccountKind.Omnibus) {
+            uint256 own = _sub[id][client][asset];
+            if (amount > own) revert VaultSubLedgerInsufficient(id, client, asset, own, amount);
+            _sub[id][client][asset] = own - amount;
+        }
     }
 
     /// @dev The calling default manager's own account, opened on first use.

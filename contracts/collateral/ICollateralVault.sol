@@ -301,12 +301,22 @@ interface ICollateralVault {
     event CollateralTransferred(
         uint256 indexed fromAccount, uint256 indexed toAccount, address indexed asset, uint256 amount, uint256 caseId
     );
+    /// @notice The default process paid `amount` of `asset` out of `account` to `to`'s wallet, under case
+    /// `caseId`.
+    event CollateralReleased(
+        uint256 indexed account, address indexed asset, uint256 amount, address indexed to, uint256 caseId
+    );
+    /// @notice Segregated `account` moved from member `from` to member `to` under case `caseId`.
+    event AccountReassigned(uint256 indexed account, address indexed from, address indexed to, uint256 caseId);
     /// @notice The owner of `account` replaced its standing instruction (pull order = array order).
     event StandingInstructionSet(uint256 indexed account, Instruction[] instruction);
 
     // ---------------------------------------------------------------- accounts (CCP_OPERATOR_ROLE)
 
-    /// @notice Opens an account for `owner`, checked against the participant registry.
+    /// @notice Opens an account for `owner`, checked against the participant registry: an active
+    /// clearing member for its own accounts, an active segregated client of an active member for a
+    /// segregated one (no account opens for a client of a member in default), and the CCP for the
+    /// clearing-fund account that holds its own first tranche of the default waterfall.
     function openAccount(address owner, AccountKind kind) external returns (uint256 account);
 
     // ---------------------------------------------------------------- collateral (account owner)
@@ -381,22 +391,38 @@ interface ICollateralVault {
 
     /// @notice Confirms that call `callId` was missed and returns the member answerable for it: the
     /// call is past its deadline and, re-valued now, still short (it is marked overdue if it was not).
-    /// A call the collateral now covers (a price rose) is met instead and refused
-    /// (`VaultMarginCallState`); so is an account that cannot be valued now.
+    /// A call the collateral now covers (a price rose) is refused (`VaultMarginCallState`, status
+    /// `Met`; the margin engine's next batch records it as met); so is an account that cannot be
+    /// valued now.
     function confirmMissedCall(uint256 callId) external returns (address member);
 
     /// @notice Closes every open call on every account `member` answers for (house, clearing fund,
     /// omnibus, its segregated clients'), each with `MarginCallDefaulted`, and freezes them all.
     function freezeMember(address member, uint256 caseId) external;
 
-    /// @notice Moves everything `account` holds into the caller's default-management account (opened on
-    /// first use), each asset with `CollateralSeized`; returns what moved (nothing from an account never
-    /// opened). Never an omnibus account: client collateral is not seized.
-    function seize(uint256 account, uint256 caseId) external returns (address[] memory assets, uint256[] memory amounts);
+    /// @notice Moves `amount` of `asset` from account `from` (from `fromClient`'s sub-ledger when it is
+    /// an omnibus account) to account `to` (into `toClient`'s when omnibus), frozen or not, under
+    /// default case `caseId`: into the caller's default-management account (opened on first use) a
+    /// seizure (`CollateralSeized`), otherwise a transfer (`CollateralTransferred`): collateral
+    /// returned, or a client's ported to another member's omnibus account.
+    function moveCollateral(
+        uint256 from,
+        address fromClient,
+        uint256 to,
+        address toClient,
+        address asset,
+        uint256 amount,
+        uint256 caseId
+    ) external;
 
-    /// @notice Moves `amount` of `asset` out of the caller's default-management account into `toAccount`
-    /// (any non-omnibus account, frozen or not), with `CollateralTransferred`.
-    function transferCollateral(uint256 toAccount, address asset, uint256 amount, uint256 caseId) external;
+    /// @notice Pays `amount` of `asset` out of account `id` (out of `client`'s sub-ledger when omnibus)
+    /// to its owner's wallet, or the client's, under case `caseId` (`CollateralReleased`): a client's
+    /// net collateral returned after its close-out.
+    function release(uint256 id, address client, address asset, uint256 amount, uint256 caseId) external;
+
+    /// @notice Makes `member` answerable for segregated account `id` (its client was ported), with
+    /// `AccountReassigned`. Refused while a call is open on it.
+    function reassign(uint256 id, address member, uint256 caseId) external;
 
     /// @notice Unfreezes `account` under case `caseId`, with `AccountUnfrozen`.
     function unfreeze(uint256 account, uint256 caseId) external;
@@ -435,12 +461,6 @@ interface ICollateralVault {
 
     /// @notice Clients that have held anything in omnibus `account`.
     function beneficialOwners(uint256 account) external view returns (address[] memory);
-
-    /// @notice True when, for every asset, the sub-ledger totals of omnibus `account` equal its holdings.
-    function verifyOmnibus(uint256 account) external view returns (bool);
-
-    /// @notice The default-management account of `manager` (a holder of `DEFAULT_MANAGER_ROLE`).
-    function defaultManagementAccount(address manager) external pure returns (uint256);
 
     /// @notice The clearing member answerable for `account`: its owner, or a segregated client's member.
     function memberOf(uint256 account) external view returns (address);

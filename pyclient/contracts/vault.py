@@ -120,15 +120,6 @@ class VaultClient(ContractClient):
             for a, cap in self._read(fn)
         ]
 
-    def verify_omnibus(self, account: int) -> bool:
-        """The vault's own check: every asset's sub-ledger total equals the omnibus holding."""
-        return bool(self._read(self.contract.functions.verifyOmnibus(account)))
-
-    def default_management_account(self, manager: Any) -> int:
-        """The default-management account of `manager` (the DefaultManager contract)."""
-        fn = self.contract.functions.defaultManagementAccount(self.suite.address_of(manager))
-        return int(self._read(fn))
-
     def member_of(self, account: int) -> str:
         """The clearing member answerable for `account` (a segregated client's member)."""
         return str(self._read(self.contract.functions.memberOf(account)))

@@ -30,7 +30,8 @@ from ..collateral.vault import CallType
 __all__ = [
     "EMERGENCY_COMPUTED", "EMERGENCY_DUE", "INTRADAY_COMPUTED", "INTRADAY_DUE", "REGULAR_DUE",
     "TOKYO", "CallType", "TimetableError", "add_business_days", "call_deadline", "from_unix",
-    "is_business_day", "last_business_days", "next_business_day", "to_unix", "tokyo_time",
+    "is_business_day", "last_business_days", "next_business_day", "porting_deadline", "to_unix",
+    "tokyo_time",
 ]  # fmt: skip
 
 REGULAR_DUE = time(11)
@@ -38,6 +39,7 @@ INTRADAY_COMPUTED = time(11)
 INTRADAY_DUE = time(14)
 EMERGENCY_COMPUTED = time(13)
 EMERGENCY_DUE = time(16)
+PORTING_DUE = time(15)  # on the business day after a default is declared
 
 # The XTKS calendar is built once for a fixed window rather than exchange-calendars' default
 # (20 years back to one year ahead of today), so that a date means the same thing whichever day
@@ -142,3 +144,12 @@ def call_deadline(call_type: CallType, computed_at: datetime) -> datetime:
             "allows"
         )
     return datetime.combine(day, due, TOKYO)
+
+
+def porting_deadline(declared_at: datetime) -> datetime:
+    """Until when a defaulter's clients may be ported: 15:00 Tokyo on the XTKS business day after
+    the declaration. Kabuto's choice (the sources give no porting period): the initial margin covers
+    a two-day holding period, so porting by 15:00 on the next day leaves the rest of it to close
+    out the clients not ported (docs/domain.md §8)."""
+    day = _day(tokyo_time(declared_at).date())
+    return datetime.combine(next_business_day(day), PORTING_DUE, TOKYO)

@@ -9,6 +9,7 @@ from typing import Any
 from ..access.registry import Participant
 from ..collateral.vault import AccountKind, ClientShare
 from ..contracts.base import Outcome
+from ..default.case import ClientPort
 from ..errors import InputError
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -63,6 +64,12 @@ class ClearingMember(CollateralOwner):
         """Which clients have paid their share of an omnibus call passed on, how much, and each
         share's status (owed, paid, overdue, closed)."""
         return self.deployment.vault.client_shares(call_id)
+
+    def accept_client(self, case_id: int, client: Any) -> Outcome[ClientPort]:
+        """Take on `client` of a defaulted member in default case `case_id`, before its porting
+        deadline; the CCP then ports it here (an omnibus client needs this member's omnibus
+        account open)."""
+        return self.send(self.deployment.default_manager.accept_client(case_id, client))
 
     def mark_shares_overdue(self, call_id: int) -> Outcome[list[ClientShare]]:
         """Record that clients missed their share's deadline: each unpaid share past it becomes

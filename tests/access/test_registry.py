@@ -181,7 +181,8 @@ def test_a_default_goes_through_the_default_process_and_only_it_ends_one(world: 
         errors.ParticipantDefaultManaged,
     )
     world.ccp.default.withdraw(case.id, "declared in error")
-    assert world.deployment.participant("member-a").status is Status.ACTIVE
+    # Back to the status it had before: suspended (the default desk does not reinstate anyone).
+    assert world.deployment.participant("member-a").status is Status.SUSPENDED
 
 
 def test_the_operator_cannot_record_a_default_in_the_register_by_itself(world: World) -> None:

@@ -444,13 +444,13 @@ class Model:
     ) -> list[Entry]:
         journal: list[Entry] = []
         target = self.default_account
-        if not self.default_account_open:
-            self.default_account_open = True
-            journal.append(("AccountOpened", target, AccountKind.DEFAULT_MANAGEMENT))
         for asset in self.asset_order[account]:
             quantity = holdings.get(asset, 0)  # the model follows this test's assets only
             if not quantity:
                 continue
+            if not self.default_account_open:  # the first move into it opens it
+                self.default_account_open = True
+                journal.append(("AccountOpened", target, AccountKind.DEFAULT_MANAGEMENT))
             holdings[asset] = 0
             self.others[target][asset] += quantity
             if asset not in self.asset_order[target]:

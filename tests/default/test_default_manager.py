@@ -15,6 +15,12 @@ from pyclient.collateral.vault import CallStatus, split_account_id
 from pyclient.default import CaseStatus, Origin
 from pyclient.units import to_bytes32
 
+ZERO = "0x" + "0" * 40
+
+
+def _jpy(m: Market) -> str:
+    return m.world.deployment.assets["JPY"].address
+
 
 @pytest.fixture
 def overdue(market: Market) -> tuple[Market, int]:
@@ -185,32 +191,48 @@ def test_seized_collateral_sits_in_an_account_of_the_default_manager_that_no_key
 # ---------------------------------------------------------------- withdrawing a default
 
 
-def test_withdrawing_a_default_gives_everything_back_and_unfreezes(
-    overdue: tuple[Market, int],
-) -> None:
+def test_a_member_still_short_stays_in_default(overdue: tuple[Market, int]) -> None:
+    """The calls the default closed are not reopened: withdrawing it for a member still short
+    would hand it back its fund and its clients' collateral with nothing owed on record."""
     market, call_id = overdue
     w = market.world
     case = w.ccp.default.declare(call_id, "missed").value
+    err = market.refused(lambda: w.ccp.default.withdraw(case.id, "cured?"), errors.DefaultNotCured)
+    assert (err.account, err.valueJpy, err.requirementJpy) == (market.house_a, 100_000, 1_000_000)
+    assert w.deployment.participant("member-a").status is Status.DEFAULTED
+
+
+def test_withdrawing_a_default_gives_everything_back_and_the_status_before(
+    market: Market,
+) -> None:
+    """Declared in error over a member that was suspended, not short: the collateral goes back,
+    the accounts unfreeze, and the member is suspended again, not active."""
+    w = market.world
+    w.member_b.deposit("JPY", 200_000)
+    w.member_b.deposit("USD", "100.00")
+    w.ccp.register.suspend("member-b", "inquiry")
+    case = w.ccp.default.declare_member("member-b", "insolvency (wrongly reported)").value
+    assert case.was_suspended
     back = w.ccp.default.withdraw(case.id, "declared in error")
     assert back.value.status is CaseStatus.WITHDRAWN
-    assert {(e["toAccount"], e["amount"]) for e in back.named("CollateralTransferred")} == {
-        (market.house_a, 100_000), (market.fund_a, 500_000),
-    }  # fmt: skip
+    moved = {(e["toAccount"], e["amount"]) for e in back.named("CollateralTransferred")}
+    assert moved == {(market.house_b, 200_000), (market.house_b, 10_000)}
     assert {e["account"] for e in back.named("AccountUnfrozen")} == {
-        market.house_a, market.omnibus_a, market.fund_a,
+        market.house_b, market.segregated,
     }  # fmt: skip
-    assert w.deployment.participant("member-a").status is Status.ACTIVE
-    assert w.member_a.collateral(AccountKind.CLEARING_FUND) == {"JPY": 500_000}
-    assert w.ccp.default.seized(case.id)["JPY"][Origin.CLEARING_FUND] == 500_000  # the record
-    w.member_a.withdraw("JPY", 500_000, kind=AccountKind.CLEARING_FUND)  # free again
+    assert w.deployment.participant("member-b").status is Status.SUSPENDED
+    assert w.member_b.collateral(AccountKind.HOUSE) == {"JPY": 200_000, "USD": 100}
+    assert w.ccp.default.seized(case.id)["JPY"][Origin.HOUSE_MARGIN] == 200_000  # the record
     market.refused(lambda: w.ccp.default.withdraw(case.id, "twice"), errors.DefaultCaseNotOpen)
     market.refused(lambda: w.ccp.default.withdraw(99, "none"), errors.DefaultCaseUnknown)
+    w.ccp.register.reinstate("member-b", "inquiry closed")
+    w.member_b.withdraw("JPY", 200_000)  # free again
 
 
 # ---------------------------------------------------------------- who may
 
 
-@pytest.mark.parametrize("action", ["declare", "declare member", "withdraw"])
+@pytest.mark.parametrize("action", ["declare", "declare member", "withdraw", "port", "close out"])
 def test_only_the_ccp_operator_runs_the_default_process(
     overdue: tuple[Market, int], action: str
 ) -> None:
@@ -221,6 +243,8 @@ def test_only_the_ccp_operator_runs_the_default_process(
         "declare": lambda: impostor.default.declare(call_id, "x"),
         "declare member": lambda: impostor.default.declare_member("member-a", "x"),
         "withdraw": lambda: impostor.default.withdraw(1, "x"),
+        "port": lambda: impostor.default.port(1, "client-seg"),
+        "close out": lambda: impostor.default.close_out(1, "client-seg", 1),
     }
     err = market.refused(calls[action], errors.AccessControlUnauthorizedAccount)
     assert "CCP_OPERATOR_ROLE" in str(err)
@@ -231,11 +255,9 @@ def test_only_the_ccp_operator_runs_the_default_process(
     [
         ("confirmMissedCall", lambda m: [1]),
         ("freezeMember", lambda m: [m.world.member_a.address, 1]),
-        ("seize", lambda m: [m.house_a, 1]),
-        (
-            "transferCollateral",
-            lambda m: [m.house_a, m.world.deployment.assets["JPY"].address, 1, 1],
-        ),
+        ("moveCollateral", lambda m: [m.house_a, ZERO, m.house_b, ZERO, _jpy(m), 1, 1]),
+        ("release", lambda m: [m.house_a, ZERO, _jpy(m), 1, 1]),
+        ("reassign", lambda m: [m.segregated, m.world.member_a.address, 1]),
         ("unfreeze", lambda m: [m.house_a, 1]),
     ],
 )
@@ -256,7 +278,21 @@ def test_the_register_ends_a_default_only_for_the_default_manager(market: Market
     w.ccp.default.declare_member("member-b", "insolvency")
     d = w.deployment
     err = market.refused(
-        lambda: w.ccp.send(d.registry.call("endDefault", w.member_b.address, to_bytes32("x"))),
+        lambda: w.ccp.send(
+            d.registry.call("endDefault", w.member_b.address, int(Status.ACTIVE), to_bytes32("x"))
+        ),
         errors.AccessControlUnauthorizedAccount,
     )
     assert "DEFAULT_MANAGER_ROLE" in str(err)
+
+
+def test_only_a_surviving_clearing_member_accepts_a_client(market: Market) -> None:
+    w = market.world
+    case = w.ccp.default.declare_member("member-b", "insolvency").value
+    err = market.refused(
+        lambda: w.client_omni.send(
+            w.deployment.default_manager.accept_client(case.id, "client-seg")
+        ),
+        errors.DefaultReceiverInvalid,
+    )
+    assert err.member == w.client_omni.address

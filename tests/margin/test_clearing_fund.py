@@ -318,7 +318,10 @@ def test_shares_above_the_floor_are_the_total_pro_rata(
     whole = sum(map(Fraction, bases.values()))
     for m, share in shares.items():
         if share > TEN_M:  # the floor does not bind: the formula, rounded up by under a yen
-            exact = Fraction(total) * Fraction(bases[m]) / whole
+            if whole:
+                exact = Fraction(total) * Fraction(bases[m]) / whole
+            else:  # no basis anywhere: the total is split equally (documented)
+                exact = Fraction(total) / len(bases)
             assert share - 1 < exact <= share
 
 

@@ -120,7 +120,8 @@ FORGE = compiler.REPO_ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64
 def test_forge_builds_the_contracts_with_the_shim_as_its_solc(tmp_path) -> None:
     out = subprocess.run(
         [
-            str(FORGE), "build", "--use", str(compiler.SHIM), "--offline",
+            str(FORGE), "build", "--use", str(compiler.SHIM), "--offline", "--via-ir",
+            "--optimize", "--optimizer-runs", "200",  # as tools/compile.py compiles
             "--contracts", "contracts", "--out", str(tmp_path / "out"),
             "--cache-path", str(tmp_path / "cache"),
             "--remappings", "@openzeppelin/=node_modules/@openzeppelin/",
