@@ -23,6 +23,7 @@ from .access.registry import Participant, Status
 from .chain.client import GasRecord
 from .collateral.vault import CallStatus, ClientShare, MarginCall, ShareStatus, split_account_id
 from .contracts.base import Outcome
+from .default.case import Layer, Waterfall
 from .deployment import Deployment
 from .errors import ContractError, InputError, KabutoError
 from .events import DecodedEvent, describe
@@ -651,6 +652,39 @@ def seized_table(
     counted = sum(s.counted_jpy for s in seized)
     table.add_row("[bold]total[/bold]", "", "", f"[bold]{number(market)}[/bold]",
                   f"[bold]{number(counted)}[/bold]")  # fmt: skip
+    table.caption = caption
+    return fit(table, narrow=narrow)
+
+
+_LAYER_WORDS = {
+    Layer.HOUSE_MARGIN: "1. the defaulter's house margin",
+    Layer.CLEARING_FUND: "2. the defaulter's clearing-fund contribution",
+    Layer.CCP_TRANCHE: "3. the CCP's own tranche",
+    Layer.SURVIVORS: "4. a survivor's clearing-fund contribution",
+}
+
+
+def waterfall_table(
+    d: Deployment, fall: Waterfall, *, title: str | None = None, caption: str = "",
+    narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Who paid what of a default's loss (`DefaultDesk.settle`'s `Waterfall`): a row per layer and
+    account, in the order the layers met it, what is left of the loss after each, and a total
+    line with what no layer met."""
+    table = new_table(
+        title or f"Default case {fall.case_id}: the waterfall (JPY)", "layer", "account",
+        ("paid", "right"), ("loss left", "right"),
+    )  # fmt: skip
+    left = fall.loss_jpy
+    table.add_row("the loss", "", "", number(left))
+    for use in fall.layers:
+        left -= use.used_jpy
+        table.add_row(_LAYER_WORDS[use.layer], d.account_name(use.account), number(use.used_jpy),
+                      number(left))  # fmt: skip
+    table.add_section()
+    uncovered = "[bold red]" + number(fall.uncovered_jpy) + "[/bold red]"
+    table.add_row("[bold]covered[/bold]", "", f"[bold]{number(fall.covered_jpy)}[/bold]",
+                  uncovered if fall.uncovered_jpy else number(0))  # fmt: skip
     table.caption = caption
     return fit(table, narrow=narrow)
 

@@ -288,3 +288,20 @@ def test_the_trades_table_gives_each_trade_its_resulting_position_and_average_pr
     assert ["member-a", "house", "member-a", "sells", "3", "37,830", "+7", "NK225-FUT",
             "38,123.5"] in [r for line in text(table).splitlines()
                             if (r := line.split())]  # fmt: skip
+
+
+def test_the_waterfall_table_follows_the_loss_down_the_layers(market: Market) -> None:
+    from pyclient.default import Layer, LayerUse, Waterfall
+
+    d = market.world.deployment
+    fall = Waterfall(7, 1_000_000, (
+        LayerUse(Layer.HOUSE_MARGIN, market.house_a, 100_000),
+        LayerUse(Layer.CLEARING_FUND, market.fund_a, 500_000),
+        LayerUse(Layer.SURVIVORS, market.house_b, 300_000),
+    ), uncovered_jpy=100_000)  # fmt: skip
+    table = tables.waterfall_table(d, fall)
+    assert headers(table) == ["layer", "account", "paid", "loss left"]
+    flat = " ".join(text(table, 140).split())
+    assert "the defaulter's house margin member-a house 100,000 900,000" in flat
+    assert "survivor's clearing-fund contribution member-b house 300,000 100,000" in flat
+    assert "covered 900,000 100,000" in flat

@@ -108,7 +108,7 @@ class DefaultManagerClient(ContractClient):
         its collateral covered."""
         address = self.suite.address_of(client)
         fn = self.contract.functions.closeOutClient(
-            case_id, address, to_units(loss_jpy, 0, what="JPY loss")
+            case_id, address, to_units(loss_jpy, 0, what="JPY loss", allow_zero=True)
         )
         return self._call(
             fn, "closeOutClient",
