@@ -29,6 +29,7 @@ $(NODE_STAMP): package.json package-lock.json
 demo: setup
 	$(PY) scripts/demos/foundation.py
 	$(PY) scripts/demos/margin_calls.py
+	$(PY) scripts/demos/default.py
 
 test: setup
 	$(PY) -m pytest

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("pyclient.views", "pyclient.reconcile"),
     ("pyclient.margin.engine",),
     ("pyclient.roles",),
-    ("pyclient.tables", "pyclient.cli"),
+    ("pyclient.tables", "pyclient.cli", "pyclient.narration"),
     ("pyclient",),  # the package's __init__: the public surface, above everything
 ]  # fmt: skip
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from show import SET_UP, Refusals, Show, run
 
 from pyclient import AccountType, Admission, Chain, Deployment, Kind, deploy, errors, tables
+from pyclient.narration import SET_UP, Refusals, Show, run
 from pyclient.reconcile import supply_against_register
 from pyclient.roles import Ccp, ClearingMember, Client, Role, TokenIssuer
 from pyclient.views import balance_sheet

@@ -27,7 +27,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from show import SET_UP, Checks, Show, Timeline, run
 
 from pyclient import Chain, Deployment, deploy, reconcile, tables, views
 from pyclient.access import AccountType, Kind, Status
@@ -43,6 +42,7 @@ from pyclient.margin.clearing_fund import member_shares, record_day
 from pyclient.margin.engine import MarginEngine, Portfolio
 from pyclient.margin.futures import FuturesContract
 from pyclient.margin.risk import MarginResult, Position, after_trade, initial_margin, split_pro_rata
+from pyclient.narration import SET_UP, Checks, Show, Timeline, run
 from pyclient.oracle import Purpose, RiskParameters
 from pyclient.roles import Ccp, ClearingMember, Client, Oracle, TokenIssuer
 

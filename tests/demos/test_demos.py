@@ -177,3 +177,23 @@ def test_the_margin_demo_defaults_member_c_and_reconciles(
     assert all(s.met for s in story.settled) and calls[2].status is module.CallStatus.MET
     assert owed[a2].status is ShareStatus.OVERDUE and "unpaid, overdue" in flat
     assert "client-a2's share of call #2 overdue" in flat  # the event, as a sentence
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_default_demo_closes_every_exit_ports_a_client_and_runs_the_waterfall(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 7 of the default-management issue, told: the refused exits, one default, a client
+    ported and one closed out, and the waterfall down to the survivors."""
+    module = demo("default")
+    stories = kept(monkeypatch, module.Default)
+    code, text, flat = told(module, width)
+    assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
+    assert [ok for _, ok, _ in story.checks.rows] == [True] * len(module.EXPECTED)
+    assert flat.count("VaultCallPastDeadline") >= 3
+    assert "client-s ported from member-c to member-a" in flat
+    assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
+                     flat)  # fmt: skip
+    assert "9,466,667" in flat and "4,733,333" in flat  # the survivors' shares, pro rata

@@ -1,8 +1,10 @@
-"""The demos' narrator: steps, transaction lines, refusals, a timeline and checked expectations.
+"""The narrator of a story told over the SDK: steps, transaction lines, refusals, a timeline and
+checked expectations (what scripts/demos use).
 
-Presentation only, the same for every demo: what a demo shows of the ledger comes from the SDK
+Presentation only, the same for every story: what it shows of the ledger comes from the SDK
 (tables from `pyclient.tables` over `pyclient.views`, sentences from `pyclient.events`), what it
-says from the [narration] of its TOML. `run` tells a story on a fresh chain, for an exit code.
+says from a narration (the [narration] of a demo's TOML). `run` tells a story on a fresh chain, for
+an exit code.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
-from pyclient import Chain, Deployment, Outcome
-from pyclient.errors import KabutoError
-from pyclient.tables import BREAK, OK, error_text, events_table, new_table, shorten_addresses
-from pyclient.views import Head, balance_sheet, head
+from .chain.client import Chain
+from .contracts.base import Outcome
+from .deployment import Deployment
+from .errors import KabutoError
+from .tables import BREAK, OK, error_text, events_table, new_table, shorten_addresses
+from .views import Head, balance_sheet, head
 
 MAX_WIDTH = 110
 WIDE = 100  # narrower consoles get slimmer tables
