@@ -27,6 +27,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
     mapping(uint256 caseId => mapping(Origin origin => mapping(address asset => uint256))) private _seized;
     mapping(uint256 caseId => address[]) private _seizedAssets;
     mapping(uint256 caseId => mapping(address client => ClientPort)) private _clients;
+    mapping(uint256 caseId => uint256) private _clientsMoved; // ported or closed out
 
     /// @param admin receives the admin role and the CCP operator role.
     constructor(IParticipantRegistry registry_, ICollateralVault vault_, IMarketData marketData_, address admin) {
@@ -62,6 +63,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
     /// @inheritdoc IDefaultManager
     function withdrawDefault(uint256 caseId, bytes32 reason) external onlyRole(Roles.CCP_OPERATOR) nonReentrant {
         DefaultCase storage c = _openCaseById(caseId);
+        if (_clientsMoved[caseId] != 0) revert DefaultClientsMoved(caseId, _clientsMoved[caseId]);
         c.status = CaseStatus.Withdrawn;
         address member = c.member;
         delete _openCase[member];
@@ -121,10 +123,10 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         _registry.transferClient(client, to);
         if (p.accountType == IParticipantRegistry.AccountType.Segregated) {
             uint256 id = _vault.accountId(client, ICollateralVault.AccountKind.Segregated);
-            if (_vault.memberOf(id) == c.member) {
+            try _vault.account(id) returns (ICollateralVault.Account memory a) {
                 _vault.reassign(id, to, caseId);
-                if (_vault.account(id).frozen) _vault.unfreeze(id, caseId);
-            }
+                if (a.frozen) _vault.unfreeze(id, caseId);
+            } catch {} // no account opened for it: only the register moves
         } else {
             uint256 from = _vault.accountId(c.member, ICollateralVault.AccountKind.Omnibus);
             uint256 into = _vault.accountId(to, ICollateralVault.AccountKind.Omnibus);
@@ -134,6 +136,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
                 if (quantity != 0) _vault.moveCollateral(from, client, into, client, assets[i], quantity, caseId);
             }
         }
+        ++_clientsMoved[caseId];
         emit ClientPorted(caseId, client, to, c.member);
     }
 
@@ -143,7 +146,11 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         onlyRole(Roles.CCP_OPERATOR)
         nonReentrant
     {
-        DefaultCase storage c = _openCaseById(caseId);
+        // Open or settled: a client left after the settlement is still closed out and paid back.
+        DefaultCase storage c = _case(caseId);
+        if (c.status == CaseStatus.Withdrawn || c.status == CaseStatus.None) {
+            revert DefaultCaseNotOpen(caseId, c.status);
+        }
         if (block.timestamp <= c.portingDeadline) revert DefaultPortingOpen(caseId, c.portingDeadline);
         IParticipantRegistry.Participant memory p = _clientOf(caseId, c, client);
         ClientPort storage port = _clients[caseId][client];
@@ -162,13 +169,14 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 held = segregated ? _vault.holding(id, assets[i]) : _vault.subLedger(id, client, assets[i]);
             if (held == 0) continue;
             uint256 taken;
-            (taken, short) = _lossFrom(assets[i], held, short);
+            (taken, short) = _lossFrom(assets[i], held, short, IMarketData.Purpose.InitialMargin);
             if (taken != 0) {
                 _vault.moveCollateral(id, named, _managerAccount(), address(0), assets[i], taken, caseId);
             }
             if (held > taken) _vault.release(id, named, assets[i], held - taken, caseId);
         }
         c.uncoveredClientLossJpy += short;
+        ++_clientsMoved[caseId];
         emit ClientClosedOut(caseId, client, lossJpy, lossJpy - short);
     }
 
@@ -282,9 +290,13 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
 
     /// @dev How much of `held` units of `asset` covers `shortJpy` of a loss at haircut value (all of
     /// it when it is worth less), and what of the loss is left; an asset not eligible counts for nothing.
-    function _lossFrom(address asset, uint256 held, uint256 shortJpy) private view returns (uint256, uint256) {
+    function _lossFrom(address asset, uint256 held, uint256 shortJpy, IMarketData.Purpose purpose)
+        private
+        view
+        returns (uint256, uint256)
+    {
         if (shortJpy == 0) return (0, 0);
-        (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, IMarketData.Purpose.InitialMargin);
+        (IMarketData.Quote memory q, bool eligible) = _marketData.quoteFor(asset, purpose);
         if (!eligible) return (0, shortJpy);
         uint256 value = Valuation.haircutValue(held, q);
         if (value <= shortJpy) return (held, shortJpy - value);
@@ -293,6 +305,11 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev This contract's default-management account in the vault (the vault opens it on first use).
+    /// @dev The purpose collateral of `origin` was posted for, and is valued for: the vault's own.
+    function _purposeOf(Origin origin) private pure returns (IMarketData.Purpose) {
+        return origin == Origin.HouseMargin ? IMarketData.Purpose.InitialMargin : IMarketData.Purpose.ClearingFund;
+    }
+
     function _managerAccount() private view returns (uint256) {
         return _vault.accountId(address(this), ICollateralVault.AccountKind.DefaultManagement);
     }
@@ -306,7 +323,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 held = _seized[caseId][origin][assets[i]];
             if (held == 0) continue;
             uint256 taken;
-            (taken, short) = _lossFrom(assets[i], held, short);
+            (taken, short) = _lossFrom(assets[i], held, short, _purposeOf(origin));
             if (held > taken) {
                 _vault.moveCollateral(_managerAccount(), address(0), back, address(0), assets[i], held - taken, caseId);
             }
@@ -326,7 +343,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 held = _vault.holding(id, assets[i]);
             if (held == 0) continue;
             uint256 taken;
-            (taken, short) = _lossFrom(assets[i], held, short);
+            (taken, short) = _lossFrom(assets[i], held, short, IMarketData.Purpose.ClearingFund);
             if (taken != 0) {
                 _vault.moveCollateral(id, address(0), _managerAccount(), address(0), assets[i], taken, caseId);
             }

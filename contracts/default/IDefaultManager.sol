@@ -21,7 +21,7 @@ pragma solidity 0.8.28;
 /// @dev The contract holds `DEFAULT_MANAGER_ROLE` on the registry and the vault. The seized
 /// collateral sits in an account this contract owns: no key can withdraw it.
 interface IDefaultManager {
-    /// @notice A case is open from the declaration until it is withdrawn (or, later, settled).
+    /// @notice A case is open from the declaration until it is withdrawn or settled.
     enum CaseStatus {
         None,
         Open,
@@ -103,6 +103,9 @@ interface IDefaultManager {
     error DefaultClientSettled(uint256 caseId, address client, ClientStatus status);
     /// @notice `account` is not a clearing-fund account of a participant registered as the CCP.
     error DefaultCcpTrancheInvalid(uint256 account);
+    /// @notice Case `caseId` cannot be withdrawn: `clients` of the defaulter's clients were already
+    /// ported or closed out.
+    error DefaultClientsMoved(uint256 caseId, uint256 clients);
 
     // ---------------------------------------------------------------- events
 
@@ -115,7 +118,7 @@ interface IDefaultManager {
     /// default-management account.
     event DefaultCollateralRecorded(uint256 indexed caseId, Origin origin, address indexed asset, uint256 amount);
     /// @notice The default of case `caseId` was withdrawn by `operator`: the seized collateral went back
-    /// where it came from, the member's accounts were unfrozen and the member is active again.
+    /// where it came from, the member's accounts were unfrozen and the member has its status before.
     event DefaultWithdrawn(uint256 indexed caseId, address indexed member, bytes32 reason, address operator);
     /// @notice Surviving member `member` accepts `client` of case `caseId`'s defaulter.
     event ClientPortAccepted(uint256 indexed caseId, address indexed client, address indexed member);
@@ -152,7 +155,7 @@ interface IDefaultManager {
     /// and clearing-fund accounts, unfreezes every account of the member and gives it back the status
     /// it had (active, or suspended). Refused unless every account of the member then covers its
     /// requirement (`DefaultNotCured`): the calls the default closed are not reopened, so a member
-    /// still short stays in default.
+    /// still short stays in default; and refused once any of its clients was ported or closed out.
     function withdrawDefault(uint256 caseId, bytes32 reason) external;
 
     // ---------------------------------------------------------------- porting
@@ -168,11 +171,13 @@ interface IDefaultManager {
     /// @dev CCP operator only.
     function portClient(uint256 caseId, address client) external;
 
-    /// @notice After the porting deadline, closes out `client` of the defaulter, not ported: the loss of
+    /// @notice After the porting deadline (and after the case is settled, too), closes out `client` of
+    /// the defaulter, not ported: the loss of
     /// closing its positions, `lossJpy` (computed by the CCP from the margin engine's positions at
     /// stressed prices), is taken from its own collateral at haircut value, asset by asset in the
     /// account's order, into this contract's account; the rest is returned to the client's wallet.
-    /// What its collateral cannot cover is recorded as the defaulter's loss.
+    /// What its collateral cannot cover is recorded as the defaulter's loss (after the settlement, as
+    /// the case's uncovered loss).
     /// @dev CCP operator only.
     function closeOutClient(uint256 caseId, address client, uint256 lossJpy) external;
 
@@ -186,7 +191,10 @@ interface IDefaultManager {
     /// registered as the CCP; (4) the surviving clearing members' clearing-fund contributions, pro
     /// rata to their clearing-fund requirements and each at most what it holds. Collateral is used at
     /// haircut value, asset by asset in its account's order, rounded in the CCP's favour; what layers
-    /// (1) and (2) leave goes back to the defaulter's house and clearing-fund accounts. Each layer an
+    /// (1) and (2) leave goes back to the defaulter's house and clearing-fund accounts. Collateral is
+    /// valued for the purpose it was posted for (house margin for initial margin, the rest for the
+    /// clearing fund); a price that is not current refuses the settlement with the market data's
+    /// error until the oracle publishes it. Each layer an
     /// event (`WaterfallApplied`); what no layer could meet is recorded (`CaseSettled`).
     /// @dev CCP operator only. The survivors are every active clearing member with a clearing-fund
     /// account, read from the register.

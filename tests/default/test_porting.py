@@ -176,3 +176,25 @@ def test_what_a_clients_collateral_cannot_cover_is_the_defaulters_loss_not_its_f
     assert covered == 301_470
     assert w.deployment.default_manager.case(case.id).uncovered_client_loss_jpy == 98_530
     assert w.member_a.sub_ledger() == {"client-omni": {}, "client-omni2": {"JPY": 100_000}}
+
+
+def test_a_default_is_not_withdrawn_once_a_client_has_moved(
+    b_defaulted: tuple[Market, DefaultCase],
+) -> None:
+    market, case = b_defaulted
+    w = market.world
+    w.member_a.accept_client(case.id, "client-seg")
+    w.ccp.default.port(case.id, "client-seg")
+    err = market.refused(lambda: w.ccp.default.withdraw(case.id, "x"), errors.DefaultClientsMoved)
+    assert err.clients == 1
+
+
+def test_a_segregated_client_without_an_account_is_ported_in_the_register_alone(
+    market: Market,
+) -> None:
+    w = market.world
+    w.ccp.register.admit_client(w.keys[8].address, "client-new", "member-b", AccountType.SEGREGATED)
+    case = w.ccp.default.declare_member("member-b", "insolvency").value
+    w.member_a.accept_client(case.id, "client-new")
+    w.ccp.default.port(case.id, "client-new")
+    assert w.deployment.participant("client-new").clearing_member == w.member_a.address

@@ -5,6 +5,8 @@ recorded. All in JPY (no haircut) so each layer's part is exact."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from support import FX, PRICES, Market
 
@@ -95,3 +97,41 @@ def test_the_waterfall_waits_for_the_porting_deadline_and_takes_only_the_ccps_tr
         errors.DefaultCcpTrancheInvalid,
     )
     assert err.account == market.house_b
+
+
+def test_fund_collateral_is_valued_for_the_clearing_fund_it_was_posted_for(
+    market: Market,
+) -> None:
+    """USD eligible for the clearing fund only: the defaulter's USD contribution meets the loss
+    (it used to be valued for initial margin, count for nothing, and go back to the defaulter)."""
+    from pyclient import Purpose, RiskParameters
+
+    w = market.world
+    usd_for_fund = RiskParameters(200, eligible_for=frozenset({Purpose.CLEARING_FUND}))
+    market.oracle.set_risk_parameters({"USD": usd_for_fund})
+    w.member_a.deposit("USD", "1000.00", kind=AccountKind.CLEARING_FUND)  # 147,000 JPY counted
+    w.ccp.margin.open_account(w.ccp.address, AccountKind.CLEARING_FUND)
+    declared = w.ccp.default.declare_member("member-a", "insolvency").value
+    devnet.set_next_timestamp(w.chain, to_unix(declared.porting_deadline) + 1)
+    market.oracle.publish_fx_rates(FX)
+    market.oracle.publish_prices(PRICES)
+    fall = w.ccp.default.settle(declared.id, 100_000).value
+    assert fall.by_layer()[Layer.CLEARING_FUND] == 100_000 and fall.uncovered_jpy == 0
+    left = w.member_a.collateral(AccountKind.CLEARING_FUND)["USD"]
+    assert left == Decimal("1000.00") - Decimal("680.28")  # 100,000 / (150 x 98%), rounded up
+
+
+def test_a_client_left_after_the_settlement_is_still_closed_out_and_paid_back(
+    market: Market,
+) -> None:
+    """Settling does not strand a client nobody ported or closed out yet."""
+    w = market.world
+    w.client_omni.deposit("JPY", 300_000)  # member-a's omnibus client, never ported
+    w.ccp.margin.open_account(w.ccp.address, AccountKind.CLEARING_FUND)
+    declared = w.ccp.default.declare_member("member-a", "insolvency").value
+    devnet.set_next_timestamp(w.chain, to_unix(declared.porting_deadline) + 1)
+    market.oracle.publish_prices(PRICES)
+    w.ccp.default.settle(declared.id, 0)
+    wallet = w.client_omni.balance("JPY")
+    assert w.ccp.default.close_out(declared.id, "client-omni", 50_000).value == 50_000
+    assert w.client_omni.balance("JPY") == wallet + 250_000
