@@ -448,3 +448,18 @@ def test_a_spender_must_itself_be_an_active_unfrozen_participant(world: World) -
     world.ccp.register.suspend("member-b", "inquiry")
     err = refused(world, ("JPY",), lambda: world.member_b.send(move), errors.ParticipantNotActive)
     assert err.account == world.member_b.address
+
+
+def test_a_frozen_total_that_does_not_fit_its_field_is_refused_not_wrapped(world: World) -> None:
+    """The frozen total is kept in 248 bits: a freeze beyond that used to wrap to a small number
+    (the event saying one thing, the state another); it is refused now."""
+    huge = 2**248
+    world.issuer.issue("JGB374", "member-b", huge, ref="a bank's worth")
+    err = refused(
+        world,
+        ("JGB374",),
+        lambda: world.ccp.agent.freeze_tokens("JGB374", "member-b", huge, reason="everything"),
+        errors.SafeCastOverflowedUintDowncast,
+    )
+    assert (err.bits, err.value) == (248, huge)
+    assert world.member_b.free_balance("JGB374") == world.member_b.balance("JGB374")
