@@ -369,7 +369,18 @@ def measure_default_declaration(b: Bench) -> list[Row]:
     declared = b.ccp.default.declare(call.id, "bench default")
     check(len(declared.named("CollateralSeized")) == len(DEFAULT_HOLDINGS), "both assets seized")
     check(vault.margin_call(call.id).status is CallStatus.DEFAULT_DECLARED, "default declared")
+    b.ccp.margin.open_account(b.ccp.address, AccountKind.CLEARING_FUND)  # the CCP's tranche
+    case = declared.value
+    devnet.increase_time(b.chain, to_unix(case.porting_deadline) - b.kabuto.chain_time() + 60)
+    b.publish_market_data()
+    settled = b.ccp.default.settle(case.id, 200_000)
+    check(settled.value.uncovered_jpy == 0, "the house margin covers the loss")
     return [
+        row("default.settle", settled.gas_used,
+            "DefaultManager.settle of a 200,000 JPY loss the defaulter's seized house margin "
+            "(300,000 JPY and 100 USD) covers: 200,000 JPY used, the rest returned to the house "
+            "account, an event per layer reached (house, clearing fund, CCP tranche); survivors "
+            "not reached"),
         row("margin.default_declaration", declared.gas_used,
             "DefaultManager.declareDefault on an overdue call (marked overdue beforehand, after "
             "the deadline): case opened, registry status to defaulted, the member's one account "
