@@ -110,8 +110,6 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountState storage a = _open(id);
         _requireBeneficialOwner(id, a, client);
         if (_msgSender() != _owner(id) && _msgSender() != client) revert VaultNotAccountOwner(id, _msgSender());
-        _sub[id][client][asset] += amount;
-        _clients[id].add(client);
         if (a.openCall == 0) {
             _deposit(id, a, asset, amount, _msgSender(), client);
             return;
@@ -306,14 +304,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 manager = _managerAccount();
         if (from == to) revert VaultTransferInvalid(from, to);
         _debit(from, fromClient, asset, amount);
-        _open(to);
-        _holdings[to][asset] += amount;
-        _assets[to].add(asset);
-        if (_accounts[to].kind == AccountKind.Omnibus) {
-            if (toClient == address(0)) revert VaultOmnibusNeedsClient(to);
-            _sub[to][toClient][asset] += amount;
-            _clients[to].add(toClient);
-        }
+        bool omnibus = _open(to).kind == AccountKind.Omnibus;
+        if (omnibus && toClient == address(0)) revert VaultOmnibusNeedsClient(to);
+        _add(to, omnibus ? toClient : address(0), asset, amount);
         if (to == manager) emit CollateralSeized(from, to, asset, amount, caseId);
         else emit CollateralTransferred(from, to, asset, amount, caseId);
     }
@@ -453,8 +446,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         (bool eligible, bool priced) = _marketData.collateralStatus(asset, purpose);
         if (!eligible) revert VaultAssetNotEligible(asset, purpose);
         if (!priced) revert VaultAssetUnpriced(asset);
-        _holdings[id][asset] += amount;
-        _assets[id].add(asset);
+        _add(id, client, asset, amount);
         emit CollateralDeposited(id, asset, amount, from, client, false);
         IERC20(asset).safeTransferFrom(from, address(this), amount);
     }
@@ -644,12 +636,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev Books `quantity` of `asset` pulled from `from` into account `id` (under `client`'s name in an
     /// omnibus account, else `client` is zero).
     function _pulledInto(uint256 id, address asset, uint256 quantity, address from, address client) private {
-        _holdings[id][asset] += quantity;
-        _assets[id].add(asset);
-        if (client != address(0)) {
-            _sub[id][client][asset] += quantity;
-            _clients[id].add(client);
-        }
+        _add(id, client, asset, quantity);
         emit CollateralDeposited(id, asset, quantity, from, client, true);
     }
 
@@ -848,6 +835,17 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             (open, c.previousOpen) = (c.previousOpen, 0);
         }
         a.openCall = 0;
+    }
+
+    /// @dev Adds `amount` of `asset` to account `id`, and to `client`'s sub-ledger when one is named
+    /// (an omnibus account's client). The counterpart of `_debit`.
+    function _add(uint256 id, address client, address asset, uint256 amount) private {
+        _holdings[id][asset] += amount;
+        _assets[id].add(asset);
+        if (client != address(0)) {
+            _sub[id][client][asset] += amount;
+            _clients[id].add(client);
+        }
     }
 
     /// @dev Takes `amount` of `asset` out of account `id` (out of `client`'s sub-ledger when omnibus).

@@ -21,6 +21,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
     IParticipantRegistry private immutable _registry;
     ICollateralVault private immutable _vault;
     IMarketData private immutable _marketData;
+    uint256 private immutable _manager; // its default-management account in the vault, opened on first use
 
     DefaultCase[] private _cases; // case id = index + 1
     mapping(address member => uint256 caseId) private _openCase;
@@ -34,6 +35,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         _registry = registry_;
         _vault = vault_;
         _marketData = marketData_;
+        _manager = vault_.accountId(address(this), ICollateralVault.AccountKind.DefaultManagement);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(Roles.CCP_OPERATOR, admin);
     }
@@ -70,15 +72,14 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         address[] storage assets = _seizedAssets[caseId];
         uint256 house = _vault.accountId(member, ICollateralVault.AccountKind.House);
         uint256 fund = _vault.accountId(member, ICollateralVault.AccountKind.ClearingFund);
-        uint256 manager = _managerAccount();
         for (uint256 i; i < assets.length; ++i) {
             address asset = assets[i];
             uint256 fromHouse = _seized[caseId][Origin.HouseMargin][asset]; // kept as the case's record
             uint256 fromFund = _seized[caseId][Origin.ClearingFund][asset];
             if (fromHouse != 0) {
-                _vault.moveCollateral(manager, address(0), house, address(0), asset, fromHouse, caseId);
+                _vault.moveCollateral(_manager, address(0), house, address(0), asset, fromHouse, caseId);
             }
-            if (fromFund != 0) _vault.moveCollateral(manager, address(0), fund, address(0), asset, fromFund, caseId);
+            if (fromFund != 0) _vault.moveCollateral(_manager, address(0), fund, address(0), asset, fromFund, caseId);
         }
         uint256[] memory accounts = _vault.accountsOf(member);
         for (uint256 i; i < accounts.length; ++i) {
@@ -171,7 +172,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 taken;
             (taken, short) = _lossFrom(assets[i], held, short, IMarketData.Purpose.InitialMargin);
             if (taken != 0) {
-                _vault.moveCollateral(id, named, _managerAccount(), address(0), assets[i], taken, caseId);
+                _vault.moveCollateral(id, named, _manager, address(0), assets[i], taken, caseId);
             }
             if (held > taken) _vault.release(id, named, assets[i], held - taken, caseId);
         }
@@ -243,7 +244,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
 
     /// @inheritdoc IDefaultManager
     function managementAccount() external view returns (uint256) {
-        return _managerAccount();
+        return _manager;
     }
 
     // ---------------------------------------------------------------- internals
@@ -274,12 +275,11 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
     /// `origin`.
     function _take(uint256 caseId, Origin origin, uint256 id) private {
         address[] memory assets = _vault.assetsOf(id);
-        uint256 manager = _managerAccount();
         for (uint256 i; i < assets.length; ++i) {
             address asset = assets[i];
             uint256 amount = _vault.holding(id, asset);
             if (amount == 0) continue;
-            _vault.moveCollateral(id, address(0), manager, address(0), asset, amount, caseId);
+            _vault.moveCollateral(id, address(0), _manager, address(0), asset, amount, caseId);
             if (_seized[caseId][Origin.HouseMargin][asset] == 0 && _seized[caseId][Origin.ClearingFund][asset] == 0) {
                 _seizedAssets[caseId].push(asset);
             }
@@ -304,14 +304,9 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         return (quantity < held ? quantity : held, 0);
     }
 
-    /// @dev This contract's default-management account in the vault (the vault opens it on first use).
     /// @dev The purpose collateral of `origin` was posted for, and is valued for: the vault's own.
     function _purposeOf(Origin origin) private pure returns (IMarketData.Purpose) {
         return origin == Origin.HouseMargin ? IMarketData.Purpose.InitialMargin : IMarketData.Purpose.ClearingFund;
-    }
-
-    function _managerAccount() private view returns (uint256) {
-        return _vault.accountId(address(this), ICollateralVault.AccountKind.DefaultManagement);
     }
 
     /// @dev Layers 1 and 2: the collateral seized from `origin` meets what it can of `short`; the rest
@@ -325,7 +320,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 taken;
             (taken, short) = _lossFrom(assets[i], held, short, _purposeOf(origin));
             if (held > taken) {
-                _vault.moveCollateral(_managerAccount(), address(0), back, address(0), assets[i], held - taken, caseId);
+                _vault.moveCollateral(_manager, address(0), back, address(0), assets[i], held - taken, caseId);
             }
         }
         emit WaterfallApplied(
@@ -345,7 +340,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             uint256 taken;
             (taken, short) = _lossFrom(assets[i], held, short, IMarketData.Purpose.ClearingFund);
             if (taken != 0) {
-                _vault.moveCollateral(id, address(0), _managerAccount(), address(0), assets[i], taken, caseId);
+                _vault.moveCollateral(id, address(0), _manager, address(0), assets[i], taken, caseId);
             }
         }
         emit WaterfallApplied(caseId, layer, id, before - short);
