@@ -1,4 +1,5 @@
-"""What the tests share besides fixtures: the cast, the market, and the refusal check.
+"""What the tests share besides fixtures: the cast, the market, the refusal check, and loading
+the repository's scripts.
 
 `conftest.py` builds these once per session (`world`, `market`); test modules import the types and
 helpers from here.
@@ -6,7 +7,11 @@ helpers from here.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -113,3 +118,14 @@ def refused(world: World, assets: tuple[str, ...], call: Any, error: type[Except
     assert {a: after.supply[a] for a in assets} == {a: before.supply[a] for a in assets}
     assert world.chain.w3.eth.block_number == block, "a refused call must not be sent"
     return info.value
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """A script of the repository (a demo, the compiler, a bench helper: none is in the installed
+    package), loaded as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up by name while a class is built
+    spec.loader.exec_module(module)
+    return module

@@ -7,32 +7,19 @@ throwaway Anvil, in seconds rather than a whole bench run, so a break shows befo
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support import load_script
 
 from pyclient import Chain
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
-def _load_baseline() -> ModuleType:
-    """`scripts/trex_baseline.py`, a script the installed package does not carry."""
-    path = SCRIPTS / "trex_baseline.py"
-    spec = importlib.util.spec_from_file_location("bench_trex_baseline", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 if not (SCRIPTS / "trex_baseline.py").exists():
     pytest.skip("needs the repository checkout", allow_module_level=True)
-trex = _load_baseline()
+trex = load_script(SCRIPTS / "trex_baseline.py", "bench_trex_baseline")
 
 pytestmark = pytest.mark.skipif(
     not trex.TREX_ARTIFACTS.is_dir(), reason="needs @tokenysolutions/t-rex: run `npm ci`"

@@ -11,16 +11,15 @@ the omnibus call one client does not pay, and the default.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from rich.console import Console
+from support import load_script
 
 from pyclient.collateral import ShareStatus
 from pyclient.margin.risk import CLEARING_FUND_MINIMUM
@@ -30,15 +29,8 @@ WIDTHS = [110, 80]
 
 
 def demo(name: str) -> ModuleType:
-    """The module of demo `name`, loaded from scripts/demos (which also holds `show`)."""
-    if str(DEMOS) not in sys.path:
-        sys.path.insert(0, str(DEMOS))
-    spec = importlib.util.spec_from_file_location(f"demos_{name}", DEMOS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    """The module of demo `name`, loaded from scripts/demos."""
+    return load_script(DEMOS / f"{name}.py", f"demos_{name}")
 
 
 def kept(monkeypatch: pytest.MonkeyPatch, story: type) -> list[Any]:

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support import load_script
 
 from pyclient import artifacts
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
-def _load_compiler() -> ModuleType:
-    """`tools/compile.py`, a development tool that the installed package does not carry."""
-    spec = importlib.util.spec_from_file_location("kabuto_tools_compile", TOOLS / "compile.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 if not (TOOLS / "compile.py").exists():
     pytest.skip("needs the repository checkout", allow_module_level=True)
-compiler = _load_compiler()
+compiler = load_script(TOOLS / "compile.py", "kabuto_tools_compile")
 
 pytestmark = pytest.mark.skipif(not compiler.SHIM.exists(), reason="needs the repository checkout")
 
