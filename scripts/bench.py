@@ -534,7 +534,7 @@ def top_up(b: Bench, accounts: Sequence[int]) -> None:
     jpy, vault = b.kabuto.token(ASSET), b.kabuto.vault
     units = whole * 10 ** b.kabuto.asset(ASSET).decimals
     for owner, acct in zip(owners, accounts, strict=True):
-        devnet.rpc(b.chain, "anvil_setBalance", owner, hex(10**18))  # gas money
+        devnet.set_balance(b.chain, owner, 10**18)  # gas money
         calls = [jpy.call("approve", vault.address, units),
                  vault.call("deposit", acct, jpy.address, units)]  # fmt: skip
         with devnet.impersonating(b.chain, owner):

@@ -90,6 +90,11 @@ def hardfork(chain: Chain) -> str | None:
 # ---------------------------------------------------------------------- other people's keys
 
 
+def set_balance(chain: Chain, address: str, wei: int) -> None:
+    """Give `address` `wei` of the native currency: gas money for an impersonated sender."""
+    rpc(chain, "anvil_setBalance", address, hex(wei))
+
+
 @contextmanager
 def impersonating(chain: Chain, address: str) -> Iterator[None]:
     """Let `node_send` send as `address` without its key, for the `with` body."""
