@@ -32,6 +32,7 @@ from .contracts.base import Call, ContractClient, send_all
 from .contracts.default_manager import DefaultManagerClient
 from .contracts.market_data import MarketDataClient
 from .contracts.registry import RegistryClient
+from .contracts.substitution import SubstitutionClient
 from .contracts.token import TokenClient
 from .contracts.vault import VaultClient
 from .errors import AssetNotFound, DeploymentMismatch
@@ -178,6 +179,13 @@ SUITE: tuple[Part, ...] = (
         wiring=(granted("DEFAULT_MANAGER_ROLE", on="registry"),
                 granted("DEFAULT_MANAGER_ROLE", on="vault")),
     ),
+    Part(
+        "substitution", SubstitutionClient, "collateral substitution",
+        args=lambda s: [s["vault"], s["registry"], s["market_data"]],
+        needs=("registry", "vault", "market_data"),
+        # The vault's one-step exchange, behind the substitution rule and the offer checks.
+        wiring=(granted("SUBSTITUTION_ROLE", on="vault"),),
+    ),
 )  # fmt: skip
 
 
@@ -230,6 +238,10 @@ class Deployment:
     @property
     def default_manager(self) -> DefaultManagerClient:
         return self.part("default_manager")  # type: ignore[no-any-return]
+
+    @property
+    def substitution(self) -> SubstitutionClient:
+        return self.part("substitution")  # type: ignore[no-any-return]
 
     def token(self, ref: str | Asset) -> TokenClient:
         """The client of an asset's token."""
@@ -460,9 +472,9 @@ def _hand_over(d: Deployment, operator: LocalAccount, duties: Duties, say: Progr
     admin = to_checksum_address(duties.admin or me)
     if admin != me:
         say(f"handing the role admin to {admin}; the deployer keeps no role")
-        for client in d.contracts():
-            calls.append(client.grant_role(ADMIN_ROLE, admin))
-        calls += [client.renounce_role(ADMIN_ROLE, me) for client in d.contracts()]
+        governed = [c for c in d.contracts() if c.governed]
+        calls += [client.grant_role(ADMIN_ROLE, admin) for client in governed]
+        calls += [client.renounce_role(ADMIN_ROLE, me) for client in governed]
     if calls:
         send_all([replace(call, label="deploy.handOver") for call in calls], operator)
 

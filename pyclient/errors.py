@@ -190,6 +190,10 @@ _THIRD_PARTY_NOTICES = {
     "SafeCastOverflowedUintDowncast": "`value` does not fit in `bits` bits.",
     "SafeERC20FailedOperation": "the transfer of `token` failed.",
     "ReentrancyGuardReentrantCall": "the call re-entered the contract.",
+    "InvalidAccountNonce": "`account`'s next nonce is `currentNonce`: an offer or message with"
+    " another one was already used, cancelled, or is not next on its key.",
+    "InvalidShortString": "a short string read from storage is malformed.",
+    "StringTooLong": "`str` is longer than 31 bytes.",
 }
 
 _BY_SELECTOR: dict[bytes, type[ContractError]] = {}

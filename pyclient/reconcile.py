@@ -155,6 +155,7 @@ def values_against_model(d: Deployment) -> Check:
     fns = d.vault.contract.functions
     values = d.chain.read_many([fns.collateralValue(i) for i in ids],
                                context=d.errors_for(d.vault.label), keep_errors=True)  # fmt: skip
+    requirements = {a.id: a.requirement_jpy for a in d.vault.accounts(ids)}
     symbols = sorted({s for i in ids for s, q in held[i].items() if q})
     quotes = dict(zip(symbols, _quotes(d, symbols), strict=True))
     lines = []
@@ -169,7 +170,7 @@ def values_against_model(d: Deployment) -> Check:
             Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
         )
         model = account_value(held[acct], {s: quotes[s] for s in held[acct] if held[acct][s]},
-                              purpose)  # fmt: skip
+                              purpose, requirements[acct])  # fmt: skip
         lines.append(Line(label, Decimal(model), Decimal(int(on_chain)), "JPY"))
     return Check(
         "values",

@@ -59,18 +59,35 @@ def quantity_for(value_jpy: int, q: Quote, *, lot: int = 1) -> int:
     return -(-quantity // lot) * lot
 
 
-def concentration_capped(values: Sequence[int], limits_bps: Sequence[int]) -> int:
-    """Sum of `values`, each counted only up to `limits_bps` of the uncapped total."""
+def concentration_capped(
+    values: Sequence[int], limits_bps: Sequence[int], requirement_jpy: int
+) -> int:
+    """Sum of `values`, each counted only up to its limit of the requirement, as
+    `Valuation.concentrationCapped`: an asset with a limit below 100% meets at most
+    `limit x requirement` (rounded down), so an account with no requirement counts only unlimited
+    assets. This is CME Clearing's rule (Advisory 12-155: at most 40% of the core requirement from
+    each of its category-2 and category-3 asset groups); see docs/domain.md §4."""
     if len(values) != len(limits_bps):
         raise InputError(f"{len(values)} values but {len(limits_bps)} limits")
-    total = sum(values)
     return sum(
-        min(v, _mul_div(total, limit, BPS)) for v, limit in zip(values, limits_bps, strict=True)
+        v if limit >= BPS else min(v, _mul_div(requirement_jpy, limit, BPS))
+        for v, limit in zip(values, limits_bps, strict=True)
     )
 
 
-def account_value(holdings: Mapping[K, int], quotes: Mapping[K, Quote], purpose: Purpose) -> int:
-    """Collateral value of an account holding `holdings` (asset -> smallest units), in JPY.
+def concentration_cap(limit_bps: int, requirement_jpy: int) -> int | None:
+    """The most an asset with `limit_bps` may count for against `requirement_jpy` (None: none)."""
+    return None if limit_bps >= BPS else _mul_div(requirement_jpy, limit_bps, BPS)
+
+
+def account_value(
+    holdings: Mapping[K, int],
+    quotes: Mapping[K, Quote],
+    purpose: Purpose,
+    requirement_jpy: int,
+) -> int:
+    """Collateral value of an account holding `holdings` (asset -> smallest units), in JPY, against
+    its requirement `requirement_jpy` (concentration limits are shares of it).
 
     As the vault: an asset held at zero is not priced (a stale price there blocks nothing);
     collateral no longer eligible for `purpose` counts for nothing; then concentration limits.
@@ -85,4 +102,4 @@ def account_value(holdings: Mapping[K, int], quotes: Mapping[K, Quote], purpose:
         q = quotes[asset]
         values.append(haircut_value(quantity, q) if q.eligible_for(purpose) else 0)
         limits.append(q.concentration_bps)
-    return concentration_capped(values, limits)
+    return concentration_capped(values, limits, requirement_jpy)

@@ -94,6 +94,8 @@ def test_each_duty_has_its_own_key_and_none_can_grant_itself_another(world: Worl
         "ISSUER_ROLE": issuer, "AGENT_ROLE": agent, "PAUSER_ROLE": agent, ADMIN_ROLE: admin,
     }  # fmt: skip
     for client in d.contracts():
+        if not client.governed:  # the substitution contract: no roles, nothing to hand over
+            continue
         getters = {i["name"] for i in client.contract.abi if i["type"] == "function"}
         for role, holder in holders.items():
             if role != ADMIN_ROLE and role not in getters:

@@ -43,6 +43,8 @@ def _sample(param: dict) -> object:
         )
     if t.startswith("int"):
         return -5
+    if t == "string":
+        return "Kabuto Collateral Substitution, a name too long"
     raise AssertionError(f"add a sample for {t}")
 
 

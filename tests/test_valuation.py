@@ -52,23 +52,43 @@ def test_quantity_for_rounds_up_to_whole_lots() -> None:
         quantity_for(1, JGB, lot=0)
 
 
-def test_concentration_caps_each_value_at_its_share_of_the_uncapped_total() -> None:
-    # 600,000 uncapped plus 2,100,000 capped at 40% of the 2,700,000 total (1,080,000).
-    assert concentration_capped([600_000, 2_100_000], [10_000, 4_000]) == 600_000 + 1_080_000
-    assert concentration_capped([100], [4_000]) == 40  # an all-equity account counts 40% of itself
+def test_concentration_caps_each_limited_value_at_its_share_of_the_requirement() -> None:
+    # The issue's case: 10 JGBs (490,000 after haircut) and Toyota shares worth 21m after haircut
+    # under a 40% equity limit, against a 1,000,000 requirement: equity meets at most 400,000.
+    assert concentration_capped([490_000, 21_000_000], [10_000, 4_000], 1_000_000) == 890_000
+    # Equity never meets more than its share of the requirement, however much is held ...
+    for held in (400_000, 400_001, 10**12):
+        assert concentration_capped([held], [4_000], 1_000_000) == 400_000
+    assert concentration_capped([399_999], [4_000], 1_000_000) == 399_999
+    # ... the cap rounds down (the CCP's way); with no requirement, limited assets count nothing.
+    assert concentration_capped([10], [3_333], 1) == 0
+    assert concentration_capped([10], [3_333], 3) == 0
+    assert concentration_capped([10], [3_334], 3) == 1
+    assert concentration_capped([500, 10**9], [10_000, 4_000], 0) == 500
     with pytest.raises(errors.InputError):
-        concentration_capped([1, 2], [10_000])
+        concentration_capped([1, 2], [10_000], 0)
+
+
+def test_no_limited_asset_meets_more_than_its_limit_of_an_account_just_covered() -> None:
+    """The bound the limit claims: covered, equity (40%) meets at most 40% of the requirement."""
+    requirement = 1_000_000
+    for cash in range(0, 1_200_001, 100_000):
+        counted = concentration_capped([cash, 21_000_000], [10_000, 4_000], requirement)
+        equity = counted - cash
+        assert equity <= 400_000
+        if counted >= requirement:  # covered: equity is at most 40% of the requirement met
+            assert equity * 10_000 <= 4_000 * requirement
 
 
 def test_an_asset_held_at_zero_is_not_priced_and_ineligible_collateral_counts_nothing() -> None:
     spy = Quote(600 * E18, 150 * E18, 1_000, 10_000, 0, 0)  # eligible for nothing
     assert account_value({"JGB374": 3, "SPY": 10}, {"JGB374": JGB, "SPY": spy},
-                         Purpose.INITIAL_MARGIN) == 146_272  # fmt: skip
+                         Purpose.INITIAL_MARGIN, 0) == 146_272  # fmt: skip
     assert account_value({"JGB374": 3, "UNPRICED": 0}, {"JGB374": JGB},
-                         Purpose.INITIAL_MARGIN) == 146_272  # fmt: skip
+                         Purpose.INITIAL_MARGIN, 0) == 146_272  # fmt: skip
     fund_only = Quote(E18, E18, 0, 10_000, 0, 2)
-    assert account_value({"X": 5}, {"X": fund_only}, Purpose.INITIAL_MARGIN) == 0
-    assert account_value({"X": 5}, {"X": fund_only}, Purpose.CLEARING_FUND) == 5
+    assert account_value({"X": 5}, {"X": fund_only}, Purpose.INITIAL_MARGIN, 0) == 0
+    assert account_value({"X": 5}, {"X": fund_only}, Purpose.CLEARING_FUND, 0) == 5
 
 
 def test_the_chains_single_asset_value_is_pyclients(market: Market) -> None:
@@ -105,9 +125,10 @@ PRICES_NOW = st.fixed_dictionaries(
     fx=st.decimals(Decimal(100), Decimal(200), places=4),
     limit=st.integers(1, 10_000),
     haircut=st.integers(0, 9_999),
+    requirement=st.integers(0, 50_000_000),
 )
 def test_an_accounts_value_on_chain_is_pyclients_on_random_holdings(
-    market: Market, holdings, prices, fx, limit, haircut
+    market: Market, holdings, prices, fx, limit, haircut, requirement
 ) -> None:
     w = market.world
     d = w.deployment
@@ -121,9 +142,10 @@ def test_an_accounts_value_on_chain_is_pyclients_on_random_holdings(
         for symbol, units in holdings.items():
             if units:
                 w.member_a.deposit(symbol, d.asset(symbol).whole(units))
+        w.ccp.margin.post_requirements({market.house_a: requirement}, run_id="random")
         held = d.vault.raw_holdings(market.house_a)
         quotes = d.market_data.quotes([s for s, q in held.items() if q])
-        expected = account_value(held, quotes, Purpose.INITIAL_MARGIN)
+        expected = account_value(held, quotes, Purpose.INITIAL_MARGIN, requirement)
         assert d.vault.collateral_value(market.house_a) == expected
     finally:
         devnet.revert(w.chain, snapshot)

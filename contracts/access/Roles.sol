@@ -40,6 +40,12 @@ library Roles {
     /// @custom:holder The DefaultManager contract, on the registry and the vault.
     bytes32 internal constant DEFAULT_MANAGER = keccak256("DEFAULT_MANAGER_ROLE");
 
+    /// @dev Exchanges collateral in a vault account in one step, legs out against legs in, once the
+    /// substitution's rule on the final state and its authorisation (the account's owner, or a signed
+    /// offer) have been checked.
+    /// @custom:holder The CollateralSubstitution contract, on the vault.
+    bytes32 internal constant SUBSTITUTION = keccak256("SUBSTITUTION_ROLE");
+
     /// @dev Pauses and resumes ordinary transfers of an asset.
     /// @custom:holder The CCP's token agent (`Duties.agent`).
     bytes32 internal constant PAUSER = keccak256("PAUSER_ROLE");

@@ -13,7 +13,6 @@ import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
 import {Roles} from "../access/Roles.sol";
 import {IMarketData} from "../oracle/IMarketData.sol";
 import {ICollateralVault} from "./ICollateralVault.sol";
-import {Valuation} from "./Valuation.sol";
 
 /// @title CollateralVault
 /// @notice See {ICollateralVault}.
@@ -28,6 +27,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     bytes32 public constant MARGIN_ENGINE_ROLE = Roles.MARGIN_ENGINE;
     /// @notice Freezes, seizes and moves collateral under a default case (the DefaultManager).
     bytes32 public constant DEFAULT_MANAGER_ROLE = Roles.DEFAULT_MANAGER;
+    /// @notice Exchanges collateral in an account in one step (the CollateralSubstitution contract).
+    bytes32 public constant SUBSTITUTION_ROLE = Roles.SUBSTITUTION;
 
     uint256 private constant MAX_INSTRUCTION = 8;
 
@@ -342,6 +343,45 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         emit AccountUnfrozen(id, caseId);
     }
 
+    // ---------------------------------------------------------------- substitution (SUBSTITUTION_ROLE)
+
+    /// @inheritdoc ICollateralVault
+    function exchange(
+        uint256 id,
+        address client,
+        Leg[] calldata out,
+        Leg[] calldata into,
+        address payer,
+        address receiver
+    ) external onlyRole(Roles.SUBSTITUTION) nonReentrant returns (uint256 valueBefore, uint256 valueAfter) {
+        AccountState storage a = _open(id);
+        if (a.frozen) revert VaultAccountFrozen(id);
+        if (a.kind == AccountKind.Omnibus) _requireBeneficialOwner(id, a, client);
+        else if (client != address(0)) revert VaultBeneficialOwnerInvalid(id, client);
+        _requireStanding(id, a.kind, client);
+        (, valueBefore) = _valued(id, a.kind, true);
+        for (uint256 i; i < out.length; ++i) {
+            _debit(id, client, out[i].asset, out[i].amount);
+        }
+        for (uint256 i; i < into.length; ++i) {
+            _admit(id, a.kind, into[i].asset, into[i].amount, client);
+        }
+        (, valueAfter) = _valued(id, a.kind, true);
+        uint256 requirement = a.requirement;
+        if (valueAfter < requirement && valueAfter < valueBefore) {
+            revert VaultSubstitutionShort(id, valueAfter, requirement, valueBefore);
+        }
+        for (uint256 i; i < into.length; ++i) {
+            emit CollateralDeposited(id, into[i].asset, into[i].amount, payer, client, false);
+            IERC20(into[i].asset).safeTransferFrom(payer, address(this), into[i].amount);
+        }
+        for (uint256 i; i < out.length; ++i) {
+            emit CollateralWithdrawn(id, out[i].asset, out[i].amount, receiver, client, valueAfter, requirement);
+            IERC20(out[i].asset).safeTransfer(receiver, out[i].amount);
+        }
+        if (a.openCall != 0) _settleOpen(id, a, valueAfter, valueAfter > valueBefore);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ICollateralVault
@@ -440,15 +480,21 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     function _deposit(uint256 id, AccountState storage a, address asset, uint256 amount, address from, address client)
         private
     {
-        if (amount == 0) revert VaultZeroAmount();
         if (a.frozen) revert VaultAccountFrozen(id);
-        IMarketData.Purpose purpose = _purpose(a.kind);
+        _admit(id, a.kind, asset, amount, client);
+        emit CollateralDeposited(id, asset, amount, from, client, false);
+        IERC20(asset).safeTransferFrom(from, address(this), amount);
+    }
+
+    /// @dev Books `amount` of `asset` into account `id` (under `client`'s name when omnibus) if it is
+    /// eligible for the account's purpose and can be valued; the caller moves the tokens.
+    function _admit(uint256 id, AccountKind kind, address asset, uint256 amount, address client) private {
+        if (amount == 0) revert VaultZeroAmount();
+        IMarketData.Purpose purpose = _purpose(kind);
         (bool eligible, bool priced) = _marketData.collateralStatus(asset, purpose);
         if (!eligible) revert VaultAssetNotEligible(asset, purpose);
         if (!priced) revert VaultAssetUnpriced(asset);
         _add(id, client, asset, amount);
-        emit CollateralDeposited(id, asset, amount, from, client, false);
-        IERC20(asset).safeTransferFrom(from, address(this), amount);
     }
 
     function _withdraw(uint256 id, AccountState storage a, address asset, uint256 amount, address client) private {
@@ -502,32 +548,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// it counts with no current price or FX rate makes it `(false, 0)`, or, when `strict`, reverts
     /// with the market data's own error (which names the asset or currency).
     function _valued(uint256 id, AccountKind kind, bool strict) private view returns (bool, uint256) {
-        EnumerableSet.AddressSet storage set = _assets[id];
-        uint256 n = set.length();
-        uint256[] memory values = new uint256[](n);
-        uint16[] memory limits = new uint16[](n);
-        IMarketData.Purpose purpose = _purpose(kind);
-        for (uint256 i; i < n; ++i) {
-            address asset = set.at(i);
-            uint256 quantity = _holdings[id][asset];
-            limits[i] = uint16(Valuation.BPS);
-            if (quantity == 0) continue;
-            // Collateral that is no longer eligible counts for nothing and needs no price.
-            try _marketData.quoteFor(asset, purpose) returns (IMarketData.Quote memory q, bool eligible) {
-                if (eligible) {
-                    limits[i] = q.concentrationBps;
-                    values[i] = Valuation.haircutValue(quantity, q);
-                }
-            } catch (bytes memory reason) {
-                if (strict) {
-                    assembly ("memory-safe") {
-                        revert(add(reason, 32), mload(reason))
-                    }
-                }
-                return (false, 0);
-            }
+        address[] memory assets = _assets[id].values();
+        uint256[] memory quantities = new uint256[](assets.length);
+        for (uint256 i; i < assets.length; ++i) {
+            quantities[i] = _holdings[id][assets[i]];
         }
-        return (true, Valuation.concentrationCapped(values, limits));
+        return _marketData.valueCollateral(assets, quantities, _purpose(kind), _accounts[id].requirement, strict);
     }
 
     // ---------------------------------------------------------------- internals: calls
@@ -619,12 +645,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         returns (bool, uint256 quantity)
     {
         IERC20 asset = IERC20(entry.asset);
-        try _marketData.quoteFor(address(asset), purpose) returns (IMarketData.Quote memory q, bool eligible) {
-            if (!eligible) return (false, 0);
-            quantity = Valuation.quantityFor(shortJpy, q);
-        } catch {
-            return (false, 0);
-        }
+        bool priced;
+        (priced, quantity) = _marketData.quantityToCover(address(asset), purpose, shortJpy);
+        if (!priced) return (false, 0);
         try IPermissionedToken(address(asset)).freeBalanceOf(from) returns (uint256 free) {
             quantity = _min(_min(quantity, entry.maxPerCall), _min(free, asset.allowance(from, address(this))));
         } catch {

@@ -24,7 +24,8 @@ import {IMarketData} from "../oracle/IMarketData.sol";
 /// (a warehouse receipt) will be held as items whose quantity is the goods they represent, valued
 /// the same way, without changing these entry points.
 /// Value = sum over assets of quantity x price x FX x (1 - haircut), each asset counted only up to
-/// its concentration limit of the account's total; see {Valuation}. Collateral that is not eligible
+/// its concentration limit of the account's requirement (CME's rule); see {Valuation}. The market
+/// data computes it (`IMarketData.valueCollateral`) from the holdings the vault passes. Collateral that is not eligible
 /// for the account's purpose counts for nothing and needs no price.
 ///
 /// Margin calls: an account may have several calls open, each for its own amount: a call asks for
@@ -131,6 +132,12 @@ interface ICollateralVault {
         ShareStatus status;
     }
 
+    /// @notice `amount` smallest units of `asset`: one leg of a substitution.
+    struct Leg {
+        address asset;
+        uint256 amount;
+    }
+
     /// @notice Pull up to `maxPerCall` smallest units of `asset` from the owner when a call is issued.
     struct Instruction {
         address asset;
@@ -204,6 +211,12 @@ interface ICollateralVault {
     /// @notice Collateral moves between accounts by the default process only out of or into the
     /// manager's own default-management account, and never in or out of an omnibus account.
     error VaultTransferInvalid(uint256 fromAccount, uint256 toAccount);
+
+    /// @notice A substitution would leave `account` worth `valueAfterJpy` JPY, below its requirement of
+    /// `requirementJpy` JPY and below the `valueBeforeJpy` JPY it was worth.
+    error VaultSubstitutionShort(
+        uint256 account, uint256 valueAfterJpy, uint256 requirementJpy, uint256 valueBeforeJpy
+    );
 
     // ---------------------------------------------------------------- events
 
@@ -427,6 +440,30 @@ interface ICollateralVault {
     /// @notice Unfreezes `account` under case `caseId`, with `AccountUnfrozen`.
     function unfreeze(uint256 account, uint256 caseId) external;
 
+    // ---------------------------------------------------------------- substitution (SUBSTITUTION_ROLE)
+
+    /// @notice Exchanges collateral in account `id` in one step (in `client`'s sub-ledger when it is an
+    /// omnibus account; `client` is zero otherwise): books `out` out and `into` in, values the account
+    /// on the final state and checks the substitution rule there (value after at least the
+    /// requirement, or, for an account already short, at least the value before:
+    /// `VaultSubstitutionShort`), then pulls each leg in from `payer` (`CollateralDeposited`) and pays
+    /// each leg out to `receiver` (`CollateralWithdrawn`, with the value after), and re-evaluates the
+    /// account's open calls at that value. Refused, nothing changed, when the account is frozen, its
+    /// member, owner or client is not active or the member has a call open past its deadline, a leg
+    /// out exceeds the holding (or the client's), a leg in is zero, not eligible or never priced, or a
+    /// price the valuation needs is missing or stale.
+    /// @dev Who may substitute, zero legs out, repeated legs and the number of legs are the caller's to
+    /// check (the CollateralSubstitution contract, see {ICollateralSubstitution}).
+    /// @return valueBefore the account's value before, and `valueAfter` after, in JPY.
+    function exchange(
+        uint256 id,
+        address client,
+        Leg[] calldata out,
+        Leg[] calldata into,
+        address payer,
+        address receiver
+    ) external returns (uint256 valueBefore, uint256 valueAfter);
+
     // ---------------------------------------------------------------- views
 
     /// @notice The id of the `kind` account of `owner`.
@@ -439,7 +476,8 @@ interface ICollateralVault {
     /// @notice Assets `account` holds (or has held).
     function assetsOf(uint256 account) external view returns (address[] memory);
 
-    /// @notice Collateral value of `account` in JPY after haircuts and concentration limits.
+    /// @notice Collateral value of `account` in JPY after haircuts and concentration limits (against
+    /// its requirement); reverts naming the asset or currency when a price or rate is missing or stale.
     function collateralValue(uint256 account) external view returns (uint256);
 
     function marginCall(uint256 callId) external view returns (MarginCall memory);

@@ -7,7 +7,7 @@ import {IMarketData} from "../oracle/IMarketData.sol";
 
 /// @title Valuation
 /// @notice Collateral arithmetic: haircut value of a holding in JPY, the quantity that covers a
-/// JPY amount, and concentration limits. Every rounding goes the CCP's way: values down,
+/// JPY amount, and concentration limits against the requirement. Every rounding goes the CCP's way: values down,
 /// quantities needed up.
 library Valuation {
     uint256 internal constant BPS = 10_000;
@@ -31,19 +31,25 @@ library Valuation {
         return Math.mulDiv(currencyE18, 10 ** q.decimals, q.priceE18, Math.Rounding.Ceil);
     }
 
-    /// @notice Sum of `values`, each counted only up to `limitsBps` of the uncapped total.
-    function concentrationCapped(uint256[] memory values, uint16[] memory limitsBps)
+    /// @notice Sum of `values`, each counted only up to its concentration limit: at most `limitsBps` of
+    /// the account's requirement `requirementJpy` (rounded down), a limit of 100% meaning none. So no
+    /// asset with a limit ever meets more than that share of the requirement, however much of it is
+    /// held, and an account with no requirement counts only unlimited assets. This is how CME Clearing
+    /// states its limits (Clearing Advisory 12-155: at most 40% of the core requirement from each of
+    /// its category-2 and category-3 asset groups); a limit measured against the account's own total
+    /// would let an asset exceed its share of what is counted.
+    function concentrationCapped(uint256[] memory values, uint16[] memory limitsBps, uint256 requirementJpy)
         internal
         pure
         returns (uint256 counted)
     {
-        uint256 total;
         for (uint256 i; i < values.length; ++i) {
-            total += values[i];
-        }
-        for (uint256 i; i < values.length; ++i) {
-            uint256 cap = Math.mulDiv(total, limitsBps[i], BPS);
-            counted += values[i] < cap ? values[i] : cap;
+            uint256 value = values[i];
+            if (limitsBps[i] < BPS) {
+                uint256 cap = Math.mulDiv(requirementJpy, limitsBps[i], BPS);
+                if (value > cap) value = cap;
+            }
+            counted += value;
         }
     }
 }

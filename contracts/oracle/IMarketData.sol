@@ -16,8 +16,8 @@ interface IMarketData {
     }
 
     /// @param haircutBps Share of value not counted, 0..9999.
-    /// @param concentrationBps Largest share of one account's collateral value this asset may count
-    /// for, 1..10000 (10000 = no limit).
+    /// @param concentrationBps Largest share of an account's margin requirement this asset may meet,
+    /// 1..10000 (10000 = no limit); see `Valuation.concentrationCapped`.
     /// @param eligibility Bit `1 << uint8(purpose)` set when eligible for that purpose.
     struct RiskParameters {
         uint16 haircutBps;
@@ -119,6 +119,28 @@ interface IMarketData {
 
     /// @notice Haircut JPY value of `quantity` smallest units of `asset`, rounded down; reverts when stale.
     function valueOf(address asset, uint256 quantity) external view returns (uint256 valueJpy);
+
+    /// @notice Collateral value in JPY of an account holding `quantities` of `assets` for `purpose`
+    /// against a requirement of `requirementJpy`: each eligible holding at its haircut value, counted
+    /// up to its concentration limit of the requirement (`Valuation.concentrationCapped`); holdings
+    /// that are zero or not eligible count for nothing and need no price. `valued` is false (and the
+    /// value 0) when a holding that counts has no current price or rate, or, when `strict`, the call
+    /// reverts with the error `quote` gives for it (which names the asset or currency).
+    function valueCollateral(
+        address[] calldata assets,
+        uint256[] calldata quantities,
+        Purpose purpose,
+        uint256 requirementJpy,
+        bool strict
+    ) external view returns (bool valued, uint256 valueJpy);
+
+    /// @notice The smallest quantity of `asset` whose haircut value is at least `valueJpy`
+    /// (`Valuation.quantityFor`, before any concentration limit); `priced` is false (and the quantity
+    /// 0) when `asset` is not eligible for `purpose` or has no current price or rate. Never reverts.
+    function quantityToCover(address asset, Purpose purpose, uint256 valueJpy)
+        external
+        view
+        returns (bool priced, uint256 quantity);
 
     /// @notice The last published price of `asset` and its date, stale or not.
     function priceOf(address asset) external view returns (uint256 priceE18, uint64 asOf);

@@ -136,44 +136,57 @@ contract MarketData is IMarketData, AccessControl {
 
     /// @inheritdoc IMarketData
     function quote(address asset) public view returns (Quote memory q) {
-        AssetData storage a = _listed(asset);
-        uint64 maxAge = _maxPriceAge;
-        if (a.priceE18 == 0) revert MarketDataPriceMissing(asset);
-        if (_stale(a.asOf, maxAge)) revert MarketDataPriceStale(asset, a.asOf, maxAge);
-        q.priceE18 = a.priceE18;
-        q.haircutBps = a.haircutBps;
-        q.concentrationBps = a.concentrationBps;
-        q.decimals = a.decimals;
-        q.eligibility = a.eligibility;
-        bytes3 currency = a.currency;
-        if (currency == JPY) {
-            q.fxE18 = ONE;
-        } else {
-            FxRate memory fx = _fx[currency];
-            if (fx.rateE18 == 0) revert MarketDataFxRateMissing(currency);
-            if (_stale(fx.asOf, maxAge)) revert MarketDataFxRateStale(currency, fx.asOf, maxAge);
-            q.fxE18 = fx.rateE18;
-        }
+        (, q) = _quote(asset, true);
     }
 
-    /// @inheritdoc IMarketData
     function isEligible(address asset, Purpose purpose) external view returns (bool) {
         AssetData storage a = _assets[asset];
-        return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+        return _eligible(a, purpose);
     }
 
     /// @inheritdoc IMarketData
     function quoteFor(address asset, Purpose purpose) external view returns (Quote memory q, bool eligible) {
         AssetData storage a = _assets[asset];
-        eligible = a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+        eligible = _eligible(a, purpose);
         if (eligible) q = quote(asset);
     }
 
     /// @inheritdoc IMarketData
     function collateralStatus(address asset, Purpose purpose) external view returns (bool eligible, bool priced) {
         AssetData storage a = _assets[asset];
-        eligible = a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+        eligible = _eligible(a, purpose);
         priced = a.priceE18 != 0 && (a.currency == JPY || _fx[a.currency].rateE18 != 0);
+    }
+
+    /// @inheritdoc IMarketData
+    function valueCollateral(
+        address[] calldata assets,
+        uint256[] calldata quantities,
+        Purpose purpose,
+        uint256 requirementJpy,
+        bool strict
+    ) external view returns (bool, uint256) {
+        _sameLength(assets.length, quantities.length);
+        uint256[] memory values = new uint256[](assets.length);
+        uint16[] memory limits = new uint16[](assets.length);
+        for (uint256 i; i < assets.length; ++i) {
+            limits[i] = uint16(Valuation.BPS);
+            AssetData storage a = _assets[assets[i]];
+            // Collateral that is no longer eligible counts for nothing and needs no price.
+            if (quantities[i] == 0 || !_eligible(a, purpose)) continue;
+            (bool priced, Quote memory q) = _quote(assets[i], strict);
+            if (!priced) return (false, 0);
+            limits[i] = q.concentrationBps;
+            values[i] = Valuation.haircutValue(quantities[i], q);
+        }
+        return (true, Valuation.concentrationCapped(values, limits, requirementJpy));
+    }
+
+    /// @inheritdoc IMarketData
+    function quantityToCover(address asset, Purpose purpose, uint256 valueJpy) external view returns (bool, uint256) {
+        if (!_eligible(_assets[asset], purpose)) return (false, 0);
+        (bool priced, Quote memory q) = _quote(asset, false);
+        return priced ? (true, Valuation.quantityFor(valueJpy, q)) : (false, 0);
     }
 
     /// @inheritdoc IMarketData
@@ -206,6 +219,46 @@ contract MarketData is IMarketData, AccessControl {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev The quote of `asset` now, and whether it has one: a missing or stale price or rate makes it
+    /// `(false, empty)`, or, when `strict`, reverts naming the asset or currency.
+    function _quote(address asset, bool strict) private view returns (bool, Quote memory q) {
+        AssetData storage a = _listed(asset);
+        uint64 maxAge = _maxPriceAge;
+        if (a.priceE18 == 0) {
+            if (strict) revert MarketDataPriceMissing(asset);
+            return (false, q);
+        }
+        if (_stale(a.asOf, maxAge)) {
+            if (strict) revert MarketDataPriceStale(asset, a.asOf, maxAge);
+            return (false, q);
+        }
+        q.priceE18 = a.priceE18;
+        q.haircutBps = a.haircutBps;
+        q.concentrationBps = a.concentrationBps;
+        q.decimals = a.decimals;
+        q.eligibility = a.eligibility;
+        bytes3 currency = a.currency;
+        if (currency == JPY) {
+            q.fxE18 = ONE;
+            return (true, q);
+        }
+        FxRate memory fx = _fx[currency];
+        if (fx.rateE18 == 0) {
+            if (strict) revert MarketDataFxRateMissing(currency);
+            return (false, q);
+        }
+        if (_stale(fx.asOf, maxAge)) {
+            if (strict) revert MarketDataFxRateStale(currency, fx.asOf, maxAge);
+            return (false, q);
+        }
+        q.fxE18 = fx.rateE18;
+        return (true, q);
+    }
+
+    function _eligible(AssetData storage a, Purpose purpose) private view returns (bool) {
+        return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+    }
 
     function _listed(address asset) private view returns (AssetData storage a) {
         a = _assets[asset];

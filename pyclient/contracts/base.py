@@ -236,6 +236,12 @@ class ContractClient:
     def address(self) -> str:
         return str(self.contract.address)
 
+    @property
+    def governed(self) -> bool:
+        """Whether the contract has roles (OpenZeppelin AccessControl): the substitution contract
+        has none, it answers to account owners and signatures only."""
+        return any(i.get("name") == "hasRole" for i in self.contract.abi)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label} at {self.address})"
 

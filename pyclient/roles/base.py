@@ -8,6 +8,7 @@ before anything is sent. Every write returns an `Outcome` (receipt, decoded even
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -15,7 +16,9 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 
 from ..access.registry import Participant
+from ..collateral.substitution import Offer
 from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_all
+from ..contracts.substitution import LegsIn
 from ..deployment import Deployment
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -75,3 +78,36 @@ class Role(Actor):
     def transfer(self, asset: str | Asset, to: Any, amount: Amount) -> Outcome[None]:
         """Move `amount` (whole units) of `asset` to participant `to` (name, address or role)."""
         return self.send(self.deployment.token(asset).transfer(to, amount))
+
+    # ------------------------------------------------------------------ substitution offers
+
+    def sign_offer(
+        self,
+        account: int,
+        *,
+        deliver: LegsIn,
+        take: LegsIn,
+        client: Any = None,
+        valid_for: dt.timedelta = dt.timedelta(hours=1),
+        approve: bool = True,
+    ) -> Offer:
+        """Offer the owner of vault `account` a swap, signed off chain (EIP-712): this participant
+        delivers `deliver` into the account and takes `take` out of it, if accepted within
+        `valid_for`. With `approve` (the default) the vault is first approved for each leg to
+        deliver whose allowance falls short, since the swap pulls them when accepted. The signed
+        `Offer` travels to the owner as `offer.to_json()`."""
+        sub = self.deployment.substitution
+        offer = sub.offer(
+            account, self.address, deliver=deliver, take=take, client=client, valid_for=valid_for
+        )
+        if approve:
+            vault = self.deployment.vault.address
+            for leg in offer.deliver:
+                token = self.deployment.token(leg.asset)
+                if token.allowance(self, vault) < leg.units:
+                    self.send(token.approve(vault, token.asset.whole(leg.units)))
+        return offer.sign(self.signer, sub.domain())
+
+    def cancel_offer(self, offer: Offer) -> Outcome[None]:
+        """Withdraw an offer this participant signed: from now on it cannot be accepted."""
+        return self.send(self.deployment.substitution.cancel_offer(offer))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import errors
+from ..collateral.substitution import Offer, Substitution
 from ..collateral.vault import AccountKind, VaultAccount, account_id
 from ..contracts.base import Call, Outcome
+from ..contracts.substitution import LegsIn
 from ..contracts.token import MAX_ALLOWANCE
 from ..tokens.asset import Asset
 from ..units import Amount
 from .base import Role
+
+T = TypeVar("T")
 
 
 class CollateralOwner(Role):
@@ -65,26 +70,48 @@ class CollateralOwner(Role):
         self, account: int, asset: str | Asset, amount: Amount, client: Any = None
     ) -> Outcome[None]:
         call = self.deployment.vault.deposit(account, asset, amount, client=client)
-        # The chain judges the deposit first; only when the missing allowance is all that stands
-        # in the way is the vault approved, so a refused deposit sends nothing at all.
+        return self._approving(call, [(asset, amount)])
+
+    def _approving(self, call: Call[T], legs: Iterable[tuple[Any, Amount]]) -> Outcome[T]:
+        """Send `call`, which pulls `legs` from this participant into the vault. The chain judges
+        it first; only when a missing allowance is all that stands in the way is the vault approved
+        (each leg short of one, for its amount), so a refused call sends nothing at all."""
         try:
             return self.send(call)
         except errors.ERC20InsufficientAllowance:
-            token = self.deployment.token(asset)
-            a = token.asset
-            units, balance = (
-                a.units(amount),
-                a.units(token.balance_of(self.address), allow_zero=True),
-            )
-            if balance < units:
-                raise errors.ERC20InsufficientBalance(
-                    {"sender": self.address, "balance": balance, "needed": units},
-                    contract=token.label,
-                    formatter=self.deployment,
-                    context_asset=a.address,
-                ) from None
-            self.send(token.approve(self.deployment.vault.address, amount))
+            vault = self.deployment.vault.address
+            short = []
+            for asset, amount in legs:
+                token = self.deployment.token(asset)
+                a = token.asset
+                units = a.units(amount)
+                balance = a.units(token.balance_of(self.address), allow_zero=True)
+                if balance < units:
+                    raise errors.ERC20InsufficientBalance(
+                        {"sender": self.address, "balance": balance, "needed": units},
+                        contract=token.label,
+                        formatter=self.deployment,
+                        context_asset=a.address,
+                    ) from None
+                if token.allowance(self, vault) < units:
+                    short.append(token.approve(vault, amount))
+            for approval in short:
+                self.send(approval)
             return self.send(call)
+
+    def _substitute(
+        self, account: int, out: LegsIn, into: LegsIn, client: Any = None
+    ) -> Outcome[Substitution]:
+        call = self.deployment.substitution.substitute(account, out=out, into=into, client=client)
+        pairs = into.items() if isinstance(into, dict) else into
+        return self._approving(call, list(pairs))
+
+    def accept_offer(self, offer: Offer) -> Outcome[Substitution]:
+        """Take a counterparty's signed offer on one of this participant's accounts: its legs
+        come in and the legs it asked for go out to it, in one transaction, the valuation rule
+        checked on the final state. Refused, nothing moved, when expired, used or cancelled, not
+        signed by the counterparty, or the counterparty is not active or short of collateral."""
+        return self.send(self.deployment.substitution.accept_offer(offer))
 
     def _withdraw(
         self, account: int, asset: str | Asset, amount: Amount, client: Any = None

@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..access.registry import Participant
+from ..collateral.substitution import Substitution
 from ..collateral.vault import AccountKind, ClientShare
 from ..contracts.base import Outcome
+from ..contracts.substitution import LegsIn
 from ..default.case import ClientPort
 from ..errors import InputError
 from ..tokens.asset import Asset
@@ -38,6 +40,24 @@ class ClearingMember(CollateralOwner):
         if kind is AccountKind.OMNIBUS:
             raise InputError("omnibus withdrawals name their client: use withdraw_for(client, ...)")
         return self._withdraw(self.account_id(kind), asset, amount)
+
+    def substitute(
+        self,
+        kind: AccountKind = AccountKind.HOUSE,
+        *,
+        out: LegsIn,
+        into: LegsIn,
+        client: Any = None,
+    ) -> Outcome[Substitution]:
+        """Swap collateral in the member's `kind` account in one step: `out` comes back to the
+        member, `into` goes in from its wallet, e.g. `out={"JGB374": 100}, into={"JPY": 5_000_000,
+        "TYO7203": 1_000}`. No leg is checked alone, so nothing needs pre-funding: the account must
+        end at or above its requirement, or, already short, no lower than it was; an open call the
+        result covers is met. For the omnibus account name the `client`: its sub-ledger moves, and
+        what comes out goes to the client. The value is what the `Substituted` event records."""
+        if (kind is AccountKind.OMNIBUS) != (client is not None):
+            raise InputError("an omnibus substitution names its client; no other account has one")
+        return self._substitute(self.account_id(kind), out, into, client)
 
     def deposit_for(self, client: Any, asset: str | Asset, amount: Amount) -> Outcome[None]:
         """Post collateral into the omnibus account on behalf of `client` (its sub-ledger grows)."""

@@ -108,6 +108,10 @@ def test_role_ids_are_the_deployed_getters_and_ROLES_are_the_constants_of_Roles_
             for i in contract.abi
             if i["type"] == "function" and i["name"].endswith("_ROLE") and not i["inputs"]
         ]
+        if not any(i.get("name") == "hasRole" for i in contract.abi):
+            # No roles at all: the substitution contract answers to account owners and signatures.
+            assert not getters, name
+            continue
         assert getters, name
         for getter in getters:
             deployed = getattr(contract.functions, getter)().call()

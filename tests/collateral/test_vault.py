@@ -86,9 +86,15 @@ def test_value_applies_fx_haircuts_and_concentration_limits(market: Market) -> N
     a.deposit("JPY", 600_000)
     a.deposit("USD", "100.00")  # 15,000 JPY less 2% = 14,700
     assert a.collateral_value(AccountKind.HOUSE) == 614_700
-    a.deposit("TYO7203", 1_000)  # 3,000,000 less 30% = 2,100,000, capped at 40% of the total
-    total = 614_700 + 2_100_000
-    assert a.collateral_value(AccountKind.HOUSE) == 614_700 + total * 4_000 // 10_000
+    a.deposit("TYO7203", 1_000)  # 3,000,000 less 30% = 2,100,000, capped at 40% of the requirement
+    assert a.collateral_value(AccountKind.HOUSE) == 614_700  # no requirement: equity meets nothing
+    w = market.world
+    w.ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod")
+    assert a.collateral_value(AccountKind.HOUSE) == 614_700 + 400_000
+    w.ccp.margin.post_requirements({market.house_a: 1_000_001}, run_id="eod")
+    assert a.collateral_value(AccountKind.HOUSE) == 614_700 + 400_000  # 400,000.4 rounds down
+    w.ccp.margin.post_requirements({market.house_a: 10_000_000}, run_id="eod")
+    assert a.collateral_value(AccountKind.HOUSE) == 614_700 + 2_100_000  # under its cap: all of it
 
 
 @pytest.mark.parametrize(

@@ -207,16 +207,19 @@ class Model:
             eligibility,
         )  # fmt: skip
 
-    def value(self, holdings: dict[str, int]) -> int:
-        """pyclient's valuation (`pyclient.valuation`) with the model's own prices and rates."""
+    def value(self, holdings: dict[str, int], requirement: int) -> int:
+        """pyclient's valuation (`pyclient.valuation`) with the model's own prices and rates;
+        concentration limits are shares of `requirement`."""
         quotes = {a: self.quote(a) for a in holdings}
-        return account_value(holdings, quotes, Purpose.INITIAL_MARGIN)
+        return account_value(holdings, quotes, Purpose.INITIAL_MARGIN, requirement)
 
     def worth(self, member: str) -> int:
-        return self.value(self.accounts[member].holdings)
+        account = self.accounts[member]
+        return self.value(account.holdings, account.requirement)
 
     def value_after_withdrawal(self, account: ModelAccount, asset: str, amount: int) -> int:
-        return self.value({**account.holdings, asset: account.holdings[asset] - amount})
+        held = {**account.holdings, asset: account.holdings[asset] - amount}
+        return self.value(held, account.requirement)
 
     def max_withdrawable(self, account: ModelAccount, asset: str) -> int:
         """The most of `asset` that can leave with the value still covering the requirement."""
@@ -777,6 +780,15 @@ class VaultMachine(RuleBasedStateMachine):
         amount = st.one_of(st.integers(1, max(held, 1)), st.integers(held + 1, 2 * held + 1))
         self._withdraw(member, asset, data.draw(amount, label="amount"))
 
+    def _past_due(self) -> list[str]:
+        """Members not frozen with a call open past its deadline."""
+        m = self.model
+        return [
+            member
+            for member in MEMBERS
+            if not m.frozen_member(member) and any(m.clock > c.due for c in m.open_calls(member))
+        ]
+
     @rule(member=st.sampled_from(MEMBERS), data=st.data())
     def withdraw_all_the_excess(self, member: str, data: st.DataObject) -> None:
         """Ask for one unit more than the excess (refused), then for exactly the excess.
@@ -1046,6 +1058,9 @@ class VaultMachine(RuleBasedStateMachine):
         open_ids = [c.id for c in model.calls.values() if c.status in OPEN]
         pick = st.one_of(st.sampled_from(open_ids or every), st.sampled_from(every))
         self._mark_overdue(data.draw(st.lists(pick, min_size=1, max_size=3), label="calls"))
+        # A member with a call past its deadline tries to take collateral out before the default.
+        for member in self._past_due():
+            self._withdraw(member, self._asset_to_withdraw(member, data), 1)
 
     def _move_clock(self, data: st.DataObject) -> None:
         """Whole hours pass, often just past a deadline or to the hour before it; the oracle
@@ -1095,6 +1110,8 @@ class VaultMachine(RuleBasedStateMachine):
         overdue = [c.id for c in self.model.calls.values() if c.status is CallStatus.OVERDUE]
         call_id = data.draw(st.sampled_from(overdue), label="overdue call")
         member = self.model.calls[call_id].member
+        if member in self._past_due():  # its last chance to take collateral out: refused
+            self._withdraw(member, self._asset_to_withdraw(member, data), 1)
         answers_for = self.d.vault.accounts_of(self.members[member])
         expected = self.model.declare_default(call_id, answers_for, self.fund[member])
         if not expected:
