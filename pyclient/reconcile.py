@@ -10,13 +10,17 @@ by anyone, at any block:
   (from the vault's public views);
 * `values_against_model`: every account's value on chain equals pyclient's own valuation of it
   (`pyclient.valuation`), an independent check of the contracts' arithmetic;
+* `substitutions_against_legs`: every substitution's own record (`Substituted`) against the
+  vault's record of its legs in the same transaction (`CollateralWithdrawn` for each leg out,
+  `CollateralDeposited` for each leg in), so the summary a reconciler reads can be trusted;
 * `requirements_against`: requirements on chain equal what the margin engine computed.
 
-`reconcile(d)` runs the first four; `kabuto reconcile` prints them and exits non-zero on a break.
+`reconcile(d)` runs all but the last; `kabuto reconcile` prints them and exits non-zero on a break.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -181,6 +185,34 @@ def values_against_model(d: Deployment) -> Check:
     )
 
 
+def substitutions_against_legs(d: Deployment) -> Check:
+    """Per substitution and leg: what `Substituted` states against what the vault moved for that
+    account and asset in the same transaction."""
+    moved: dict[tuple[str, str, int, str], int] = defaultdict(int)
+    for e in d.vault.history():
+        if e.name in ("CollateralDeposited", "CollateralWithdrawn"):
+            moved[(e.tx_hash, e.name, int(e["account"]), e["asset"])] += int(e["amount"])
+    lines = []
+    for e in d.substitution.history("Substituted"):
+        account = int(e["account"])
+        for direction, legs, name in (
+            ("out", e["out"], "CollateralWithdrawn"),
+            ("in", e["into"], "CollateralDeposited"),
+        ):
+            for asset, units in legs:
+                a = d.asset(asset)
+                vault = moved[(e.tx_hash, name, account, a.address)]
+                subject = f"{d.vault_account(account)} {direction} {a.symbol} ({e.tx_hash[:10]})"
+                lines.append(Line(subject, a.whole(int(units)), a.whole(vault), a.symbol))
+    return Check(
+        "substitutions",
+        "Substitutions against the vault's legs",
+        "substitution states",
+        "vault moved",
+        tuple(lines),
+    )
+
+
 def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
     """Each asset's quote now, None where it cannot be had (a stale price)."""
     fns = d.market_data.contract.functions
@@ -208,6 +240,7 @@ def reconcile(d: Deployment) -> Reconciliation:
             vault_against_accounts(d),
             omnibus_sub_ledgers(d),
             values_against_model(d),
+            substitutions_against_legs(d),
         ),
     )
 

@@ -25,7 +25,7 @@ def test_a_clean_ledger_passes_every_control(market: Market) -> None:
     result = reconcile.reconcile(d)
     assert result.ok and result.block == d.chain.w3.eth.block_number
     by_name = {c.name: c for c in result.checks}
-    assert set(by_name) == {"supply", "vault", "omnibus", "values"}
+    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions"}
     jpy = next(line for line in by_name["vault"].lines if line.subject == "JPY")
     assert jpy.actual == jpy.expected == Decimal(6_100_000)
     omnibus = {line.subject: line for line in by_name["omnibus"].lines}
@@ -65,3 +65,20 @@ def test_an_account_that_cannot_be_valued_now_is_reported_not_broken(market: Mar
     check = reconcile.values_against_model(market.world.deployment)
     assert check.ok
     assert all("MarketDataPriceStale" in line.detail for line in check.lines)
+
+
+def test_each_substitution_is_checked_leg_by_leg_against_what_the_vault_moved(
+    market: Market,
+) -> None:
+    fund_accounts(market)
+    w = market.world
+    w.member_a.substitute(out={"JPY": 100_000, "TYO7203": 10}, into={"USD": "700.00"})
+    check = reconcile.substitutions_against_legs(w.deployment)
+    assert check.ok
+    legs = {line.subject.rsplit(" (", 1)[0]: line.actual for line in check.lines}
+    assert legs == {
+        "member-a house account out JPY": 100_000,
+        "member-a house account out TYO7203": 10,
+        "member-a house account in USD": 700,
+    }
+    assert reconcile.reconcile(w.deployment).ok
