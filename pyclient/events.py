@@ -410,7 +410,39 @@ _SENTENCES: dict[str, Sentence] = {
         f"{n.amount(e['amount'], e['asset'])} moved from {n.vault_account(e['fromAccount'])} "
         f"to {n.vault_account(e['toAccount'])} (case {e['caseId']})"
     ),
+    # ---- collateral substitution
+    "Substituted": lambda e, n: (
+        f"{n.name(e['caller'])} substituted in {n.vault_account(e['account'])}"
+        + (f" for {n.name(e['client'])}" if int(e["client"], 16) else "")
+        + f": {_legs(e['out'], n)} out, {_legs(e['into'], n)} in"
+        + (
+            f", with {n.name(e['counterparty'])} under its signed offer {_nonce(e['nonce'])}"
+            if int(e["counterparty"], 16)
+            else ""
+        )
+        + f"; value {_jpy(e['valueBeforeJpy'])} → {_jpy(e['valueAfterJpy'])} against "
+        f"requirement {_jpy(e['requirementJpy'])}"
+    ),
+    "OfferCancelled": lambda e, n: (
+        f"{n.name(e['counterparty'])} cancelled its offer {_nonce(e['nonce'])}: it can no longer "
+        "be accepted"
+    ),
+    # ERC-5267: declared by OpenZeppelin's EIP712, never emitted (the domain is fixed at deploy).
+    "EIP712DomainChanged": lambda e, n: "the EIP-712 signing domain changed",
 }
+
+
+def _legs(legs: Iterable[tuple[str, int]], n: Namer) -> str:
+    """`40,000 JGB374 and 8,000,000.00 USD`: a substitution's legs, as (asset, units) pairs."""
+    said = [n.amount(units, asset) for asset, units in legs]
+    return ", ".join(said[:-1]) + f" and {said[-1]}" if len(said) > 1 else "".join(said)
+
+
+def _nonce(nonce: int) -> str:
+    """`#0x3f9a1c…/0`: a keyed nonce (OpenZeppelin `NoncesKeyed`) as its key, shortened, and
+    its sequence on that key."""
+    key, sequence = nonce >> 64, nonce & (2**64 - 1)
+    return f"#{key:#x}"[:9] + f"…/{sequence}"
 
 
 _LAYER = (

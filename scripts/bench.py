@@ -31,6 +31,8 @@ from pyclient import (
     DEFAULT_ASSETS,
     AccountKind,
     Admission,
+    AssetClass,
+    AssetSpec,
     CallStatus,
     CallType,
     Ccp,
@@ -76,6 +78,21 @@ PULL_CAP = 500_000  # JPY the standing instruction may pull per call (covers the
 DEFAULT_HOLDINGS = {"JPY": 300_000, "USD": "100.00"}  # the defaulter's house collateral
 DEFAULT_REQUIREMENT = 1_000_000  # JPY
 
+# Collateral substitution: n legs out and n in (n in SUBSTITUTION_SIZES) of 2n distinct assets, so
+# 16 more assets eligible for initial margin, alike: whole units priced SUB_PRICE JPY, a 10%
+# haircut and no concentration limit, so every substitution here is value-neutral. An account
+# holds SUB_HELD of each asset of its legs (its wallet twice that); every leg moves SUB_LEG.
+SUBSTITUTION_SIZES = (1, 2, 4, 8)
+SUB_ASSETS = tuple(
+    AssetSpec(f"SUB{i:02d}", f"Bench collateral {i:02d}", 0, AssetClass.EQUITY, "JPY")
+    for i in range(1, 2 * max(SUBSTITUTION_SIZES) + 1)
+)
+SUB_SYMBOLS = tuple(a.symbol for a in SUB_ASSETS)
+SUB_PRICE, SUB_RISK = 1_000, RiskParameters(1_000)
+SUB_HELD, SUB_LEG = 1_000, 100
+SWAP_LEGS = 2  # the counterparty swap: 2 legs each way, against 2 T-REX DVD swaps
+TREX_DVD_AMOUNT = 100  # raw units of each T-REX DVD leg (both T-REX tokens have zero decimals)
+
 # Scale: batches of N house accounts, each of a clearing member admitted for the purpose.
 SCALE_NS = (1, 10, 100, 500)
 PER_ACCOUNT_N = 100  # the batch size `margin.requirements_batch.per_account` is read at
@@ -118,11 +135,20 @@ TARGETS = (  # (operation, baseline, the most Kabuto ÷ baseline may be, descrip
         1.05,
         "gas per call, 10% skipped ≤ 1.05× before batches skipped",
     ),
+    (
+        "substitution.in_account.2x2",
+        "vault.separate_legs.2x2",
+        1.0,
+        "in-account substitution 2/2 < its 4 legs as 2 deposits and 2 withdrawals",
+    ),
+    (
+        "substitution.counterparty.2x2",
+        "trex.dvd.two_swaps",
+        1.0,
+        "counterparty swap 2/2 < two T-REX DVD swaps (initiate + take each)",
+    ),
 )
-PENDING = [
-    {"name": "swap.two_leg", "gas": None, "baselines": {"trex.dvd_transfer_manager.swap": None},
-     "pending": "atomic substitution not landed"},
-]  # fmt: skip
+PENDING: list[dict[str, Any]] = []
 
 Say = Callable[[str], None]
 Row = dict[str, Any]
@@ -159,15 +185,17 @@ class Bench:
     def __init__(self, chain: Chain, say: Say) -> None:
         self.chain, self.say = chain, say
         keys = chain.dev_accounts(20)
-        say(f"deploying Kabuto with pyclient.deploy() ({', '.join(MARGIN_ASSETS)} tokens)")
+        say(f"deploying Kabuto with pyclient.deploy() ({', '.join(MARGIN_ASSETS)} tokens and "
+            f"{len(SUB_ASSETS)} for substitutions)")  # fmt: skip
         specs = [next(a for a in DEFAULT_ASSETS if a.symbol == s) for s in MARGIN_ASSETS]
+        specs += SUB_ASSETS
         self.kabuto = deploy(
             chain, keys[0], assets=specs, issuer=keys[1].address, progress=lambda m: say(f"  {m}")
         )
         self.ccp, self.issuer = Ccp(self.kabuto, keys[0]), TokenIssuer(self.kabuto, keys[1])
         say("publishing FX rates, prices and risk parameters")
         self.oracle = Oracle(self.kabuto, keys[0])  # deploy() leaves the operator the oracle
-        self.oracle.set_risk_parameters(RISK)
+        self.oracle.set_risk_parameters(RISK | dict.fromkeys(SUB_SYMBOLS, SUB_RISK))
         self.publish_market_data()
         parts = dict(zip(PARTS, keys[2:5], strict=True))
         self.ccp.register.admit_many(
@@ -186,11 +214,17 @@ class Bench:
         self.trex_keys = dict(zip(PARTS, keys[10:13], strict=True))
         self.trex = trex_baseline.deploy_trex(chain, keys[9], list(self.trex_keys.values()))
         trex_baseline.mint(self.trex, chain, self.trex_keys["sender"].address, SENDER_FUNDS)
+        say("deploying a second T-REX token (same investors) and T-REX's DVDTransferManager")
+        dvd_parties = [self.trex_keys["sender"], self.trex_keys["warm"]]
+        self.trex_second = trex_baseline.deploy_trex(chain, keys[9], dvd_parties)
+        for party in dvd_parties:
+            trex_baseline.mint(self.trex_second, chain, party.address, SENDER_FUNDS)
+        self.dvd = trex_baseline.deploy_dvd(chain, keys[9])
 
     def publish_market_data(self) -> None:
         """FX rates and prices as of now (they go stale after the deployment's 24 hours)."""
         self.oracle.publish_fx_rates(FX_RATES)
-        self.oracle.publish_prices(PRICES)
+        self.oracle.publish_prices(PRICES | dict.fromkeys(SUB_SYMBOLS, SUB_PRICE))
 
 
 # ---------------------------------------------------------------------- transfers, the same way
@@ -390,12 +424,117 @@ def measure_default_declaration(b: Bench) -> list[Row]:
     ]  # fmt: skip
 
 
+# ---------------------------------------------------------------------- collateral substitution
+
+
+def substitution_member(
+    b: Bench, key: LocalAccount, name: str, symbols: Sequence[str]
+) -> tuple[ClearingMember, int]:
+    """A clearing member (a development key beyond Anvil's funded twenty, given gas money) whose
+    wallet holds 2 × SUB_HELD of each of `symbols` and whose house account holds SUB_HELD of each,
+    the vault approved without limit on each (so no allowance is rewritten)."""
+    devnet.set_balance(b.chain, key.address, 10**20)
+    member, account = margin_member(b, key, name)
+    b.issuer.issue_many([(s, member, 2 * SUB_HELD, f"bench {name}") for s in symbols])
+    vault = b.kabuto.vault
+    member.send_all([b.kabuto.token(s).approve(vault.address) for s in symbols])
+    member.send_all([vault.deposit(account, s, SUB_HELD) for s in symbols])
+    return member, account
+
+
+def measure_substitution(b: Bench) -> list[Row]:
+    """In-account substitutions of n legs out and n in, each against the same legs as n deposits
+    then n withdrawals on the same account; a counterparty's signed 2/2 swap against two T-REX DVD
+    swaps. Every holding and wallet balance involved is non-zero before and after."""
+    keys = b.chain.dev_accounts(20 + len(SUBSTITUTION_SIZES) + 1)[20:]
+    members = {
+        n: substitution_member(b, key, f"substituter-{n}", SUB_SYMBOLS[: 2 * n])
+        for n, key in zip(SUBSTITUTION_SIZES, keys, strict=False)
+    }
+    swapped = SUB_SYMBOLS[: 2 * SWAP_LEGS]
+    counterparty = substitution_member(b, keys[-1], "counterparty", swapped)[0]
+    value = {n: 2 * n * SUB_HELD * SUB_PRICE * (10_000 - SUB_RISK.haircut_bps) // 10_000
+             for n in SUBSTITUTION_SIZES}  # fmt: skip
+    requirements = {account: value[n] // 2 for n, (_, account) in members.items()}
+    b.ccp.margin.post_requirements(requirements, run_id="bench substitution")
+    vault, rows = b.kabuto.vault, []
+    for n, (member, account) in members.items():
+        check(member.collateral_value(AccountKind.HOUSE) == value[n], f"{n}x{n}: account value")
+        out = dict.fromkeys(SUB_SYMBOLS[:n], SUB_LEG)
+        into = dict.fromkeys(SUB_SYMBOLS[n : 2 * n], SUB_LEG)
+        deposits = [member.deposit(s, SUB_LEG).gas_used for s in into]
+        withdrawals = [member.withdraw(s, SUB_LEG).gas_used for s in out]
+        done = member.substitute(out=out, into=into)
+        s = done.value
+        check(s.value_before_jpy == s.value_after_jpy == value[n], f"{n}x{n}: value-neutral")
+        check(s.requirement_jpy == requirements[account], f"{n}x{n}: requirement set")
+        held = vault.holdings(account)
+        check(all(held[x] > 0 for x in SUB_SYMBOLS[: 2 * n]), f"{n}x{n}: every holding non-zero")
+        legs = sum(deposits) + sum(withdrawals)
+        b.say(f"  {n}x{n}: substitution {done.gas_used:,}  separate legs {legs:,}")
+        rows.append(row(
+            f"substitution.in_account.{n}x{n}", done.gas_used,
+            f"ClearingMember.substitute on a house account holding {2 * n} assets: {n} out, {n} in "
+            f"({SUB_LEG} units each, value-neutral, requirement half the value), one transaction; "
+            f"the same legs as {n} deposit{'s' * (n > 1)} then {n} withdrawal{'s' * (n > 1)} cost "
+            f"{legs:,} ({done.gas_used / legs:.2f}×)",
+            {f"vault.separate_legs.{n}x{n}": legs},
+            legs={"deposits": deposits, "withdrawals": withdrawals},
+        ))  # fmt: skip
+
+    owner, account = members[SWAP_LEGS]
+    take = dict.fromkeys(swapped[:SWAP_LEGS], SUB_LEG)
+    deliver = dict.fromkeys(swapped[SWAP_LEGS:], SUB_LEG)
+    samples = []
+    for i in range(1 + WARM_SAMPLES):  # the first unmeasured, as for T-REX
+        offer = counterparty.sign_offer(account, deliver=deliver, take=take)
+        accepted = owner.accept_offer(offer)
+        check(accepted.value.counterparty == counterparty.address, "the counterparty swapped")
+        if i:
+            samples.append(accepted.gas_used)
+    kabuto = median(samples, "counterparty swaps", b.say)
+    check(all(vault.holdings(account)[x] > 0 for x in swapped), "every holding non-zero")
+
+    initiates, takes = measure_trex_dvd(b)
+    two_swaps, two_takes = sum(initiates) + sum(takes), sum(takes)
+    b.say(f"  counterparty {SWAP_LEGS}x{SWAP_LEGS}: {kabuto:,}  two T-REX DVD swaps {two_swaps:,} "
+          f"(takes alone {two_takes:,})")  # fmt: skip
+    rows.append(row(
+        f"substitution.counterparty.{SWAP_LEGS}x{SWAP_LEGS}", kabuto,
+        f"ClearingMember.accept_offer of a counterparty's EIP-712 offer (signature checked, fresh "
+        f"nonce): {SWAP_LEGS} assets delivered into a house account holding them, {SWAP_LEGS} "
+        f"taken out; against two T-REX DVDTransferManager swaps, each initiateDVDTransfer (maker) "
+        f"+ takeDVDTransfer (taker, executing both legs), one token each way; the two takes "
+        f"alone: {two_takes:,}",
+        {"trex.dvd.two_swaps": two_swaps, "trex.dvd.two_takes": two_takes},
+        samples=samples, trex_dvd={"initiate": initiates, "take": takes},
+    ))  # fmt: skip
+    return rows
+
+
+def measure_trex_dvd(b: Bench) -> tuple[list[int], list[int]]:
+    """Two T-REX DVD swaps between the transfer sender (maker, giving the first T-REX token) and
+    the warm recipient (taker, giving the second), each holding both tokens and keeping them,
+    after one unmeasured swap (the DVD contract's transfer counter then is non-zero, as in steady
+    use); each party approved the DVD contract beforehand. Returns initiation and take gas."""
+    maker, taker = b.trex_keys["sender"], b.trex_keys["warm"]
+    trex_baseline.approve(b.trex, b.chain, maker, b.dvd.address, SENDER_FUNDS)
+    trex_baseline.approve(b.trex_second, b.chain, taker, b.dvd.address, SENDER_FUNDS)
+    legs = (maker, b.trex, TREX_DVD_AMOUNT), (taker, b.trex_second, TREX_DVD_AMOUNT)
+    swaps = [trex_baseline.dvd_swap(b.chain, b.dvd, *legs) for _ in range(3)][1:]
+    for suite in (b.trex, b.trex_second):
+        balances = [suite.token.functions.balanceOf(k.address).call() for k in (maker, taker)]
+        check(all(balances), "both DVD parties keep both T-REX tokens")
+    return [i for i, _ in swaps], [t for _, t in swaps]
+
+
 OPERATIONS: tuple[Callable[[Bench], list[Row]], ...] = (
     measure_transfers,
     measure_token_operations,
     measure_vault,
     measure_margin_calls,
     measure_default_declaration,
+    measure_substitution,
 )
 
 
@@ -728,7 +867,7 @@ def judged(
         "baseline": baseline,
         **measured,
         "limit": limit,
-        "ratio": round(ratio, 3),
+        "ratio": round(ratio, 4),
         "status": "PASS" if ratio <= limit else "MISS",
     }
 
@@ -752,6 +891,16 @@ def parameters() -> dict[str, Any]:
         "steady_state_block": STEADY_STATE_BLOCK,
         "receipt_poll_seconds": RECEIPT_POLL,
         "trex_reference_kgas": TREX_REFERENCE_KGAS,
+        "substitution": {
+            "sizes": list(SUBSTITUTION_SIZES),
+            "assets": [SUB_SYMBOLS[0], SUB_SYMBOLS[-1]],
+            "price_jpy": SUB_PRICE,
+            "haircut_bps": SUB_RISK.haircut_bps,
+            "held": SUB_HELD,
+            "leg": SUB_LEG,
+            "swap_legs": SWAP_LEGS,
+            "trex_dvd_amount": TREX_DVD_AMOUNT,
+        },
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,9 @@ def fields(r: dict[str, Any]) -> dict[str, Any]:
         "spread_note": spread_note(tp["tps_per_round"]),
         "assets": " and ".join(p["market_data"]),
         "market_data": "; ".join(market_text(s, m) for s, m in p["market_data"].items()),
+        "substitution_table": substitution_table(r["operations"]),
+        "sub": p["substitution"] | {"haircut": p["substitution"]["haircut_bps"] / 100},
+        "swap": swap_fields(ops, p["substitution"]["swap_legs"]),
         "samples_agree": "they agree on every token"
         if all(len(set(v)) == 1 for v in samples)
         else "they differ, see `samples` in results.json",
@@ -110,6 +114,38 @@ def target_row(t: dict[str, Any]) -> str:
     else:
         ratio = f"{t['ratio']:.2f}× (limit {t['limit']}×)"
     return cells(t["target"], ratio, f"**{t['status']}**")
+
+
+def substitution_table(operations: list[dict[str, Any]]) -> str:
+    rows = []
+    for op in operations:
+        if op["name"].startswith("substitution.in_account."):
+            n = op["name"].rsplit(".", 1)[1]
+            ((_, legs),) = op["baselines"].items()
+            deposit, withdrawal = (sorted(set(g)) for g in op["legs"].values())
+            each = [", ".join(f"{x:,}" for x in g) for g in (deposit, withdrawal)]
+            rows.append(cells(n.replace("x", " × "), op["gas"], legs, f"{op['gas'] / legs:.2f}×",
+                              *each))  # fmt: skip
+    return "\n".join(rows)
+
+
+def swap_fields(ops: dict[str, Any], legs: int) -> dict[str, Any]:
+    """The counterparty swap against T-REX's DVD swaps: medians of each DVD step, and the ratios."""
+    op = ops[f"substitution.counterparty.{legs}x{legs}"]
+    dvd, base = op["trex_dvd"], op["baselines"]
+    initiate, take = (int(statistics.median(dvd[k])) for k in ("initiate", "take"))
+    return {
+        "name": op["name"],
+        "gas": op["gas"],
+        "initiate": initiate,
+        "take": take,
+        "one": initiate + take,
+        "swaps": len(dvd["take"]),
+        "two_swaps": base["trex.dvd.two_swaps"],
+        "two_takes": base["trex.dvd.two_takes"],
+        "vs_swaps": op["gas"] / base["trex.dvd.two_swaps"],
+        "vs_takes": op["gas"] / base["trex.dvd.two_takes"],
+    }
 
 
 def scale_table(ns: Sequence[int], req: dict[str, Any], calls: dict[str, Any], item: Any) -> str:

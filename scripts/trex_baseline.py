@@ -7,7 +7,9 @@ implementations registered in a `TREXImplementationAuthority`, then one
 `TREXFactory.deployTREXSuite` call that CREATE2-deploys and wires the proxies, so the token users
 call is a `TokenProxy`. One claim topic, one trusted `ClaimIssuer`, no compliance modules; each
 investor holds an issuer-signed claim in its own ONCHAINID and is registered. `mint` and
-`transfer` return the gas used. tests/bench/test_trex_baseline.py deploys it on a throwaway Anvil.
+`transfer` return the gas used. The same package's `DVDTransferManager` swaps two tokens between
+two parties (delivery versus delivery): the maker initiates, the taker takes, which executes both
+transfers (`dvd_swap`). tests/bench/test_trex_baseline.py deploys them on a throwaway Anvil.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ AUTHORITY = (
 FACTORY = ("contracts/factory/TREXFactory.sol", "TREXFactory")
 IDENTITY = ("@onchain-id/solidity/contracts/Identity.sol", "Identity")
 CLAIM_ISSUER = ("@onchain-id/solidity/contracts/ClaimIssuer.sol", "ClaimIssuer")
+DVD = ("contracts/DVD/DVDTransferManager.sol", "DVDTransferManager")
 
 
 @dataclass
@@ -181,3 +184,38 @@ def transfer(suite: TrexSuite, chain: Chain, sender: LocalAccount, to: str, amou
     """Transfer `amount` from `sender` to the verified wallet `to`; return the gas used."""
     fn = suite.token.functions.transfer(to_checksum_address(to), amount)
     return chain.transact(fn, sender, label="trex.transfer").gas_used
+
+
+def approve(suite: TrexSuite, chain: Chain, owner: LocalAccount, spender: str, amount: int) -> int:
+    """Let `spender` draw `amount` from `owner`; return the gas used."""
+    fn = suite.token.functions.approve(to_checksum_address(spender), amount)
+    return chain.transact(fn, owner, label="trex.approve").gas_used
+
+
+def deploy_dvd(chain: Chain, deployer: LocalAccount) -> Contract:
+    """T-REX's `DVDTransferManager`, owned by `deployer`, no fee set on any pair of tokens."""
+    return _deploy(chain, deployer, DVD)
+
+
+def dvd_swap(
+    chain: Chain,
+    dvd: Contract,
+    maker: tuple[LocalAccount, TrexSuite, int],
+    taker: tuple[LocalAccount, TrexSuite, int],
+) -> tuple[int, int]:
+    """One DVD swap: the maker (key, token it gives, amount) initiates, the taker takes, which
+    moves both legs by `transferFrom` (each party must have approved `dvd`). Returns the gas of
+    the initiation and of the take."""
+    (maker_key, give, give_amount), (taker_key, get, get_amount) = maker, taker
+    initiate = dvd.functions.initiateDVDTransfer(
+        give.token.address, give_amount, taker_key.address, get.token.address, get_amount
+    )
+    initiated = chain.transact(initiate, maker_key, label="trex.dvd.initiate")
+    events = dvd.events.DVDTransferInitiated().process_receipt(
+        {"logs": initiated.logs}, errors=DISCARD
+    )
+    if len(events) != 1:
+        raise TransactionFailed(f"initiateDVDTransfer emitted {len(events)} initiation events")
+    take = dvd.functions.takeDVDTransfer(events[0]["args"]["transferID"])
+    taken = chain.transact(take, taker_key, label="trex.dvd.take")
+    return initiated.gas_used, taken.gas_used

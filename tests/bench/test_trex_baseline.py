@@ -38,3 +38,24 @@ def test_a_suite_deploys_through_the_factory_and_its_investors_trade() -> None:
     assert balances == [800, 200]
     # The first transfer gives bob a balance (a storage slot from zero), the second adds to it.
     assert minted > 0 and cold > warm > 0
+
+
+def test_the_dvd_transfer_manager_swaps_two_tokens_between_their_investors() -> None:
+    with Chain.connect() as chain:
+        deployer, maker, taker = chain.dev_accounts(3)
+        first, second = (trex.deploy_trex(chain, deployer, [maker, taker]) for _ in range(2))
+        trex.mint(first, chain, maker.address, 1_000)
+        trex.mint(second, chain, taker.address, 1_000)
+        dvd = trex.deploy_dvd(chain, deployer)
+        trex.approve(first, chain, maker, dvd.address, 1_000)
+        trex.approve(second, chain, taker, dvd.address, 1_000)
+        initiated, taken = trex.dvd_swap(chain, dvd, (maker, first, 100), (taker, second, 300))
+        balances = [
+            [suite.token.functions.balanceOf(a.address).call() for a in (maker, taker)]
+            for suite in (first, second)
+        ]
+        allowance = first.token.functions.allowance(maker.address, dvd.address).call()
+    # Both legs moved in the take, by transferFrom against the parties' allowances.
+    assert balances == [[900, 100], [300, 700]]
+    assert allowance == 900
+    assert initiated > 0 and taken > initiated
