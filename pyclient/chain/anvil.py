@@ -14,6 +14,7 @@ import platform
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -96,6 +97,7 @@ class EmbeddedAnvil:
         self.genesis_timestamp = genesis_timestamp
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self.cache_dir: Path | None = None  # where Anvil spills old states; removed on stop
 
     @property
     def url(self) -> str:
@@ -124,6 +126,12 @@ class EmbeddedAnvil:
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--state", str(self.state_file)]
+        # Past a few hundred blocks Anvil writes older states to disk, by default under
+        # ~/.foundry/anvil/tmp, and never removes them: every session would leave its chain's
+        # history there (tens of gigabytes over a few days of test runs). A directory of the
+        # node's own, removed when it stops, keeps that history for as long as the node runs.
+        self.cache_dir = Path(tempfile.mkdtemp(prefix="kabuto-anvil-"))
+        cmd += ["--cache-path", str(self.cache_dir)]
         self._process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -134,14 +142,16 @@ class EmbeddedAnvil:
     def stop(self) -> None:
         """Stop the node; with a state file, Anvil writes the chain to it before exiting."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.cache_dir is not None:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
+            self.cache_dir = None
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
