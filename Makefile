@@ -30,6 +30,7 @@ demo: setup
 	$(PY) scripts/demos/foundation.py
 	$(PY) scripts/demos/margin_calls.py
 	$(PY) scripts/demos/default.py
+	$(PY) scripts/demos/substitution.py
 
 test: setup
 	$(PY) -m pytest

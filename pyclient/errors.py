@@ -35,6 +35,11 @@ class InputError(KabutoError, ValueError):
     """Refused in Python before anything was sent to the chain."""
 
 
+class AllocationInfeasible(KabutoError):
+    """No allocation of a member's holdings covers every account it was asked to (the collateral
+    optimiser, `pyclient.collateral.optimiser`): the message names the account and what binds."""
+
+
 class ParticipantNotFound(InputError):
     """No participant by that name or address is known to this deployment."""
 

@@ -21,6 +21,8 @@ from rich.table import Table
 
 from .access.registry import Participant, Status
 from .chain.client import GasRecord
+from .collateral.liquidity import HOURS_PER_YEAR, Liquidity
+from .collateral.optimiser import Plan
 from .collateral.vault import CallStatus, ClientShare, MarginCall, ShareStatus, split_account_id
 from .contracts.base import Outcome
 from .default.case import Layer, Waterfall
@@ -753,3 +755,78 @@ def check_table(check: Check, *, title: str | None = None) -> Table:
             f"[dim]{line.detail}[/dim]",
         )  # fmt: skip
     return fit(table, narrow=False)
+
+
+# ---------------------------------------------------------------------- collateral substitution
+
+
+def liquidity_table(
+    ways: Sequence[Liquidity], *, title: str = "The liquidity each way needs",
+    saved: Mapping[str, Decimal | int] | None = None, caption: str = "", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Ways of making one substitution (`pyclient.collateral.liquidity`), a row each: the
+    pre-funding it needs and for how long, what that costs, the peak and the end of the collateral
+    posted (market values, in millions); with `saved` (label -> JPY a year), what each way saves
+    in collateral costs. The caption gives what was posted before, when the same for every way.
+    `narrow` leaves out what is posted after."""
+    columns: list[str | tuple[str, str]] = [
+        "way", ("pre-funding", "right"), ("for", "right"), ("funding cost", "right"),
+        ("peak posted", "right"), ("posted after", "right"),
+    ]  # fmt: skip
+    if saved is not None:
+        columns.append(("saved a year", "right"))
+    table = new_table(title, *columns)
+    for w in ways:
+        need = f"[bold red]{millions(w.prefunding_jpy)}[/bold red]" if w.prefunding_jpy else "0"
+        hours = f"{w.hours.normalize():f} h" if w.hours else "–"
+        row = [f"[bold]{w.label}[/bold]", need, hours, number(w.funding_cost_jpy),
+               millions(w.peak_jpy), millions(w.posted_after_jpy)]  # fmt: skip
+        if saved is not None:
+            row.append(number(saved[w.label]) if w.label in saved else "[dim]–[/dim]")
+        table.add_row(*row)
+    notes = ["JPY; m: millions, market value before haircut"]
+    if len({w.posted_before_jpy for w in ways}) == 1:
+        notes.append(f"posted before: {millions(ways[0].posted_before_jpy)}")
+    if ways:
+        notes.append(f"funding cost = pre-funding × {Decimal(ways[0].rate_bps) / 100:g}% a year "
+                     f"× hours ÷ {HOURS_PER_YEAR:,}, rounded up")  # fmt: skip
+    table.caption = caption or "; ".join(notes)
+    return fit(table, narrow=narrow, drop=("posted after",))
+
+
+def legs_text(d: Deployment, legs: Mapping[str, Any]) -> str:
+    """`40,000 JGB374 and 8,000,000.00 USD`: a substitution's legs (symbol -> whole units)."""
+    said = [f"{number(Decimal(str(q)), d.asset(s).decimals)} {s}" for s, q in legs.items()]
+    return ", ".join(said[:-1]) + f" and {said[-1]}" if len(said) > 1 else "".join(said)
+
+
+def plan_table(plan: Plan, *, title: str = "Collateral plan", narrow: bool = False) -> Table:
+    """A collateral optimiser's `Plan`, an account a row in the order it is carried out: what it
+    must cover (requirement, and target with the buffer), its value before and after (JPY after
+    haircuts and concentration limits), the legs out and in (whole units), and its funding cost
+    a year before and after; the caption totals the cost and gives the solver's status. `narrow`
+    leaves out the requirement and the cost."""
+    table = new_table(
+        title, "account", ("requirement", "right"), ("target", "right"),
+        ("value before", "right"), ("value after", "right"), ("out", "right"), ("in", "right"),
+        ("cost a year", "right"),
+    )  # fmt: skip
+
+    def legs(rows: Mapping[str, Decimal]) -> str:
+        return "\n".join(f"{q:,f} {s}" for s, q in rows.items()) or "[dim]–[/dim]"
+
+    for a in plan.accounts:
+        after = number(a.value_after_jpy)
+        table.add_row(
+            words(a.kind), number(a.requirement_jpy), number(a.target_jpy),
+            number(a.value_before_jpy), after if a.covered else f"[bold red]{after}[/bold red]",
+            legs(a.out), legs(a.into),
+            f"{number(a.cost_before_jpy)} → {number(a.cost_after_jpy)}",
+        )  # fmt: skip
+    status = re.search(r"HiGHS Status \d+: ([^)]*)", plan.status)
+    table.caption = (
+        f"JPY; funding cost {number(plan.cost_before_jpy)} → {number(plan.cost_after_jpy)} a year, "
+        f"saving {number(plan.saving_jpy)} (market value before haircut × bps); "
+        f"HiGHS: {status.group(1) if status else plan.status}"
+    )
+    return fit(table, narrow=narrow, drop=("requirement", "cost a year"))

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from ..access.registry import Participant
+from ..collateral.optimiser import AccountHoldings, Inventory, Plan, account_name, optimise
 from ..collateral.substitution import Substitution
 from ..collateral.vault import AccountKind, ClientShare
 from ..contracts.base import Outcome
 from ..contracts.substitution import LegsIn
 from ..default.case import ClientPort
-from ..errors import InputError
+from ..errors import ContractError, InputError
 from ..tokens.asset import Asset
 from ..units import Amount
+from ..valuation import account_value
 from .collateral import CollateralOwner
 
 
@@ -58,6 +61,99 @@ class ClearingMember(CollateralOwner):
         if (kind is AccountKind.OMNIBUS) != (client is not None):
             raise InputError("an omnibus substitution names its client; no other account has one")
         return self._substitute(self.account_id(kind), out, into, client)
+
+    def optimise(
+        self,
+        costs_bps: Mapping[str, int | Decimal],
+        *,
+        buffer: Decimal = Decimal(0),
+        kinds: Iterable[AccountKind] = (AccountKind.HOUSE,),
+    ) -> Plan:
+        """The cheapest collateral that covers the member's `kinds` accounts (house, clearing
+        fund) with `buffer` to spare (0.05: 105% of each requirement), at each asset's funding
+        cost `costs_bps` (bps a year, e.g. `{"JPY": 10, "USD": 35, "JGB374": 20}`), drawing on
+        what the accounts hold and the member's free wallet balances. Reads the chain, sends
+        nothing: print the `Plan`, then `execute` it. `AllocationInfeasible` says which account
+        cannot be covered and why (see `pyclient.collateral.optimiser`)."""
+        kinds = tuple(dict.fromkeys(kinds))
+        own = (AccountKind.HOUSE, AccountKind.CLEARING_FUND)
+        other = [k.name for k in kinds if k not in own]
+        if not kinds or other:
+            raise InputError(
+                "the optimiser moves the member's own house and clearing fund collateral"
+                + (f", not {', '.join(other)}" if other else ": name at least one of them")
+            )
+        d = self.deployment
+        ids = [self.account_id(k) for k in kinds]
+        records = d.vault.accounts(ids)
+        held = d.vault.raw_holdings_of(ids)
+        wallet = {}
+        for symbol, a in d.assets.items():
+            units = a.units(d.token(symbol).free_balance_of(self.address), allow_zero=True)
+            if units:
+                wallet[symbol] = units
+        in_vault = {s for rows in held.values() for s, u in rows.items() if u}
+        # An asset only in the wallet with no current price cannot be posted: leave it out.
+        quotes = {}
+        for symbol in sorted(in_vault | set(wallet)):
+            try:
+                quotes[symbol] = d.market_data.quote(symbol)
+            except ContractError:
+                if symbol in in_vault:
+                    raise
+                del wallet[symbol]
+        inventory = Inventory(
+            wallet=wallet,
+            accounts=[
+                AccountHoldings(r.id, r.kind, r.requirement_jpy, held[r.id], frozen=r.frozen)
+                for r in records
+            ],
+            quotes=quotes,
+        )
+        return optimise(inventory, costs_bps=costs_bps, buffer=buffer)
+
+    def execute(self, plan: Plan) -> list[Outcome[Any]]:
+        """Carry out an `optimise` plan: account by account in the plan's order (so collateral
+        moving between the member's accounts comes out of one before it goes into the other),
+        legs both ways in one atomic substitution, legs only in as deposits, only out as
+        withdrawals, in an order the vault accepts each of (`Plan.steps`). Refused before
+        anything is sent when the accounts, requirements or prices are no longer those the plan
+        was made for. The outcomes of the transactions sent, in order."""
+        d = self.deployment
+        mine = {self.account_id(k) for k in (AccountKind.HOUSE, AccountKind.CLEARING_FUND)}
+        ids = [p.account for p in plan.accounts]
+        if not set(ids) <= mine:
+            raise InputError("the plan moves accounts that are not this member's")
+        records = {r.id: r for r in d.vault.accounts(ids)}
+        held = d.vault.raw_holdings_of(ids)
+        moving = sorted({s for p in plan.accounts if p.moves for s in p.after})
+        quotes = d.market_data.quotes(moving) if moving else {}
+        for p in plan.accounts:
+            now = {s: d.asset(s).whole(u) for s, u in held[p.account].items() if u}
+            name = account_name(p.kind)
+            if now != dict(p.before) or records[p.account].requirement_jpy != p.requirement_jpy:
+                raise InputError(
+                    f"the plan was made for other holdings or another requirement of the {name}: "
+                    "optimise again"
+                )
+            if p.moves and records[p.account].frozen:
+                raise InputError(f"the {name} is frozen: nothing can move in or out")
+            after = {s: d.asset(s).units(q) for s, q in p.after.items()}
+            if p.moves and account_value(after, quotes, p.purpose, p.requirement_jpy) < (
+                p.requirement_jpy
+            ):
+                raise InputError(f"prices have moved since the plan: the {name} would fall short")
+        outcomes: list[Outcome[Any]] = []
+        for step in plan.steps():
+            if step.action == "substitute":
+                outcomes.append(self._substitute(step.account, dict(step.out), dict(step.into)))
+            elif step.action == "deposit":
+                [(symbol, amount)] = step.into.items()
+                outcomes.append(self._deposit(step.account, symbol, amount))
+            else:
+                [(symbol, amount)] = step.out.items()
+                outcomes.append(self._withdraw(step.account, symbol, amount))
+        return outcomes
 
     def deposit_for(self, client: Any, asset: str | Asset, amount: Amount) -> Outcome[None]:
         """Post collateral into the omnibus account on behalf of `client` (its sub-ledger grows)."""

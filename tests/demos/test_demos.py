@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ from rich.console import Console
 from support import load_script
 
 from pyclient.collateral import ShareStatus
+from pyclient.collateral.liquidity import Way
 from pyclient.margin.risk import CLEARING_FUND_MINIMUM
 
 DEMOS = Path(__file__).resolve().parents[2] / "scripts" / "demos"
@@ -37,8 +39,8 @@ def kept(monkeypatch: pytest.MonkeyPatch, story: type) -> list[Any]:
     """The story objects `story.start` makes while the test runs, kept to look into."""
     made, start = [], story.start
 
-    def keep(show: Any, chain: Any) -> Any:
-        made.append(start(show, chain))
+    def keep(show: Any, chain: Any, *more: Any) -> Any:
+        made.append(start(show, chain, *more))
         return made[-1]
 
     monkeypatch.setattr(story, "start", keep)
@@ -54,11 +56,12 @@ def narrated(narration: dict[str, Any]) -> set[str]:
     }
 
 
-def told(module: ModuleType, width: int) -> tuple[int, str, str]:
+def told(module: ModuleType, width: int, **options: Any) -> tuple[int, str, str]:
     """The demo's exit code, what it printed, and the same with every run of whitespace one space
-    (so a sentence the console wrapped reads whole)."""
+    (so a sentence the console wrapped reads whole); `options` go to its `main`."""
     out = io.StringIO()
-    code = module.main(Console(file=out, width=width, no_color=True, force_terminal=False))
+    console = Console(file=out, width=width, no_color=True, force_terminal=False)
+    code = module.main(console, **options)
     text = out.getvalue()
     return code, text, " ".join(text.split())
 
@@ -189,3 +192,43 @@ def test_the_default_demo_closes_every_exit_ports_a_client_and_runs_the_waterfal
     assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
                      flat)  # fmt: skip
     assert "9,466,667" in flat and "4,733,333" in flat  # the survivors' shares, pro rata
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_substitution_demo_prefunds_only_todays_way_and_refuses_a_replayed_offer(
+    width: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Item 5 of the substitution issue, told: the same swap three ways from one start (today's
+    two steps pre-fund the new collateral in full, the atomic way and the optimiser's plan
+    nothing), a chart of the day, a dealer's signed offer accepted, and its replay refused."""
+    module = demo("substitution")
+    stories = kept(monkeypatch, module.Substitution)
+    chart = tmp_path / "chart" / "liquidity.png"
+    code, text, flat = told(module, width, chart=chart)
+    assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
+    assert [e for e, ok, _ in story.checks.rows if ok] == list(module.EXPECTED.values())
+
+    # 40,000 JGBs and 8m dollars (3.17bn) out; 1.9bn yen, 400,000 Toyota, 4,000 SPY (3.46bn) in.
+    two, atomic, plan = story.ways
+    assert [w.way for w in story.ways] == [Way.TWO_STEP, Way.ATOMIC, Way.ATOMIC]
+    assert (two.out_jpy, two.into_jpy) == (atomic.out_jpy, atomic.into_jpy)
+    assert two.prefunding_jpy == two.into_jpy == 3_460_000_000
+    assert (two.hours, two.funding_cost_jpy) == (Decimal("6.5"), 12_837)  # 0.5% a year
+    assert two.peak_jpy == two.posted_before_jpy + two.prefunding_jpy
+    assert atomic.prefunding_jpy == plan.prefunding_jpy == 0 == atomic.funding_cost_jpy
+    assert atomic.posted_after_jpy == two.posted_after_jpy  # the same end, without the hump
+    assert story.saved[plan.label] > story.saved[atomic.label] > 0  # cheaper a year, and cheapest
+    assert "pre-funding JPY 3,460,000,000 for 6.5 hours at 0.5% a year: JPY 12,837" in flat
+    assert "VaultWithdrawalExceedsExcess" in flat  # the old cannot leave first, today
+
+    # The signed offer: both ways in one transaction, then the replay refused, nothing moved.
+    assert "with member-b under its signed offer" in flat  # the Substituted event, in words
+    assert re.search(r"member-a sends the same offer again .*InvalidAccountNonce", flat)
+    assert "NOT REFUSED" not in text and "MOVED" not in text
+
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"chart:{chart}" in "".join(text.split())  # the path printed, however it wrapped
+    assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions",
+                     flat)  # fmt: skip
