@@ -28,6 +28,7 @@ from decimal import Decimal
 from .collateral.vault import AccountKind, split_account_id
 from .deployment import Deployment
 from .errors import KabutoError
+from .events import DecodedEvent
 from .oracle.market_data import Purpose, Quote
 from .valuation import account_value
 from .views import balance_sheet, head
@@ -187,21 +188,29 @@ def values_against_model(d: Deployment) -> Check:
 
 def substitutions_against_legs(d: Deployment) -> Check:
     """Per substitution and leg: what `Substituted` states against what the vault moved for that
-    account and asset in the same transaction."""
-    moved: dict[tuple[str, str, int, str], int] = defaultdict(int)
+    account and asset in the same transaction, between the previous substitution's event (if the
+    transaction held several) and its own: the vault books every leg before the summary."""
+    legs_by_tx: dict[str, list[DecodedEvent]] = defaultdict(list)
     for e in d.vault.history():
         if e.name in ("CollateralDeposited", "CollateralWithdrawn"):
-            moved[(e.tx_hash, e.name, int(e["account"]), e["asset"])] += int(e["amount"])
+            legs_by_tx[e.tx_hash].append(e)
     lines = []
+    after: dict[str, int] = {}  # per transaction, the log index of the last summary seen
     for e in d.substitution.history("Substituted"):
-        account = int(e["account"])
+        account, since = int(e["account"]), after.get(e.tx_hash, -1)
+        mine = [v for v in legs_by_tx[e.tx_hash] if since < v.log_index < e.log_index]
+        after[e.tx_hash] = e.log_index
         for direction, legs, name in (
             ("out", e["out"], "CollateralWithdrawn"),
             ("in", e["into"], "CollateralDeposited"),
         ):
             for asset, units in legs:
                 a = d.asset(asset)
-                vault = moved[(e.tx_hash, name, account, a.address)]
+                vault = sum(
+                    int(v["amount"])
+                    for v in mine
+                    if v.name == name and int(v["account"]) == account and v["asset"] == a.address
+                )
                 subject = f"{d.vault_account(account)} {direction} {a.symbol} ({e.tx_hash[:10]})"
                 lines.append(Line(subject, a.whole(int(units)), a.whole(vault), a.symbol))
     return Check(

@@ -258,7 +258,10 @@ def market_table(
     notes = [f"{ccy}/JPY {rate:,.2f}" for ccy, rate in sorted(rates.items())]
     notes += [f"{r.asset.symbol} per token of {r.asset.spec.face_unit:,} face"
               for r in rows if r.asset.spec.face_unit]  # fmt: skip
-    notes.append("collateral value = JPY value less haircut, capped at the concentration limit")
+    notes.append(
+        "collateral value = JPY value less haircut, each asset capped at its concentration limit"
+        " of the requirement"
+    )
     table.caption = "; ".join(notes)
     return fit(table, narrow=narrow, drop=("ccy", "conc. limit", "eligible as margin"))
 

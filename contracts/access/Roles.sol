@@ -42,7 +42,9 @@ library Roles {
 
     /// @dev Exchanges collateral in a vault account in one step, legs out against legs in, once the
     /// substitution's rule on the final state and its authorisation (the account's owner, or a signed
-    /// offer) have been checked.
+    /// offer) have been checked. As sensitive as the default manager's: its holder names who pays the
+    /// legs in, and so can pull from anyone who approved the vault (standing instructions approve
+    /// without limit); it must only ever be the contract that checks the payer's consent.
     /// @custom:holder The CollateralSubstitution contract, on the vault.
     bytes32 internal constant SUBSTITUTION = keccak256("SUBSTITUTION_ROLE");
 

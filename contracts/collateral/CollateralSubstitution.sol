@@ -50,6 +50,11 @@ contract CollateralSubstitution is ICollateralSubstitution, Context, EIP712, Non
 
     /// @inheritdoc ICollateralSubstitution
     function acceptOffer(Offer calldata offer, bytes calldata signature) external returns (uint256, uint256) {
+        // A client's collateral in an omnibus account is dealt to a counterparty by the client only:
+        // its member may swap it with the client's own wallet, never hand it to a third party.
+        if (offer.client != address(0) && _msgSender() != offer.client) {
+            revert SubstitutionNotAuthorised(offer.account, _msgSender());
+        }
         _authorise(offer.account, offer.client);
         if (block.timestamp > offer.expiry) revert OfferExpired(offer.expiry);
         address counterparty = offer.counterparty;
@@ -141,7 +146,12 @@ contract CollateralSubstitution is ICollateralSubstitution, Context, EIP712, Non
         }
     }
 
+    /// @dev The caller owns account `id`, or is the client it names; a client is named for an omnibus
+    /// account only (its kind is part of its id), whose vault checks the client is its member's.
     function _authorise(uint256 id, address client) private view {
+        if (client != address(0) && ICollateralVault.AccountKind(id >> 160) != ICollateralVault.AccountKind.Omnibus) {
+            revert ICollateralVault.VaultBeneficialOwnerInvalid(id, client);
+        }
         address caller = _msgSender();
         if (caller != address(uint160(id)) && (client == address(0) || caller != client)) {
             revert SubstitutionNotAuthorised(id, caller);

@@ -357,7 +357,6 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountState storage a = _open(id);
         if (a.frozen) revert VaultAccountFrozen(id);
         if (a.kind == AccountKind.Omnibus) _requireBeneficialOwner(id, a, client);
-        else if (client != address(0)) revert VaultBeneficialOwnerInvalid(id, client);
         _requireStanding(id, a.kind, client);
         (, valueBefore) = _valued(id, a.kind, true);
         for (uint256 i; i < out.length; ++i) {
@@ -625,9 +624,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     {
         Instruction[] storage instruction = _instructions[id];
         address owner = _owner(id);
-        IMarketData.Purpose purpose = _purpose(a.kind);
         for (uint256 i; i < instruction.length && value < requirement; ++i) {
-            (bool pulled, uint256 quantity) = _pull(instruction[i], owner, purpose, requirement - value);
+            (bool pulled, uint256 quantity) = _pull(id, a, instruction[i], owner, requirement - value);
             if (!pulled) continue;
             _pulledInto(id, instruction[i].asset, quantity, owner, address(0));
             (bool valued, uint256 valueAfter) = _valued(id, a.kind, false);
@@ -637,16 +635,19 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         return value;
     }
 
-    /// @dev Moves from `from` to the vault the quantity of the instruction's asset that covers
-    /// `shortJpy`, within the instruction's cap, `from`'s free balance and allowance; false when
-    /// nothing could be moved (no current quote, not eligible, nothing free, transfer refused).
-    function _pull(Instruction storage entry, address from, IMarketData.Purpose purpose, uint256 shortJpy)
+    /// @dev Moves from `from` to account `id` in the vault the quantity of the instruction's asset that
+    /// covers `shortJpy` (only the room left under its concentration cap counts), within the
+    /// instruction's cap, `from`'s free balance and allowance; false when nothing could be moved (no
+    /// current quote, not eligible, at its cap, nothing free, transfer refused).
+    function _pull(uint256 id, AccountState storage a, Instruction storage entry, address from, uint256 shortJpy)
         private
         returns (bool, uint256 quantity)
     {
         IERC20 asset = IERC20(entry.asset);
         bool priced;
-        (priced, quantity) = _marketData.quantityToCover(address(asset), purpose, shortJpy);
+        (priced, quantity) = _marketData.quantityToCover(
+            address(asset), _purpose(a.kind), shortJpy, _holdings[id][address(asset)], a.requirement
+        );
         if (!priced) return (false, 0);
         try IPermissionedToken(address(asset)).freeBalanceOf(from) returns (uint256 free) {
             quantity = _min(_min(quantity, entry.maxPerCall), _min(free, asset.allowance(from, address(this))));
@@ -818,7 +819,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 paid;
         for (uint256 i; i < instruction.length && paid < shareJpy; ++i) {
             {
-                (bool pulled, uint256 quantity) = _pull(instruction[i], client, _purpose(a.kind), shareJpy - paid);
+                (bool pulled, uint256 quantity) = _pull(id, a, instruction[i], client, shareJpy - paid);
                 if (!pulled) continue;
                 _pulledInto(id, instruction[i].asset, quantity, client, client);
             }

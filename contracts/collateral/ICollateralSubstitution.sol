@@ -43,7 +43,8 @@ interface ICollateralSubstitution {
 
     // ---------------------------------------------------------------- errors
 
-    /// @notice `caller` may not substitute on `account`: only its owner, or the omnibus client named.
+    /// @notice `caller` may not substitute on `account`: only its owner, or the omnibus client named (and
+    /// only that client may accept an offer on its omnibus collateral).
     error SubstitutionNotAuthorised(uint256 account, address caller);
     /// @notice A substitution takes between 1 and `max` legs out and between 1 and `max` in;
     /// `outLegs` and `inLegs` were given.
@@ -102,7 +103,8 @@ interface ICollateralSubstitution {
     /// @notice Accepts `offer`, signed by its counterparty (`signature`: 65 bytes for a key, anything
     /// ERC-1271 accepts for a contract wallet): the counterparty's `deliver` legs go into the account
     /// and its `take` legs come out to it, the rule checked on the final state, the nonce used.
-    /// @dev Whoever may `substitute` on the offer's account. Refused when expired, used or cancelled
+    /// @dev The account's owner; for an omnibus account, the client named only (the legs out go to
+    /// the counterparty, so a member cannot deal its client's collateral away). Refused when expired, used or cancelled
     /// (OpenZeppelin's `InvalidAccountNonce`), not signed by the counterparty, or the counterparty is
     /// not active; the counterparty's balances and allowances to the vault are the tokens' to check.
     function acceptOffer(Offer calldata offer, bytes calldata signature)

@@ -452,8 +452,9 @@ interface ICollateralVault {
     /// member, owner or client is not active or the member has a call open past its deadline, a leg
     /// out exceeds the holding (or the client's), a leg in is zero, not eligible or never priced, or a
     /// price the valuation needs is missing or stale.
-    /// @dev Who may substitute, zero legs out, repeated legs and the number of legs are the caller's to
-    /// check (the CollateralSubstitution contract, see {ICollateralSubstitution}).
+    /// @dev Who may substitute, that a client is named for an omnibus account only, zero legs out,
+    /// repeated legs and the number of legs are the caller's to check (the CollateralSubstitution
+    /// contract, see {ICollateralSubstitution}).
     /// @return valueBefore the account's value before, and `valueAfter` after, in JPY.
     function exchange(
         uint256 id,

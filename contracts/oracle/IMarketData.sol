@@ -134,13 +134,19 @@ interface IMarketData {
         bool strict
     ) external view returns (bool valued, uint256 valueJpy);
 
-    /// @notice The smallest quantity of `asset` whose haircut value is at least `valueJpy`
-    /// (`Valuation.quantityFor`, before any concentration limit); `priced` is false (and the quantity
-    /// 0) when `asset` is not eligible for `purpose` or has no current price or rate. Never reverts.
-    function quantityToCover(address asset, Purpose purpose, uint256 valueJpy)
-        external
-        view
-        returns (bool priced, uint256 quantity);
+    /// @notice The smallest quantity of `asset` that adds at least `valueJpy` to an account already
+    /// holding `heldQuantity` of it against a requirement of `requirementJpy`
+    /// (`Valuation.quantityFor`): for an asset with a concentration limit, only the room left under
+    /// its cap (limit x requirement) counts, so `valueJpy` is cut to that room. `priced` is false
+    /// (and the quantity 0) when `asset` is not eligible for `purpose`, has no current price or
+    /// rate, or is already at its cap. Never reverts.
+    function quantityToCover(
+        address asset,
+        Purpose purpose,
+        uint256 valueJpy,
+        uint256 heldQuantity,
+        uint256 requirementJpy
+    ) external view returns (bool priced, uint256 quantity);
 
     /// @notice The last published price of `asset` and its date, stale or not.
     function priceOf(address asset) external view returns (uint256 priceE18, uint64 asOf);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {Roles} from "../access/Roles.sol";
 import {Valuation} from "../collateral/Valuation.sol";
@@ -183,10 +184,24 @@ contract MarketData is IMarketData, AccessControl {
     }
 
     /// @inheritdoc IMarketData
-    function quantityToCover(address asset, Purpose purpose, uint256 valueJpy) external view returns (bool, uint256) {
+    function quantityToCover(
+        address asset,
+        Purpose purpose,
+        uint256 valueJpy,
+        uint256 heldQuantity,
+        uint256 requirementJpy
+    ) external view returns (bool, uint256) {
         if (!_eligible(_assets[asset], purpose)) return (false, 0);
         (bool priced, Quote memory q) = _quote(asset, false);
-        return priced ? (true, Valuation.quantityFor(valueJpy, q)) : (false, 0);
+        if (!priced) return (false, 0);
+        if (q.concentrationBps < Valuation.BPS) {
+            // Only the room left under the asset's cap adds value: past it, more adds nothing.
+            uint256 cap = Math.mulDiv(requirementJpy, q.concentrationBps, Valuation.BPS);
+            uint256 counted = Valuation.haircutValue(heldQuantity, q);
+            if (counted >= cap) return (false, 0);
+            if (valueJpy > cap - counted) valueJpy = cap - counted;
+        }
+        return (true, Valuation.quantityFor(valueJpy, q));
     }
 
     /// @inheritdoc IMarketData

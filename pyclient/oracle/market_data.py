@@ -30,7 +30,10 @@ register_enum("IMarketData.Purpose", Purpose)
 
 @dataclass(frozen=True)
 class RiskParameters:
-    """Haircut and concentration limit (basis points) and the purposes an asset serves."""
+    """Haircut and concentration limit (basis points) and the purposes an asset serves.
+
+    `RiskParameters(100)` is a 1% haircut; `concentration_bps=4_000` lets the asset meet at most
+    40% of an account's requirement (10,000, the default: no limit)."""
 
     haircut_bps: int
     concentration_bps: int = BPS

@@ -19,6 +19,7 @@ from ..access.registry import Participant
 from ..collateral.substitution import Offer
 from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_all
 from ..contracts.substitution import LegsIn
+from ..contracts.token import MAX_ALLOWANCE
 from ..deployment import Deployment
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -93,19 +94,22 @@ class Role(Actor):
     ) -> Offer:
         """Offer the owner of vault `account` a swap, signed off chain (EIP-712): this participant
         delivers `deliver` into the account and takes `take` out of it, if accepted within
-        `valid_for`. With `approve` (the default) the vault is first approved for each leg to
-        deliver whose allowance falls short, since the swap pulls them when accepted. The signed
+        `valid_for`. With `approve` (the default) the vault's allowance on each asset to deliver is
+        raised by the leg (the swap pulls it when accepted; other offers keep theirs). The signed
         `Offer` travels to the owner as `offer.to_json()`."""
         sub = self.deployment.substitution
         offer = sub.offer(
             account, self.address, deliver=deliver, take=take, client=client, valid_for=valid_for
         )
-        if approve:
+        if approve:  # on top of what the vault may already pull (other offers, deposits)
             vault = self.deployment.vault.address
             for leg in offer.deliver:
                 token = self.deployment.token(leg.asset)
-                if token.allowance(self, vault) < leg.units:
-                    self.send(token.approve(vault, token.asset.whole(leg.units)))
+                allowance = token.allowance(self, vault)
+                if allowance < MAX_ALLOWANCE:
+                    total = allowance + leg.units
+                    amount = None if total >= MAX_ALLOWANCE else token.asset.whole(total)
+                    self.send(token.approve(vault, amount))
         return offer.sign(self.signer, sub.domain())
 
     def cancel_offer(self, offer: Offer) -> Outcome[None]:

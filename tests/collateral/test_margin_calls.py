@@ -541,3 +541,26 @@ def test_a_default_closes_every_open_call_of_the_member_each_with_its_event(
         errors.VaultMarginCallState,
     )
     assert w.deployment.token("JPY").balance_of(other.address) == wallet
+
+
+def test_a_standing_instruction_pulls_a_limited_asset_only_up_to_its_cap(market: Market) -> None:
+    """Under a 40% equity limit of a 1m requirement, 200 shares (420,000 after haircut) already
+    meet their 400,000 cap: more shares would add nothing, so the pull skips to the yen (the
+    review's proof pulled 48 shares for nothing). With room under the cap, only the room is
+    pulled in shares."""
+    w = market.world
+    a = w.member_a
+    a.deposit("TYO7203", 200)
+    a.deposit("JPY", 500_000)
+    a.set_standing_instruction([("TYO7203", 5_000), ("JPY", 1_000_000)])
+    w.ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="r")
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    assert call.status is CallStatus.MET
+    assert a.collateral(AccountKind.HOUSE) == {"TYO7203": 200, "JPY": 600_000}
+
+    w.ccp.margin.post_requirements({market.house_a: 1_200_000}, run_id="r2")  # cap 480,000
+    (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    # Short 180,000: the shares have 60,000 of room under their cap, so 29 of them (60,900 after
+    # haircut, 60,000 counted), then 120,000 yen.
+    assert a.collateral(AccountKind.HOUSE) == {"TYO7203": 229, "JPY": 720_000}
+    assert a.collateral_value(AccountKind.HOUSE) == 1_200_000

@@ -268,3 +268,72 @@ def test_offers_are_refused_when_expired_cancelled_misdirected_or_forged(market:
     too_much = b.sign_offer(market.house_a, deliver={"USD": "20000.00"}, take={"JGB374": 1})
     market.refused(lambda: a.accept_offer(too_much), errors.ERC20InsufficientBalance)
     a.accept_offer(offer)  # the honest one still works
+
+
+def test_a_member_past_a_deadline_or_not_active_cannot_substitute(market: Market) -> None:
+    """A substitution takes collateral out: refused on a withdrawal's grounds, even when it would
+    raise the value (after the deadline only a deposit cures)."""
+    w = market.world
+    a = w.member_a
+    a.deposit("JPY", 100_000, kind=AccountKind.CLEARING_FUND)
+    a.deposit("JPY", 100_000)
+    w.ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="eod")
+    w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR)
+    market.warp_and_reprice(3 * 24 * 3600)
+    for kind in (AccountKind.HOUSE, AccountKind.CLEARING_FUND):
+        market.refused(
+            lambda kind=kind: a.substitute(kind, out={"JPY": 1}, into={"USD": "100.00"}),
+            errors.VaultCallPastDeadline,
+        )
+    w.ccp.margin.post_requirements({market.house_a: 100_000}, run_id="eod-2")  # call met
+    w.ccp.register.suspend("member-a", "suspended")
+    err = market.refused(
+        lambda: a.substitute(out={"JPY": 1}, into={"USD": "1.00"}), errors.VaultPartyNotActive
+    )
+    assert err.party == a.address
+
+
+def test_only_the_client_deals_its_omnibus_collateral_to_a_counterparty(market: Market) -> None:
+    """The review's proof: the member signed an offer on its own omnibus account naming its client
+    and accepted it, taking the client's yen for a cent. Only the client may accept such an offer;
+    the member may still swap the client's collateral with the client's own wallet."""
+    w, d = market.world, market.world.deployment
+    a, b, omni = w.member_a, w.member_b, w.client_omni
+    omni.deposit("JPY", 1_000_000)
+    for signer in (a, b):
+        theft = signer.sign_offer(
+            market.omnibus_a, client=omni, deliver={"USD": "0.01"}, take={"JPY": 1_000_000}
+        )
+        market.refused(lambda theft=theft: a.accept_offer(theft), errors.SubstitutionNotAuthorised)
+    fair = b.sign_offer(
+        market.omnibus_a, client=omni, deliver={"USD": "7000.00"}, take={"JPY": 1_000_000}
+    )
+    b_jpy = b.balance("JPY")
+    omni.accept_offer(fair)
+    assert d.vault.sub_ledger(market.omnibus_a)[omni.address] == {"USD": 7000}
+    assert b.balance("JPY") == b_jpy + 1_000_000
+    # A client is named for an omnibus account only.
+    sub = d.substitution.contract.functions
+    jpy, usd = d.asset("JPY").address, d.asset("USD").address
+    fn = sub.substitute(market.house_a, omni.address, [(jpy, 1)], [(usd, 1)])
+    market.refused(
+        lambda: d.substitution._call(fn, "raw").send(omni.signer),
+        errors.VaultBeneficialOwnerInvalid,
+    )
+
+
+def test_a_suspended_counterparty_cannot_be_dealt_with(market: Market) -> None:
+    w = market.world
+    w.member_a.deposit("JGB374", 20)
+    offer = _offer(market)
+    w.ccp.register.suspend("member-b", "suspended")
+    market.refused(lambda: w.member_a.accept_offer(offer), errors.OfferCounterpartyNotActive)
+
+
+def test_two_offers_in_the_same_asset_each_keep_their_allowance(market: Market) -> None:
+    w = market.world
+    w.member_a.deposit("JGB374", 20)
+    first, second = _offer(market), _offer(market)
+    w.member_a.accept_offer(first)
+    w.member_a.accept_offer(second)
+    assert _holdings(market, market.house_a) == {"USD": 200_000}
