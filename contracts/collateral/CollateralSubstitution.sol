@@ -50,12 +50,6 @@ contract CollateralSubstitution is ICollateralSubstitution, Context, EIP712, Non
 
     /// @inheritdoc ICollateralSubstitution
     function acceptOffer(Offer calldata offer, bytes calldata signature) external returns (uint256, uint256) {
-        // A client's collateral in an omnibus account is dealt to a counterparty by the client only:
-        // its member may swap it with the client's own wallet, never hand it to a third party.
-        if (offer.client != address(0) && _msgSender() != offer.client) {
-            revert SubstitutionNotAuthorised(offer.account, _msgSender());
-        }
-        _authorise(offer.account, offer.client);
         if (block.timestamp > offer.expiry) revert OfferExpired(offer.expiry);
         address counterparty = offer.counterparty;
         IParticipantRegistry.Status status = _registry.statusOf(counterparty);
@@ -63,6 +57,12 @@ contract CollateralSubstitution is ICollateralSubstitution, Context, EIP712, Non
         if (!SignatureChecker.isValidSignatureNow(counterparty, _hashTypedDataV4(_hashOffer(offer)), signature)) {
             revert OfferSignatureInvalid(counterparty);
         }
+        // A client's collateral in an omnibus account is dealt to a counterparty by the client only:
+        // its member may swap it with the client's own wallet, never hand it to a third party.
+        if (offer.client != address(0) && _msgSender() != offer.client) {
+            revert SubstitutionNotAuthorised(offer.account, _msgSender());
+        }
+        _authorise(offer.account, offer.client);
         _useCheckedNonce(counterparty, offer.nonce);
         return _exchange(offer.account, offer.client, offer.take, offer.deliver, counterparty, offer.nonce);
     }

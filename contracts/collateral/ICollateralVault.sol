@@ -233,8 +233,8 @@ interface ICollateralVault {
         bool automatic
     );
     /// @notice `amount` of `asset` left `account` to `to`, leaving it worth `valueAfterJpy` JPY
-    /// against a requirement of `requirementJpy` JPY (`valueAfterJpy` is 0, not computed, when the
-    /// account has no requirement).
+    /// against a requirement of `requirementJpy` JPY (for a withdrawal `valueAfterJpy` is 0, not
+    /// computed, when the account has no requirement; a substitution's legs always carry it).
     event CollateralWithdrawn(
         uint256 indexed account,
         address indexed asset,

@@ -1,30 +1,38 @@
 """The collateral vault against a Python model, one random sequence of operations at a time.
 
-A Hypothesis state machine deposits, withdraws, posts requirements, moves prices and runs the
-margin cycle on the session's Anvil (call batches racing a member's top-up, payments, requirement
-changes while calls are open, standing-instruction pulls, a member suspended while a batch runs,
-the clock moved past deadlines and calls marked overdue, default), and keeps a model of every
-holding, wallet, allowance, price, requirement and margin call beside it. The model values
-accounts with pyclient's own valuation (`pyclient.valuation`, which mirrors `Valuation.sol`: three
-roundings down, then the concentration cap against the uncapped total) fed with the model's own
-prices, so it predicts every withdrawal exactly (allowed, refused for want of holding, or refused
-for want of excess) and follows docs/domain.md §8 for calls: each call asks for what its
-requirement exceeds the value, or, with a call open, the requirement of the newest open call; it
-is met once the value covers the lower of its requirement and the requirement in force; a batch
-skips exactly the accounts and calls whose state no longer fits, for the reason the model gives.
-Every transaction's vault events must be the model's journal of it, entry for entry. After every
+A Hypothesis state machine deposits, withdraws, substitutes, posts requirements, moves prices and
+runs the margin cycle on the session's Anvil (call batches racing a member's top-up, payments,
+requirement changes while calls are open, standing-instruction pulls, a member suspended while a
+batch runs, the clock moved past deadlines and calls marked overdue, default; substitutions of one
+or two legs each way, three assets in all, with the member's own wallet or with the other member
+under its signed offer, their amounts drawn to land exactly on the rule's boundary and one unit past
+it as often as anywhere), and keeps a model of every holding, wallet, allowance, price, requirement
+and margin call beside it. The model values accounts with pyclient's own valuation
+(`pyclient.valuation`, which mirrors `Valuation.sol`: three roundings down, then each
+concentration-limited asset capped at its share of the requirement) fed with the model's own prices,
+so it predicts every withdrawal exactly (allowed, refused for want of holding, or refused for want
+of excess), every substitution exactly (accepted, or refused for the first obstacle in the order the
+contracts check: the counterparty's standing, a frozen account, a call past its deadline, a leg out
+beyond its holding, the rule on the final state with the leg out it names, a leg in beyond the
+payer's wallet), and follows docs/domain.md §8 for calls: each call asks for what its requirement
+exceeds the value, or, with a call open, the requirement of the newest open call; it is met once the
+value covers the lower of its requirement and the requirement in force; a batch skips exactly the
+accounts and calls whose state no longer fits, for the reason the model gives. Every transaction's
+vault events, and the substitution contract's `Substituted`, must be the model's journal of it,
+entry for entry; a refused transaction changes nothing at all, however many legs it had. After every
 step:
 
 1. collateral is conserved: for every asset the vault's token balance is the sum of its
    accounts' holdings, each member's wallet plus vault holding plus what a default seized is what
-   it started with, and every other account holds what the model says;
+   it started with plus what swaps brought it from the other member, and every other account
+   holds what the model says;
 2. the model's value of each account is the vault's own `collateralValue` (so pyclient's
    valuation is held against the chain's on every step), and requirements, freezes, registry
    standing, allowances and standing instructions are the model's;
 3. an account falls below its requirement only through a price move, a new requirement or a
-   default, never through a deposit or a withdrawal: the model flags an account that one of those
-   touched, clears the flag once a deposit or withdrawal leaves it covered, and an unflagged
-   account must be covered;
+   default, never through a deposit, a withdrawal or a substitution: the model flags an account
+   that one of those touched, clears the flag once a deposit, a withdrawal or a substitution
+   leaves it covered, and an unflagged account must be covered;
 4. every call's status, shortfall, requirement, deadline and link to the next older open call
    are the model's, and each account's open calls (newest first) are the model's list;
 5. nobody is called twice for the same yen: a call asks at most what its requirement exceeds the
@@ -62,6 +70,7 @@ from support import World
 from pyclient import errors
 from pyclient.chain import devnet
 from pyclient.clock import from_unix, to_unix
+from pyclient.collateral.substitution import ZERO_ADDRESS, Offer
 from pyclient.collateral.vault import (
     AccountKind,
     CallStatus,
@@ -74,7 +83,7 @@ from pyclient.collateral.vault import (
 from pyclient.contracts.token import MAX_ALLOWANCE
 from pyclient.oracle.market_data import Purpose, Quote, RiskParameters, price_from_chain
 from pyclient.roles import ClearingMember, Oracle
-from pyclient.valuation import account_value, quantity_for
+from pyclient.valuation import account_value, concentration_cap, haircut_value, quantity_for
 
 BPS = 10_000
 ONE = 10**18
@@ -103,6 +112,17 @@ FX_RANGE = (100 * ONE, 200 * ONE)
 DEADLINE_HOURS = (0, 24)
 CLOCK_MOVE_HOURS = (0, 30)
 
+# How a substitution's amounts are drawn: with one leg at the rule's boundary (the most out, or
+# the least in, the rule allows; the same legs one unit past it are tried first), anything within
+# the holdings and the wallet, one leg beyond its holding or beyond the payer's wallet, or, for a
+# member with a call open, one leg at what meets the call or a unit short of it (the opening
+# always draws "short of a call"). The boundary twice as often as each other draw: it is where the
+# rule is tested.
+LEG_DRAWS = (
+    "at the boundary", "anything", "at the boundary", "beyond a holding", "beyond a wallet",
+    "toward a call",
+)  # fmt: skip
+
 # What the examples did, across one test run: the test checks refusals really happen.
 OUTCOMES: Counter[str] = Counter()
 
@@ -119,7 +139,10 @@ SKIP_NOTE = {
 
 # The vault events a transaction's journal records, and the arguments compared (assets by symbol).
 JOURNAL_FIELDS = {
-    "CollateralDeposited": ("account", "asset", "amount", "automatic"),
+    "CollateralDeposited": ("account", "asset", "amount", "from", "automatic"),
+    "CollateralWithdrawn": (
+        "account", "asset", "amount", "to", "valueAfterJpy", "requirementJpy",
+    ),
     "RequirementPosted": ("account", "requirementJpy", "previousJpy"),
     "MarginCallIssued": (
         "callId", "account", "callType", "shortfallJpy", "valueJpy", "requirementJpy",
@@ -134,9 +157,16 @@ JOURNAL_FIELDS = {
     "MarginCallDefaulted": ("callId", "account", "caseId"),
     "AccountFrozen": ("account", "caseId"),
     "CollateralSeized": ("fromAccount", "toAccount", "asset", "amount", "caseId"),
+    # The substitution contract's record of the whole (legs as (symbol, amount) pairs).
+    "Substituted": (
+        "account", "caller", "client", "out", "into", "valueBeforeJpy", "valueAfterJpy",
+        "requirementJpy", "counterparty", "nonce",
+    ),
 }  # fmt: skip
+JOURNAL_CONTRACTS = ("collateral vault", "collateral substitution")
 
 Entry = tuple[Any, ...]
+Legs = list[tuple[str, int]]  # (asset symbol, smallest units), in the order sent
 
 
 def note(outcome: str) -> None:
@@ -183,6 +213,7 @@ class Model:
     wallets: dict[str, dict[str, int]] = field(default_factory=dict)
     allowances: dict[str, dict[str, int]] = field(default_factory=dict)  # for the vault
     started_with: dict[str, dict[str, int]] = field(default_factory=dict)
+    traded: dict[str, dict[str, int]] = field(default_factory=dict)  # net in from the other's swaps
     seized: dict[str, dict[str, int]] = field(default_factory=dict)
     accounts: dict[str, ModelAccount] = field(default_factory=dict)  # the members' house accounts
     others: dict[int, dict[str, int]] = field(default_factory=dict)  # every other account
@@ -250,7 +281,7 @@ class Model:
         order = self.asset_order[account.id]
         if asset not in order:
             order.append(asset)
-        return [("CollateralDeposited", account.id, asset, amount, automatic)]
+        return [("CollateralDeposited", account.id, asset, amount, account.owner, automatic)]
 
     def spend_allowance(self, member: str, asset: str, amount: int) -> None:
         if self.allowances[member][asset] != MAX_ALLOWANCE:
@@ -263,6 +294,79 @@ class Model:
             self.allowances[member][asset] = amount
         self.spend_allowance(member, asset, amount)
         return self.credit(member, asset, amount, automatic=False) + self.settle(member, paid=True)
+
+    # -------------------------------------------------------------- substitution
+
+    def value_after_exchange(self, member: str, out: Legs, into: Legs) -> int:
+        """The account's value once `out` left it and `into` came in."""
+        account = self.accounts[member]
+        held = dict(account.holdings)
+        for asset, amount in out:
+            held[asset] -= amount
+        for asset, amount in into:
+            held[asset] += amount
+        return self.value(held, account.requirement)
+
+    def floor_of_substitution(self, member: str) -> int:
+        """The least a substitution may leave the account worth: its requirement, or, for an
+        account already short, its value before (a substitution never deepens a shortfall)."""
+        return min(self.accounts[member].requirement, self.worth(member))
+
+    def costliest(self, member: str, out: Legs) -> str:
+        """The leg out a refusal names: the one whose value alone, capped at its concentration
+        limit of the requirement, is largest (the first of equals)."""
+        requirement = self.accounts[member].requirement
+        named, largest = out[0][0], -1
+        for asset, amount in out:
+            value = self.value({asset: amount}, requirement)
+            if value > largest:
+                named, largest = asset, value
+        return named
+
+    def exchange(
+        self, member: str, payer: str, out: Legs, into: Legs, *, nonce: int, approve: bool
+    ) -> list[Entry]:
+        """An accepted substitution on `member`'s house account: `payer` (the member itself, or
+        the other member under its offer) pays the legs in and receives the legs out. The vault
+        books both, judges the final state, records each leg in, then each leg out (with the
+        value after), then re-evaluates the open calls as paid toward if the value rose; the
+        substitution contract records the whole. `approve`: the SDK approves on demand, each leg
+        whose allowance is short for its amount (an offer's signer approved when signing)."""
+        account = self.accounts[member]
+        owner, counterparty = account.owner, self.accounts[payer].owner
+        requirement = account.requirement
+        before = self.worth(member)
+        journal: list[Entry] = []
+        for asset, amount in into:
+            if approve and self.allowances[payer][asset] < amount:
+                self.allowances[payer][asset] = amount
+            self.spend_allowance(payer, asset, amount)
+            self.wallets[payer][asset] -= amount
+            account.holdings[asset] += amount
+            if asset not in self.asset_order[account.id]:
+                self.asset_order[account.id].append(asset)
+            journal.append(("CollateralDeposited", account.id, asset, amount, counterparty, False))
+        for asset, amount in out:
+            account.holdings[asset] -= amount
+            self.wallets[payer][asset] += amount
+        after = self.worth(member)
+        for asset, amount in out:
+            journal.append(
+                ("CollateralWithdrawn", account.id, asset, amount, counterparty, after, requirement)
+            )
+        journal += self.settle(member, paid=after > before)
+        if payer != member:
+            for asset, amount in into:
+                self.traded[member][asset] += amount
+                self.traded[payer][asset] -= amount
+            for asset, amount in out:
+                self.traded[member][asset] -= amount
+                self.traded[payer][asset] += amount
+        journal.append(
+            ("Substituted", account.id, owner, ZERO_ADDRESS, tuple(out), tuple(into), before,
+             after, requirement, ZERO_ADDRESS if payer == member else counterparty, nonce)
+        )  # fmt: skip
+        return journal
 
     # -------------------------------------------------------------- margin calls
 
@@ -374,14 +478,23 @@ class Model:
 
     def pull(self, member: str) -> list[Entry]:
         """§8 standing instruction: in list order, each entry up to its cap, the free balance and
-        the allowance, until the requirement is covered; what cannot move is skipped."""
+        the allowance, until the requirement is covered; what cannot move is skipped. An asset
+        with a concentration limit covers only the room left under its cap (`quantityToCover`);
+        one at its cap is skipped."""
         account = self.accounts[member]
         journal: list[Entry] = []
         value = self.worth(member)
         for asset, cap in account.instruction:
             if value >= account.requirement:
                 break
-            needed = quantity_for(account.requirement - value, self.quote(asset))
+            quote, short = self.quote(asset), account.requirement - value
+            room = concentration_cap(quote.concentration_bps, account.requirement)
+            if room is not None:
+                room -= haircut_value(account.holdings[asset], quote)
+                if room <= 0:
+                    continue
+                short = min(short, room)
+            needed = quantity_for(short, quote)
             wallet, allowance = self.wallets[member][asset], self.allowances[member][asset]
             quantity = min(needed, cap, wallet, allowance)
             if quantity == 0:
@@ -535,6 +648,7 @@ class VaultMachine(RuleBasedStateMachine):
             model.allowances[name] = {a: start["allowance"][name, a] for a in ASSETS}
             model.started_with[name] = {a: wallet[a] + account.holdings[a] for a in ASSETS}
             model.seized[name] = dict.fromkeys(ASSETS, 0)
+            model.traded[name] = dict.fromkeys(ASSETS, 0)
             account.instruction = [
                 (d.asset(a).symbol, cap) for a, cap in start["instruction"][account.id]
             ]
@@ -636,18 +750,25 @@ class VaultMachine(RuleBasedStateMachine):
         return err
 
     def _journal(self, outcome: Any) -> list[Entry]:
-        """The vault's events in a transaction, in the model's journal form."""
+        """The vault's and the substitution contract's events in a transaction, in the model's
+        journal form (assets by symbol, legs as (symbol, amount) pairs)."""
         journal: list[Entry] = []
         for e in outcome.events:
-            if e.contract != "collateral vault":
+            if e.contract not in JOURNAL_CONTRACTS:
                 continue
             names = JOURNAL_FIELDS.get(e.name)
             if names is None:  # an event the model does not expect shows up as a mismatch
                 journal.append((e.name,))
                 continue
-            values = [self.d.asset(e[n]).symbol if n == "asset" else e[n] for n in names]
-            journal.append((e.name, *values))
+            journal.append((e.name, *(self._field(n, e[n]) for n in names)))
         return journal
+
+    def _field(self, name: str, value: Any) -> Any:
+        if name == "asset":
+            return self.d.asset(value).symbol
+        if name in ("out", "into"):
+            return tuple((self.d.asset(asset).symbol, int(amount)) for asset, amount in value)
+        return value
 
     def _check(self, outcome: Any, expected: list[Entry]) -> None:
         """The transaction did what the model did, event for event; record what it went through."""
@@ -665,7 +786,7 @@ class VaultMachine(RuleBasedStateMachine):
                 note("call met by a lowered requirement" if lowered else "call met")
             elif name == "MarginCallOverdue":
                 note("overdue")
-            elif name == "CollateralDeposited" and entry[4]:
+            elif name == "CollateralDeposited" and entry[5]:
                 note("standing instruction pulled")
 
     def _touched_by_price(self, predicate: Any) -> None:
@@ -705,7 +826,11 @@ class VaultMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def opening_collateral(self, data: st.DataObject) -> None:
-        """Each member posts some of what it has, so that a short run still reaches withdrawals."""
+        """Each member posts some of what it has, so that a short run still reaches withdrawals.
+        Each example runs only some of the rules (Hypothesis's swarm testing), so the opening
+        also goes through what the closing check counts on: each member substitutes at the
+        rule's boundary, member-a gives a standing instruction, one member is called and pays
+        part of its call by substitution, and the engine's sweep and next run find it open."""
         for member in MEMBERS:
             for asset in ASSETS:
                 wallet = self.model.wallets[member][asset]
@@ -720,6 +845,43 @@ class VaultMachine(RuleBasedStateMachine):
                 label=f"{member} opening requirement",
             )
             self._post({member: requirement})
+        # Substitutions at the boundary, one unit past it first (refused), whatever rules the
+        # example runs: a member with its own wallet, the other under the first one's offer.
+        first = data.draw(st.sampled_from(MEMBERS), label="substitutes first")
+        second = next(m for m in MEMBERS if m != first)
+        self._substitute(first, first, data, "at the boundary")
+        self._substitute(second, first, data, "at the boundary")
+        self._opening_instruction(data)
+        # The engine's first run calls one member, whose requirement rose above its value.
+        called = data.draw(st.sampled_from(MEMBERS), label="called first")
+        value = self.model.worth(called)
+        self._post({called: data.draw(st.integers(value + 1, value + value // 2 + 1))})
+        self._issue([called, second if called == first else first], data, meanwhile="nothing")
+        # It pays a unit short of its call by substitution (if a standing instruction did not
+        # meet it): the call stays open, partly met. The engine's sweep finds it not due yet,
+        # and its next run, as the rule runs it, finds it open.
+        self._substitute(called, called, data, "short of a call")
+        sweep = [c.id for c in self.model.open_calls(called)]
+        if sweep:
+            self._mark_overdue(sweep)
+        self.margin_run_racing_the_members(data)
+
+    def _opening_instruction(self, data: st.DataObject) -> None:
+        """member-a's standing instruction from the start: some of what its wallet holds, each
+        up to a cap short of it, so that calls on it pull and may still stay open."""
+        wallet = self.model.wallets["member-a"]
+        held = [a for a in ASSETS if wallet[a]]
+        if not held:
+            return
+        assets = data.draw(
+            st.lists(st.sampled_from(held), min_size=1, max_size=len(held), unique=True),
+            label="member-a instructs",
+        )
+        entries = [(a, data.draw(st.integers(1, wallet[a]), label=f"cap {a}")) for a in assets]
+        self.members["member-a"].set_standing_instruction(
+            [(a, self.d.asset(a).whole(cap)) for a, cap in entries]
+        )
+        self.model.accounts["member-a"].instruction = entries
 
     @rule(member=st.sampled_from(MEMBERS), data=st.data())
     def deposit(self, member: str, data: st.DataObject) -> None:
@@ -872,6 +1034,314 @@ class VaultMachine(RuleBasedStateMachine):
             self._touched_by_price(lambda a: a == what)
         note(f"price move: {what}")
 
+    # ------------------------------------------------------------------ rules: substitution
+
+    @rule(member=st.sampled_from(MEMBERS), data=st.data())
+    def substitute(self, member: str, data: st.DataObject) -> None:
+        """The member swaps legs of its house account in one transaction: with its own wallet
+        (the SDK approves the vault on demand: member-b has no standing approval), or with the
+        other member, which signs an offer (EIP-712) to deliver the legs in and take the legs
+        out, raising the vault's allowance by what it delivers as it signs, and the member
+        accepts it.
+        Drawn at the rule's boundary, the same legs one unit past it are tried first: refused,
+        with nothing changed. Drawn toward a call, the member is one with a call open."""
+        model = self.model
+        drawn = data.draw(st.sampled_from(LEG_DRAWS), label="amounts")
+        called = [m for m in MEMBERS if model.open_calls(m) and not model.frozen_member(m)]
+        if drawn == "toward a call" and called and member not in called:
+            member = data.draw(st.sampled_from(called), label="called member")
+        other = next(m for m in MEMBERS if m != member)
+        payer = data.draw(st.sampled_from((member, other)), label="with")
+        self._substitute(member, payer, data, drawn)
+
+    def _substitute(self, member: str, payer: str, data: st.DataObject, drawn: str) -> None:
+        out, into, drawn, past = self._legs(member, payer, data, drawn)
+        if past is not None:
+            self._exchange(member, payer, *past, drawn="past the boundary")
+        self._exchange(member, payer, out, into, drawn=drawn)
+
+    def _whole(self, legs: Legs) -> list[tuple[str, Any]]:
+        return [(asset, self.d.asset(asset).whole(amount)) for asset, amount in legs]
+
+    def _legs(
+        self, member: str, payer: str, data: st.DataObject, drawn: str
+    ) -> tuple[Legs, Legs, str, tuple[Legs, Legs] | None]:
+        """Legs out of `member`'s house account (1 or 2 of what it holds) and legs in from
+        `payer`'s wallet (1 or 2 of the other assets it has), distinct assets throughout; how
+        their amounts were drawn (`drawn`, or "anything" where that finds nothing to do); and, at
+        the boundary, the same legs one unit past it. A draw at the boundary takes a JPY leg
+        where it can: cash worth a yen or less a unit lands exactly on any value, so the rule is
+        met to the yen, not just at the least amount that clears it."""
+        model = self.model
+        holdings, wallet = model.accounts[member].holdings, model.wallets[payer]
+        held = [a for a in ASSETS if holdings[a]]
+        jpy = None  # the side a JPY leg is on, at the boundary
+        if drawn == "at the boundary":
+            sides = ["out"] if holdings["JPY"] else []
+            sides += ["in"] if wallet["JPY"] and any(a != "JPY" for a in held) else []
+            jpy = data.draw(st.sampled_from(sides), label="JPY leg") if sides else None
+        pool = held if held and drawn != "beyond a holding" else list(ASSETS)
+        if jpy == "in":
+            pool = [a for a in pool if a != "JPY"]
+        out_assets = data.draw(
+            st.lists(st.sampled_from(pool), min_size=1, max_size=min(2, len(pool)), unique=True),
+            label="legs out",
+        )
+        if jpy == "out" and "JPY" not in out_assets:
+            out_assets[data.draw(st.integers(0, len(out_assets) - 1), label="JPY out")] = "JPY"
+        rest = [a for a in ASSETS if a not in out_assets]
+        funded = [a for a in rest if wallet[a]]
+        pool = funded if funded and drawn != "beyond a wallet" else rest
+        in_assets = data.draw(
+            st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool), unique=True),
+            label="legs in",
+        )
+        if jpy == "in" and "JPY" not in in_assets:
+            in_assets[data.draw(st.integers(0, len(in_assets) - 1), label="JPY in")] = "JPY"
+        out = [
+            (a, data.draw(st.integers(1, max(1, holdings[a])), label=f"out {a}"))
+            for a in out_assets
+        ]
+        into = [
+            (a, data.draw(st.integers(1, max(1, wallet[a])), label=f"in {a}")) for a in in_assets
+        ]
+        if drawn == "beyond a holding":
+            i = data.draw(st.integers(0, len(out) - 1), label="leg beyond its holding")
+            asset = out[i][0]
+            out[i] = (asset, holdings[asset] + data.draw(st.integers(1, 10**6), label="beyond"))
+        elif drawn == "beyond a wallet":
+            i = data.draw(st.integers(0, len(into) - 1), label="leg beyond the wallet")
+            asset = into[i][0]
+            into[i] = (asset, wallet[asset] + data.draw(st.integers(1, 10**6), label="beyond"))
+        elif drawn == "at the boundary":
+            return self._at_the_boundary(member, payer, out, into, data, drawn)
+        elif drawn in ("toward a call", "short of a call") and model.open_calls(member):
+            # Up to what an open call needs (the least of its requirement and the one in force),
+            # or one unit short of it: the call is met, or what the value rose by is paid toward
+            # it. Short of it, a call the member's standing instruction did not meet stays open.
+            call = data.draw(st.sampled_from(model.open_calls(member)), label="call")
+            target = min(call.requirement, model.accounts[member].requirement)
+            out, into, _, past = self._at_the_boundary(
+                member, payer, out, into, data, drawn, target
+            )
+            if past is not None and (
+                drawn == "short of a call" or data.draw(st.booleans(), label="a unit short")
+            ):
+                out, into = past
+            return out, into, drawn, None
+        elif drawn in ("toward a call", "short of a call"):
+            drawn = "anything"
+        return out, into, drawn, None
+
+    def _at_the_boundary(
+        self,
+        member: str,
+        payer: str,
+        out: Legs,
+        into: Legs,
+        data: st.DataObject,
+        drawn: str,
+        floor: int | None = None,
+    ) -> tuple[Legs, Legs, str, tuple[Legs, Legs] | None]:
+        """One leg set at the boundary of the rule (or where the value after reaches `floor`),
+        the others as drawn or, if no leg lands exactly on it with a unit of room past it, at
+        their extremes: for the rule every leg out whole and every leg in a single unit, which
+        leaves the most value to be made up by the leg that moves; toward `floor`, a single
+        unit out of each leg out and then also every leg in whole, which reaches the highest
+        value. Also the same legs one unit past the boundary, when there is room."""
+        model = self.model
+        holdings, wallet = model.accounts[member].holdings, model.wallets[payer]
+        least_out = [(a, 1) for a, _ in out]
+        if floor is None:
+            floor = model.floor_of_substitution(member)
+            extremes = [([(a, max(1, holdings[a])) for a, _ in out], [(a, 1) for a, _ in into])]
+        else:
+            extremes = [(least_out, into), (least_out, [(a, max(1, wallet[a])) for a, _ in into])]
+        found = []
+        for legs_out, legs_in in [(out, into), *extremes]:
+            found = [
+                (b, legs_out, legs_in)
+                for side, legs in (("out", legs_out), ("in", legs_in))
+                for i in range(len(legs))
+                if (b := self._boundary(member, payer, legs_out, legs_in, side, i, floor))
+            ]
+            if any(b[4] and b[3] is not None for b, _, _ in found):
+                break
+        if not found:
+            return out, into, "anything", None
+        # Best a leg that lands exactly on the boundary and has room one unit past it.
+        best = max((b[4], b[3] is not None) for b, _, _ in found)
+        found = [f for f in found if (f[0][4], f[0][3] is not None) == best]
+        (side, i, at, beyond, _), legs_out, legs_in = data.draw(
+            st.sampled_from(found), label="boundary"
+        )
+        out, into = list(legs_out), list(legs_in)
+        legs = out if side == "out" else into
+        asset = legs[i][0]
+        legs[i] = (asset, at)
+        if beyond is None:
+            return out, into, drawn, None
+        past = [list(out), list(into)]
+        past[side == "in"][i] = (asset, beyond)
+        return out, into, drawn, (past[0], past[1])
+
+    def _boundary(
+        self, member: str, payer: str, out: Legs, into: Legs, side: str, i: int, floor: int
+    ) -> tuple[str, int, int, int | None, bool] | None:
+        """Leg `i` of `side` ("out" or "in") at the boundary where the value after reaches
+        `floor`, the other legs as they are: (side, i, the most out or the least in that reaches
+        it, one unit past that (None when beyond the holding, or zero), whether the value after
+        lands exactly on `floor`); None when no amount within the holding or the wallet does."""
+        model = self.model
+        legs = {"out": list(out), "in": list(into)}
+        asset = legs[side][i][0]
+        cap = (model.accounts[member].holdings if side == "out" else model.wallets[payer])[asset]
+
+        def value(q: int) -> int:
+            legs[side][i] = (asset, q)
+            return model.value_after_exchange(member, legs["out"], legs["in"])
+
+        if cap == 0:
+            return None
+        lo, hi = 1, cap
+        if side == "in":  # the value rises with the amount: the least that meets the rule
+            if value(cap) < floor:
+                return None
+            while lo < hi:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if value(mid) >= floor else (mid + 1, hi)
+            beyond = lo - 1 if lo > 1 else None
+        else:  # the value falls with the amount: the most that meets the rule
+            if value(1) < floor:
+                return None
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if value(mid) >= floor else (lo, mid - 1)
+            beyond = lo + 1 if lo < cap else None
+        return side, i, lo, beyond, value(lo) == floor
+
+    def _exchange(self, member: str, payer: str, out: Legs, into: Legs, *, drawn: str) -> None:
+        """Substitute as the model predicts: accepted with its journal, or refused, nothing
+        changed, for the first obstacle in the order the contracts check. With the other member
+        as `payer`, it signs the offer first (its approvals, sent as it signs, stand either way)."""
+        offer: Offer | None = None
+        if payer == member:
+
+            def call() -> Any:
+                return self.members[member].substitute(out=self._whole(out), into=self._whole(into))
+
+        else:
+            offer = self._offer(member, payer, out, into)
+
+            def call() -> Any:
+                return self.members[member].accept_offer(offer)
+
+        model = self.model
+        account = model.accounts[member]
+        what = "swap" if offer else "substitution"
+        before = model.worth(member)
+        refused = self._refusal(member, payer, out, into, call, offer)
+        if refused is None:
+            expected = model.exchange(
+                member, payer, out, into, nonce=offer.nonce if offer else 0, approve=not offer
+            )
+            outcome = call()
+            self._check(outcome, expected)
+            done = outcome.value
+            assert (done.value_before_jpy, done.value_after_jpy) == (before, model.worth(member))
+            account.last_event = what
+            if model.worth(member) >= account.requirement:
+                account.may_be_short = False
+            self._noted_exchange(what, member, before, drawn, expected)
+        else:
+            note(f"{what} refused: {refused}")
+        # One unit past the boundary is refused for the rule, unless for something checked first.
+        assert drawn != "past the boundary" or refused not in (None, "holding", "wallet")
+        if offer is not None:  # a refused offer can still be taken; an accepted one never again
+            assert self.d.substitution.nonce_used(offer) == (refused is None)
+
+    def _refusal(
+        self, member: str, payer: str, out: Legs, into: Legs, call: Any, offer: Offer | None
+    ) -> str | None:
+        """Why the model refuses the substitution, the first obstacle in the order the contracts
+        check, after checking that `call` is refused so, with the error's own figures and nothing
+        changed; None when the model accepts it (nothing is sent then)."""
+        model = self.model
+        account = model.accounts[member]
+        before, requirement = model.worth(member), account.requirement
+        past_due = [c for c in model.open_calls(member) if model.clock > c.due]
+        short_held = [(a, q) for a, q in out if q > account.holdings[a]]
+        short_wallet = [(a, q) for a, q in into if q > model.wallets[payer][a]]
+        if offer is not None and not model.accounts[payer].active:
+            err = self._refused(call, errors.OfferCounterpartyNotActive)
+            assert err.counterparty == model.accounts[payer].owner
+            return "counterparty not active"
+        if model.frozen_member(member):
+            err = self._refused(call, errors.VaultAccountFrozen)
+            assert err.account == account.id
+            return "frozen"
+        if past_due:
+            err = self._refused(call, errors.VaultCallPastDeadline)
+            assert (err.account, err.deadline) == (account.id, past_due[0].deadline)
+            return "call past its deadline"
+        if short_held:
+            asset, amount = short_held[0]
+            err = self._refused(call, errors.VaultInsufficientHolding)
+            assert (err.account, self.d.asset(err.asset).symbol, err.held, err.amount) == (
+                account.id, asset, account.holdings[asset], amount,
+            )  # fmt: skip
+            return "holding"
+        after = model.value_after_exchange(member, out, into)
+        if after < requirement and after < before:
+            err = self._refused(call, errors.SubstitutionShort)
+            assert (err.account, err.valueAfterJpy, err.requirementJpy, err.valueBeforeJpy) == (
+                account.id, after, requirement, before,
+            )  # fmt: skip
+            assert self.d.asset(err.asset).symbol == model.costliest(member, out)
+            return "rule"
+        if short_wallet:  # the vault pulls the legs in only once the rule holds
+            asset, amount = short_wallet[0]
+            err = self._refused(call, errors.ERC20InsufficientBalance)
+            assert (err.sender, err.balance, err.needed) == (
+                model.accounts[payer].owner, model.wallets[payer][asset], amount,
+            )  # fmt: skip
+            return "wallet"
+        return None
+
+    def _offer(self, owner: str, counterparty: str, out: Legs, into: Legs) -> Offer:
+        """`counterparty`'s signed offer to deliver `into` and take `out` of `owner`'s house
+        account; signing raises the vault's allowance on each asset to deliver by its leg."""
+        model = self.model
+        offer = self.members[counterparty].sign_offer(
+            model.accounts[owner].id, deliver=self._whole(into), take=self._whole(out)
+        )
+        for asset, amount in into:  # raised by each leg, up to unlimited
+            allowance = model.allowances[counterparty][asset]
+            if allowance < MAX_ALLOWANCE:
+                model.allowances[counterparty][asset] = min(allowance + amount, MAX_ALLOWANCE)
+        return offer
+
+    def _noted_exchange(
+        self, what: str, member: str, before: int, drawn: str, journal: list[Entry]
+    ) -> None:
+        requirement, after = self.model.accounts[member].requirement, self.model.worth(member)
+        note(f"{what} accepted")
+        if requirement and after == requirement:
+            note(f"{what}: exactly at the requirement")
+        elif after == before < requirement:
+            note(f"{what}: exactly at the value before, short")
+        elif drawn == "at the boundary":
+            note(f"{what}: at the boundary")
+        if after < requirement:
+            note(f"{what}: by an account still short")
+        if any(e[0] == "MarginCallMet" for e in journal):
+            note(f"{what}: met a call")
+        elif any(e[0] == "MarginCallPartiallyMet" for e in journal):
+            note(f"{what}: paid toward a call")
+        legs = Counter(e[0] for e in journal)
+        if legs["CollateralDeposited"] > 1 or legs["CollateralWithdrawn"] > 1:
+            note(f"{what}: several legs a way")
+
     # ------------------------------------------------------------------ rules: requirements
 
     @rule(member=st.sampled_from(MEMBERS), data=st.data())
@@ -950,6 +1420,12 @@ class VaultMachine(RuleBasedStateMachine):
             self._post(self._requirements(order, data))
         if data.draw(st.booleans(), label="first account twice"):
             order.append(order[0])
+        self._issue(order, data)
+
+    def _issue(self, order: list[str], data: st.DataObject, meanwhile: str | None = None) -> None:
+        """A batch of calls on `order`'s accounts, built from what the engine sees now; before it
+        lands a member may top up or be suspended (`meanwhile`, drawn unless given)."""
+        model = self.model
         call_type = data.draw(st.sampled_from(CallType), label="call type")
         hours = data.draw(st.integers(*DEADLINE_HOURS), label="hours to the deadline")
         deadline = self.d.chain_time() + hours * HOUR + HOUR // 2
@@ -958,9 +1434,10 @@ class VaultMachine(RuleBasedStateMachine):
             [model.accounts[m].id for m in order], call_type, deadline=from_unix(deadline)
         )
 
-        meanwhile = data.draw(
-            st.sampled_from(["top-up", "nothing", "suspension"]), label="before it lands"
-        )
+        if meanwhile is None:
+            meanwhile = data.draw(
+                st.sampled_from(["top-up", "nothing", "suspension"]), label="before it lands"
+            )
         racer = suspended = None
         short_before = False
         if meanwhile == "top-up" and self._can_pay():
@@ -1138,8 +1615,9 @@ class VaultMachine(RuleBasedStateMachine):
                 wallet = chain["wallet"][member.address, asset]
                 holding = chain["holding"][account.id, asset]
                 assert (wallet, holding) == (model.wallets[name][asset], account.holdings[asset])
-                seized = model.seized[name][asset]
-                assert wallet + holding + seized == model.started_with[name][asset], (name, asset)
+                seized, traded = model.seized[name][asset], model.traded[name][asset]
+                started = model.started_with[name][asset]
+                assert wallet + holding + seized == started + traded, (name, asset)
         for i, holdings in model.others.items():
             assert {a: chain["holding"][i, a] for a in ASSETS} == holdings, i
 
@@ -1251,5 +1729,14 @@ def test_vault_conserves_collateral_never_goes_short_by_itself_and_calls_each_ye
         "overdue",
         "standing instruction pulled",
         "default declared",
+        # Substitutions: to the yen at the requirement, a unit past it, partly paying a call.
+        *(f"substitution {o}" for o in ("accepted", "refused: rule")),
+        "substitution: exactly at the requirement",
+        "substitution: paid toward a call",
+        "substitution: several legs a way",
+        *(f"swap {o}" for o in ("accepted", "refused: rule")),
+        "swap: exactly at the requirement",
+        "swap: several legs a way",
     ):
         assert OUTCOMES[outcome], "\n".join(f"{k}: {v}" for k, v in sorted(OUTCOMES.items()))
+    assert OUTCOMES["substitution refused: holding"] + OUTCOMES["swap refused: holding"]
