@@ -42,7 +42,7 @@ JGB = FuturesContract("JGB-FUT", "10-year JGB futures", 1_000_000, D("0.01"))
 def test_the_market_table_caption_names_the_fx_rates_and_a_bonds_face_unit(market: Market) -> None:
     table = tables.market_table(market_rows(market.world.deployment))
     assert str(table.caption).startswith("USD/JPY 150.00; JGB374 per token of 50,000 face; ")
-    assert "capped at the concentration limit" in text(table)
+    assert "capped at its concentration limit of the requirement" in text(table)
 
 
 def test_a_transactions_events_table_drops_the_contract_column_when_narrow(world: World) -> None:
