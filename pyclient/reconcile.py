@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .collateral.vault import AccountKind, split_account_id
+from .collateral.vault import AccountKind, purpose_of, split_account_id
 from .deployment import Deployment
 from .errors import KabutoError
 from .events import DecodedEvent
-from .oracle.market_data import Purpose, Quote
+from .oracle.market_data import Quote
 from .valuation import account_value
 from .views import balance_sheet, head
 
@@ -170,10 +170,7 @@ def values_against_model(d: Deployment) -> Check:
             lines.append(Line(label, Decimal(0), Decimal(0), "JPY",
                               f"not valued now: {type(on_chain).__name__}"))  # fmt: skip
             continue
-        kind = split_account_id(acct)[1]
-        purpose = (
-            Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
-        )
+        purpose = purpose_of(split_account_id(acct)[1])
         model = account_value(held[acct], {s: quotes[s] for s in held[acct] if held[acct][s]},
                               purpose, requirements[acct])  # fmt: skip
         lines.append(Line(label, Decimal(model), Decimal(int(on_chain)), "JPY"))

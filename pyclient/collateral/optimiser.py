@@ -48,7 +48,7 @@ from ..oracle.market_data import BPS, Purpose, Quote
 from ..units import from_units
 from ..valuation import ONE, account_value, concentration_cap, haircut_value, market_value
 from .substitution import MAX_LEGS
-from .vault import AccountKind
+from .vault import AccountKind, purpose_of
 
 ALL_ORDERS_UP_TO = 4  # accounts for which every execution order is tried (4! = 24 solves)
 TIME_LIMIT_S = 10.0  # per HiGHS solve; the problems here solve in milliseconds
@@ -64,11 +64,6 @@ MIP_GAP = 1e-6
 # raised target is for.
 SCALE = 1e6
 _ROUNDS = 12  # re-solves with raised targets before giving up on rounding
-
-
-def purpose_of(kind: AccountKind) -> Purpose:
-    """What an account of `kind` is valued for, as the vault's `_purpose`."""
-    return Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
 
 
 def account_name(kind: AccountKind) -> str:

@@ -16,6 +16,7 @@ from eth_utils import to_checksum_address
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..oracle.market_data import Purpose
 
 
 class AccountKind(IntEnum):
@@ -212,3 +213,9 @@ class ClientShare:
     def from_chain(cls, raw: tuple[Any, ...]) -> ClientShare:
         client, amount, paid, deadline, status = raw
         return cls(client, int(amount), int(paid), from_unix(int(deadline)), ShareStatus(status))
+
+
+def purpose_of(kind: AccountKind) -> Purpose:
+    """What an account of `kind` is valued for, as the vault's `_purpose`: a clearing-fund account
+    for the clearing fund, every other for initial margin."""
+    return Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN

@@ -48,7 +48,7 @@ class Client(CollateralOwner):
             )
         if own is AccountKind.SEGREGATED:
             return super().set_standing_instruction(instruction, kind=own)
-        omnibus = account_id(record.clearing_member or "0x0", AccountKind.OMNIBUS)
+        omnibus, _ = self.own_account()
         vault = self.deployment.vault
         return self._with_approvals(
             vault.set_client_standing_instruction(omnibus, self, instruction), instruction
