@@ -30,6 +30,7 @@ from .chain.client import Chain, ErrorContext
 from .collateral.vault import AccountKind, split_account_id
 from .contracts.base import Call, ContractClient, send_all
 from .contracts.default_manager import DefaultManagerClient
+from .contracts.jdr import JdrFactoryClient, JdrTokenClient, JdrTrustClient
 from .contracts.market_data import MarketDataClient
 from .contracts.registry import RegistryClient
 from .contracts.substitution import SubstitutionClient
@@ -37,7 +38,8 @@ from .contracts.token import TokenClient
 from .contracts.vault import VaultClient
 from .errors import AssetNotFound, DeploymentMismatch
 from .events import DecodedEvent, EventDecoder
-from .tokens.asset import DEFAULT_ASSETS, Asset, AssetSpec
+from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
+from .units import from_bytes32
 
 MANIFEST_VERSION = 1
 DEFAULT_MAX_PRICE_AGE = 24 * 3600
@@ -186,6 +188,12 @@ SUITE: tuple[Part, ...] = (
         # The vault's one-step exchange, behind the substitution rule and the offer checks.
         wiring=(granted("SUBSTITUTION_ROLE", on="vault"),),
     ),
+    Part(
+        # Creates JDR series; each trust joins the register when the CCP lists it.
+        "jdr_factory", JdrFactoryClient, "JDR factory",
+        args=lambda s: [s["registry"], s["market_data"], s.operator],
+        needs=("registry", "market_data"),
+    ),
 )  # fmt: skip
 
 
@@ -213,6 +221,8 @@ class Deployment:
     operator: str
     _tokens: dict[str, TokenClient] = field(default_factory=dict, repr=False)
     _decoder: EventDecoder | None = field(default=None, repr=False)
+    # JDR series found through the factory: trust client by JDR symbol (their tokens join `assets`).
+    _jdrs: dict[str, JdrTrustClient] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ contracts
 
@@ -243,17 +253,64 @@ class Deployment:
     def substitution(self) -> SubstitutionClient:
         return self.part("substitution")  # type: ignore[no-any-return]
 
+    @property
+    def jdr_factory(self) -> JdrFactoryClient:
+        return self.part("jdr_factory")  # type: ignore[no-any-return]
+
     def token(self, ref: str | Asset) -> TokenClient:
         """The client of an asset's token."""
         a = self.asset(ref)
         if a.symbol not in self._tokens:
-            contract = self.chain.contract(TokenClient.artifact, a.address)
-            self._tokens[a.symbol] = TokenClient(self, contract, a)
+            kind = JdrTokenClient if a.spec.asset_class is AssetClass.JDR else TokenClient
+            contract = self.chain.contract(kind.artifact, a.address)
+            self._tokens[a.symbol] = kind(self, contract, a)
         return self._tokens[a.symbol]
 
     def contracts(self) -> list[ContractClient]:
-        """Every contract of the deployment: the suite's parts, then one token per asset."""
-        return [*self.parts.values(), *(self.token(a) for a in self.assets.values())]
+        """Every contract of the deployment: the suite's parts, one token per asset, and the
+        trust of every JDR series known."""
+        tokens = [self.token(a) for a in self.assets.values()]
+        return [*self.parts.values(), *tokens, *self._jdrs.values()]
+
+    # ------------------------------------------------------------------ JDR series
+
+    def jdr(self, ref: str | Asset) -> JdrTrustClient:
+        """The trust of a JDR series, by the JDR's symbol, its token's or its trust's address."""
+        if isinstance(ref, str) and ref in {t.address for t in self._jdrs.values()}:
+            return next(t for t in self._jdrs.values() if t.address == ref)
+        a = self.asset(ref)
+        if a.symbol not in self._jdrs:
+            raise AssetNotFound(f"{a.symbol} is not a JDR; the JDRs are {', '.join(self._jdrs)}")
+        return self._jdrs[a.symbol]
+
+    def jdrs(self) -> dict[str, JdrTrustClient]:
+        """Every JDR series created, by symbol (read fresh from the factory)."""
+        self.refresh_jdrs()
+        return dict(self._jdrs)
+
+    def refresh_jdrs(self) -> bool:
+        """Learn the series the factory created since last asked; True when there were new ones.
+        Their tokens join `assets` (symbol, name and ISIN read from the token), their trusts the
+        contracts events are decoded for."""
+        if "jdr_factory" not in self.parts:
+            return False
+        if self.jdr_factory.series_count() == len(self._jdrs):
+            return False
+        known = {t.address for t in self._jdrs.values()}
+        new = [a for a in self.jdr_factory.series() if a not in known]
+        for address in new:
+            trust = self.chain.contract(JdrTrustClient.artifact, address)
+            token_address = str(trust.functions.token().call())
+            token = self.chain.contract(JdrTokenClient.artifact, token_address)
+            symbol, name = token.functions.symbol().call(), token.functions.name().call()
+            isin = from_bytes32(token.functions.assetInfo().call()[2]) or None
+            spec = AssetSpec(symbol, name, 0, AssetClass.JDR, "JPY", isin=isin)
+            asset = Asset(token_address, spec)
+            self.assets[symbol] = asset
+            self._jdrs[symbol] = JdrTrustClient(self, trust, f"{symbol} trust", asset)
+        if new:
+            self._decoder = None  # decode the new contracts' events from now on
+        return bool(new)
 
     # ------------------------------------------------------------------ lookup
 
@@ -269,6 +326,8 @@ class Deployment:
                 for a in self.assets.values():
                     if a.address == address:
                         return a
+        if self.refresh_jdrs():  # a JDR series created since, here or by another process
+            return self.asset(ref)
         raise AssetNotFound(f"no asset {ref!r}; this deployment has {', '.join(self.assets)}")
 
     def participant(self, ref: Any) -> Participant:
@@ -342,6 +401,10 @@ class Deployment:
 
     def decode(self, logs: Iterable[Mapping[str, Any]]) -> list[DecodedEvent]:
         """The suite's events among `logs` (a receipt's, or `eth_getLogs`'), in order."""
+        logs = list(logs)
+        known = {c.address for c in self.contracts()}
+        if any(to_checksum_address(log["address"]) not in known for log in logs):
+            self.refresh_jdrs()  # a series created elsewhere: decode its trust's events too
         if self._decoder is None:
             self._decoder = EventDecoder()
             for c in self.contracts():
@@ -365,9 +428,10 @@ class Deployment:
             "compiler": build["compiler"]["build"],
             "sourcesHash": build["sourcesHash"],
             "contracts": {c.artifact: code(c.artifact, c.address) for c in self.parts.values()},
-            "assets": {
+            "assets": {  # JDRs are found through the factory, not listed
                 a.symbol: a.spec.to_manifest() | code(TokenClient.artifact, a.address)
                 for a in self.assets.values()
+                if a.symbol not in self._jdrs
             },
         }
 

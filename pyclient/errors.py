@@ -52,6 +52,28 @@ class InvalidAmount(InputError):
     """An amount that is negative, zero where zero means nothing, a float, or too precise."""
 
 
+class HistoryRefused(InputError):
+    """A history a JDR monitor cannot read (`pyclient.jdr`): days out of order or repeated, a day
+    the exchange is closed, a month missing from a monthly series; the message names the day."""
+
+
+class UnknownRating(InputError):
+    """A credit rating that is not on the S&P/Fitch scale (AAA, AA+ ... C, D)."""
+
+
+class AmountNotExact(InputError):
+    """An amount that does not convert exactly at a JDR trust's ratio; names the nearest ones."""
+
+
+class RatioRefused(InputError):
+    """A JDR ratio that cannot be a trust deed's: a float, not positive, or too large."""
+
+
+class RecordDateRefused(InputError):
+    """A JDR record date the exchange would refuse: not a business day, or notified less than two
+    weeks ahead (`pyclient.jdr.schedule`); the message names the earliest valid record date."""
+
+
 class ChainUnavailable(KabutoError):
     """The chain could not be started or reached."""
 
@@ -199,6 +221,7 @@ _THIRD_PARTY_NOTICES = {
     " another one was already used, cancelled, or is not next on its key.",
     "InvalidShortString": "a short string read from storage is malformed.",
     "StringTooLong": "`str` is longer than 31 bytes.",
+    "CheckpointUnorderedInsertion": "a balance checkpoint was written before the latest one.",
 }
 
 _BY_SELECTOR: dict[bytes, type[ContractError]] = {}

@@ -51,4 +51,14 @@ library Roles {
     /// @dev Pauses and resumes ordinary transfers of an asset.
     /// @custom:holder The CCP's token agent (`Duties.agent`).
     bytes32 internal constant PAUSER = keccak256("PAUSER_ROLE");
+
+    /// @dev Runs a JDR trust as its trustee: approves or rejects creations, changes the ratio, names
+    /// authorised participants and holders who may cancel in kind, suspends and resumes, announces
+    /// record dates and declares distributions, discloses, terminates and records the liquidation.
+    /// @custom:holder The trust bank named in the trust deed, on its JdrTrust.
+    bytes32 internal constant TRUSTEE = keccak256("TRUSTEE_ROLE");
+
+    /// @dev Buys JDRs back from holders, delivery versus payment (creating is open to it too).
+    /// @custom:holder The settlor (the ETF manager) named in the trust deed, on its JdrTrust.
+    bytes32 internal constant SETTLOR = keccak256("SETTLOR_ROLE");
 }

@@ -59,6 +59,9 @@ interface IMarketData {
     error MarketDataAsOfInFuture(uint64 asOf);
     /// @notice Haircut `haircutBps` or concentration limit `concentrationBps` is out of range for `asset`.
     error MarketDataParametersInvalid(address asset, uint16 haircutBps, uint16 concentrationBps);
+    /// @notice `asset` is a JDR and its haircut `haircutBps` is under the floor `floorBps` (its collateral
+    /// value may be at most 70% of market value for derivatives margin: listing guidebook §8-2).
+    error MarketDataHaircutBelowFloor(address asset, uint16 haircutBps, uint16 floorBps);
 
     // ---------------------------------------------------------------- events
 
@@ -95,10 +98,14 @@ interface IMarketData {
     function publishFxRates(bytes3[] calldata currencies, uint256[] calldata ratesE18, uint64 asOf) external;
 
     /// @notice Sets haircut, concentration limit and eligibility per asset.
+    /// @dev A JDR eligible for any purpose needs a haircut of at least `JDR_HAIRCUT_FLOOR_BPS` (30%).
     function setRiskParameters(address[] calldata assets, RiskParameters[] calldata parameters) external;
 
     /// @notice Sets how old a price or rate may be before valuing with it is refused.
     function setMaxPriceAge(uint64 maxAge) external;
+
+    /// @notice Least haircut, in basis points, of a JDR eligible as collateral.
+    function JDR_HAIRCUT_FLOOR_BPS() external view returns (uint16);
 
     // ---------------------------------------------------------------- reading
 

@@ -6,6 +6,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {Roles} from "../access/Roles.sol";
 import {Valuation} from "../collateral/Valuation.sol";
+import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
 import {IMarketData} from "./IMarketData.sol";
 
 /// @title MarketData
@@ -15,6 +16,10 @@ contract MarketData is IMarketData, AccessControl {
     bytes32 public constant ORACLE_ROLE = Roles.ORACLE;
 
     bytes3 private constant JPY = "JPY";
+    /// @notice Least haircut of a JDR eligible as collateral: every purpose of the vault is derivatives
+    /// margin (initial margin, clearing fund), where a JDR counts at most 70% of its value (listing
+    /// guidebook §8-2; margin trading's 80% cap is looser and not a purpose here).
+    uint16 public constant JDR_HAIRCUT_FLOOR_BPS = 3000;
     uint256 private constant ONE = 1e18;
 
     /// @dev Price and its date share a slot with the static facts, so a quote reads two slots.
@@ -120,6 +125,9 @@ contract MarketData is IMarketData, AccessControl {
                 revert MarketDataParametersInvalid(assets[i], p.haircutBps, p.concentrationBps);
             }
             AssetData storage a = _listed(assets[i]);
+            if (p.eligibility != 0 && p.haircutBps < JDR_HAIRCUT_FLOOR_BPS && _isJdr(assets[i])) {
+                revert MarketDataHaircutBelowFloor(assets[i], p.haircutBps, JDR_HAIRCUT_FLOOR_BPS);
+            }
             a.haircutBps = p.haircutBps;
             a.concentrationBps = p.concentrationBps;
             a.eligibility = p.eligibility;
@@ -273,6 +281,15 @@ contract MarketData is IMarketData, AccessControl {
 
     function _eligible(AssetData storage a, Purpose purpose) private view returns (bool) {
         return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
+    }
+
+    /// @dev Whether `asset` says it is a JDR; an asset without `assetInfo` is not.
+    function _isJdr(address asset) private view returns (bool) {
+        try IPermissionedToken(asset).assetInfo() returns (IPermissionedToken.AssetInfo memory info) {
+            return info.assetClass == IPermissionedToken.AssetClass.Jdr;
+        } catch {
+            return false;
+        }
     }
 
     function _listed(address asset) private view returns (AssetData storage a) {

@@ -190,7 +190,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     // ---------------------------------------------------------------- the one restriction point
 
     /// @dev Every balance change passes here. See the rules in {IPermissionedToken}.
-    function _update(address from, address to, uint256 value) internal override {
+    function _update(address from, address to, uint256 value) internal virtual override {
         if (_forcing) {
             _registry.requireActive(address(0), to);
             if (_freeze[to].frozen) revert TokenAccountFrozen(to);
@@ -227,7 +227,7 @@ contract PermissionedToken is IPermissionedToken, ERC20, AccessControl, Pausable
     }
 
     /// @dev AccessControl and the token interfaces both answer ERC-165.
-    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return interfaceId == type(IPermissionedToken).interfaceId || super.supportsInterface(interfaceId);
     }
 }

@@ -14,6 +14,7 @@ from .ccp import Ccp, MarginDesk, RegisterDesk, TokenAgentDesk
 from .client import Client
 from .collateral import CollateralOwner
 from .issuer import TokenIssuer
+from .jdr import EtfManager, Settlor, TrustBank
 from .member import ClearingMember
 from .oracle import Oracle
 
@@ -23,10 +24,13 @@ __all__ = [
     "ClearingMember",
     "Client",
     "CollateralOwner",
+    "EtfManager",
     "MarginDesk",
     "Oracle",
     "RegisterDesk",
     "Role",
+    "Settlor",
     "TokenAgentDesk",
     "TokenIssuer",
+    "TrustBank",
 ]

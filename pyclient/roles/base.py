@@ -21,6 +21,7 @@ from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_al
 from ..contracts.substitution import LegsIn
 from ..contracts.token import MAX_ALLOWANCE
 from ..deployment import Deployment
+from ..jdr.model import Buyback, Creation
 from ..tokens.asset import Asset
 from ..units import Amount
 
@@ -79,6 +80,50 @@ class Role(Actor):
     def transfer(self, asset: str | Asset, to: Any, amount: Amount) -> Outcome[None]:
         """Move `amount` (whole units) of `asset` to participant `to` (name, address or role)."""
         return self.send(self.deployment.token(asset).transfer(to, amount))
+
+    def _allow(self, asset: Asset, spender: str, units: int) -> None:
+        """Raise `spender`'s allowance on `asset` to `units` (smallest units) if it is lower."""
+        token = self.deployment.token(asset)
+        if units and token.allowance(self, spender) < units:
+            self.send(token.approve(spender, asset.whole(units)))
+
+    # ------------------------------------------------------------------ JDR holders
+
+    def request_creation(
+        self, jdr: str | Asset, underlying_units: Amount, *, recipient: Any = None
+    ) -> Outcome[Creation]:
+        """Deliver ETF units for JDRs to `recipient` (by default this participant), pending the
+        trust bank's approval: the settlor's right, or an authorised participant's."""
+        trust = self.deployment.jdr(jdr)
+        call = trust.request_creation(underlying_units, recipient or self.address)
+        self._allow(trust.underlying, trust.address, trust.underlying.units(underlying_units))
+        return self.send(call)
+
+    def cancel_in_kind(self, jdr: str | Asset, jdr_units: Amount) -> Outcome[Decimal]:
+        """Cancel JDRs for the ETF units behind them (never cash); the value is the ETF units."""
+        return self.send(self.deployment.jdr(jdr).cancel_in_kind(jdr_units))
+
+    def claim_distribution(self, jdr: str | Asset, distribution_id: int) -> Outcome[int]:
+        """Claim this participant's share of a distribution; the value is the yen paid."""
+        return self.send(self.deployment.jdr(jdr).claim_distribution(distribution_id))
+
+    def request_buyback(
+        self, jdr: str | Asset, units: Amount, price_jpy: Amount
+    ) -> Outcome[Buyback]:
+        """Ask the settlor to buy `units` JDRs for `price_jpy` in all; the trust is approved to
+        deliver them if the settlor accepts (they stay here, and on record, until then)."""
+        trust = self.deployment.jdr(jdr)
+        call = trust.request_buyback(units, price_jpy)
+        self._allow(trust.jdr, trust.address, trust.jdr.units(units))
+        return self.send(call)
+
+    def withdraw_buyback(self, jdr: str | Asset, buyback_id: int) -> Outcome[Buyback]:
+        return self.send(self.deployment.jdr(jdr).withdraw_buyback(buyback_id))
+
+    def claim_termination(self, jdr: str | Asset) -> Outcome[int]:
+        """After a terminated trust's liquidation, surrender this participant's JDRs for its
+        share of the proceeds; the value is the yen paid."""
+        return self.send(self.deployment.jdr(jdr).claim_termination())
 
     # ------------------------------------------------------------------ substitution offers
 

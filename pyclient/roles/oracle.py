@@ -26,6 +26,10 @@ class Oracle(Role):
         """JPY per unit of each currency, `{"USD": Decimal("151.20")}`."""
         return self.send(self.deployment.market_data.publish_fx_rates(rates, as_of=as_of))
 
+    def list_asset(self, asset: Any) -> Outcome[None]:
+        """List an asset created after deployment (a JDR series, say) for pricing."""
+        return self.send(self.deployment.market_data.list_assets([self.deployment.asset(asset)]))
+
     def set_risk_parameters(self, parameters: Mapping[str, RiskParameters]) -> Outcome[None]:
         """Haircut, concentration limit and eligibility per asset."""
         return self.send(self.deployment.market_data.set_risk_parameters(parameters))

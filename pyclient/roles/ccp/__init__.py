@@ -5,6 +5,7 @@
     ccp.agent.freeze("JPY", "member-b", reason="inquiry")   # the token-agent desk
     ccp.margin.issue_margin_calls(accounts, CallType.INTRADAY)  # the margin desk
     ccp.default.declare(call_id, "missed the 14:00 call")     # the default desk
+    ccp.jdr.list_series("SPY-JDR")                            # the JDR desk
 
 Each desk is one module here; a new area of the CCP's work (ETF clearing, say) is a new desk.
 """
@@ -17,12 +18,14 @@ from ...deployment import Deployment
 from ..base import Role
 from .agent import TokenAgentDesk
 from .default import DefaultDesk
+from .jdr import JdrDesk
 from .margin import MarginDesk
 from .register import RegisterDesk
 
 
 class Ccp(Role):
-    """The clearing house's operations: the register, token agent powers, margin, defaults."""
+    """The clearing house's operations: the register, token agent powers, margin, defaults,
+    JDR listings."""
 
     def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
         super().__init__(deployment, signer)
@@ -30,6 +33,7 @@ class Ccp(Role):
         self.agent = TokenAgentDesk(deployment, signer)
         self.margin = MarginDesk(deployment, signer)
         self.default = DefaultDesk(deployment, signer)
+        self.jdr = JdrDesk(deployment, signer)
 
 
-__all__ = ["Ccp", "DefaultDesk", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]
+__all__ = ["Ccp", "DefaultDesk", "JdrDesk", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]
