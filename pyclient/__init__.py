@@ -18,10 +18,21 @@ from .chain import Chain, EmbeddedAnvil
 from .collateral import AccountKind, CallStatus, CallType, MarginCall
 from .contracts import Admission, BatchOutcome, Call, Outcome, send_all
 from .deployment import KABUTO_VERSION, SUITE, Deployment, Duties, attach, deploy
+from .jdr.model import CancelPolicy, Operation, Trigger
 from .margin import Position
 from .margin.engine import MarginEngine, Portfolio
 from .oracle import Purpose, Quote, RiskParameters
-from .roles import Ccp, ClearingMember, Client, Oracle, Role, TokenIssuer
+from .roles import (
+    Ccp,
+    ClearingMember,
+    Client,
+    EtfManager,
+    Oracle,
+    Role,
+    Settlor,
+    TokenIssuer,
+    TrustBank,
+)
 from .tokens import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 
 __version__ = KABUTO_VERSION
@@ -39,6 +50,7 @@ __all__ = [
     "Call",
     "CallStatus",
     "CallType",
+    "CancelPolicy",
     "Ccp",
     "Chain",
     "ClearingMember",
@@ -46,9 +58,11 @@ __all__ = [
     "Deployment",
     "Duties",
     "EmbeddedAnvil",
+    "EtfManager",
     "Kind",
     "MarginCall",
     "MarginEngine",
+    "Operation",
     "Oracle",
     "Outcome",
     "Participant",
@@ -58,8 +72,11 @@ __all__ = [
     "Quote",
     "RiskParameters",
     "Role",
+    "Settlor",
     "Status",
     "TokenIssuer",
+    "Trigger",
+    "TrustBank",
     "attach",
     "deploy",
     "errors",

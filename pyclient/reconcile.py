@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from .collateral.vault import AccountKind, purpose_of, split_account_id
 from .deployment import Deployment
@@ -219,6 +220,43 @@ def substitutions_against_legs(d: Deployment) -> Check:
     )
 
 
+def jdr_trusts_backed(d: Deployment) -> Check:
+    """Per JDR series: the ETF units the supply needs at the ratio against what the trust holds
+    (until its liquidation), its custody of the ETF against held plus pending creations, and its
+    JPY against what it owes holders (distributions and termination proceeds not yet claimed)."""
+    lines = []
+    for symbol, trust in d.jdrs().items():
+        deed, termination = trust.deed(), trust.termination()
+        etf, cash = d.asset(deed.underlying), d.asset(deed.cash)
+        supply, held, _ = trust.invariant()
+        _, pending, _ = trust.pending_creations()
+        custody = d.token(etf).balances([trust.address])[trust.address]
+        owed = sum(x.net_jpy - x.paid_jpy for x in trust.distributions() if x.declared)
+        owed += termination.proceeds_jpy - termination.paid_jpy
+        jpy = d.token(cash).balances([trust.address])[trust.address]
+        if not termination.liquidated:
+            needed = Fraction(supply) / trust.ratio() / 10**etf.decimals
+            lines.append(
+                Line(f"{symbol} {etf.symbol} backing {supply:,} units",
+                     Decimal(needed.numerator) / needed.denominator, etf.whole(held), etf.symbol,
+                     f"ratio {trust.ratio()}")
+            )  # fmt: skip
+        lines.append(
+            Line(f"{symbol} {etf.symbol} in custody", etf.whole(held + pending),
+                 etf.whole(custody), etf.symbol, f"{etf.whole(pending)} pending")
+        )  # fmt: skip
+        lines.append(
+            Line(f"{symbol} JPY owed to holders", cash.whole(owed), cash.whole(jpy), "JPY")
+        )
+    return Check(
+        "jdr",
+        "JDR trusts: units backed, custody and cash owed",
+        "required",
+        "held by the trust",
+        tuple(lines),
+    )
+
+
 def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
     """Each asset's quote now, None where it cannot be had (a stale price)."""
     fns = d.market_data.contract.functions
@@ -247,6 +285,7 @@ def reconcile(d: Deployment) -> Reconciliation:
             omnibus_sub_ledgers(d),
             values_against_model(d),
             substitutions_against_legs(d),
+            jdr_trusts_backed(d),
         ),
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
-from support import FX, PRICES, RISK, Market, World
+from support import FX, JDR_SYMBOL, PRICES, RISK, JdrSeries, Market, World
 
 from pyclient import (
     AccountKind,
@@ -28,6 +28,8 @@ from pyclient import (
     deploy,
 )
 from pyclient.chain import devnet
+from pyclient.clock import from_unix
+from pyclient.roles import Settlor, TrustBank
 
 # `make test` explores the same examples on every run, so a red suite is a change, not luck;
 # HYPOTHESIS_PROFILE=explore searches afresh (and wider) to find what the fixed examples miss.
@@ -107,14 +109,49 @@ def market(world: World) -> Market:
     return Market(world, oracle, *opened)
 
 
+@pytest.fixture(scope="session")
+def jdr(market: Market) -> JdrSeries:
+    """A listed SPY JDR at 10 JDR per SPY unit: the trust bank, the settlor (the ETF manager),
+    SPY, JPY and USD where each needs them, priced, no JDR created yet."""
+    w = market.world
+    bank_key, settlor_key = w.keys[8], w.keys[9]
+    w.ccp.register.admit_many(
+        [
+            Admission(bank_key.address, Kind.TRUST_BANK, "trust-bank"),
+            Admission(settlor_key.address, Kind.ETF_MANAGER, "etf-manager"),
+        ]
+    )
+    w.issuer.issue_many(
+        [
+            ("SPY", "etf-manager", 10_000, "opening"),
+            ("JPY", "etf-manager", 100_000_000, "opening"),
+            ("JPY", "trust-bank", 100_000_000, "opening"),
+            ("USD", "trust-bank", "100000.00", "opening"),
+            ("SPY", "trust-bank", 1_000, "opening"),
+        ]
+    )
+    bank, settlor = TrustBank(w.deployment, bank_key), Settlor(w.deployment, settlor_key)
+    today = from_unix(w.deployment.chain_time()).date()
+    bank.create_series(
+        symbol=JDR_SYMBOL, name="SPDR S&P 500 ETF JDR", underlying="SPY",
+        settlor="etf-manager", ratio=10, trust_fee_bps=20, listing_date=today,
+        buyback_minimum=10, creation_cap=1_000_000,
+    )  # fmt: skip
+    w.ccp.jdr.list_series(JDR_SYMBOL)
+    market.oracle.list_asset(JDR_SYMBOL)
+    market.oracle.publish_prices({JDR_SYMBOL: 9_000})
+    return JdrSeries(market, bank, settlor, w.deployment.jdr(JDR_SYMBOL))
+
+
 @pytest.fixture(autouse=True)
 def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
     """Snapshot before and revert after every test that uses the chain."""
-    if not {"world", "chain", "market"} & set(request.fixturenames):
+    if not {"world", "chain", "market", "jdr"} & set(request.fixturenames):
         yield
         return
-    if "market" in request.fixturenames:
-        request.getfixturevalue("market")  # its set-up belongs before the snapshot
+    for session_setup in ("market", "jdr"):  # their set-up belongs before the snapshot
+        if session_setup in request.fixturenames:
+            request.getfixturevalue(session_setup)
     w: World = request.getfixturevalue("world")
     snapshot = devnet.snapshot(w.chain)
     yield

@@ -28,6 +28,8 @@ from pyclient import (
     TokenIssuer,
 )
 from pyclient.chain import devnet
+from pyclient.contracts.jdr import JdrTrustClient
+from pyclient.roles import Settlor, TrustBank
 from pyclient.views import balance_sheet
 
 PRICES = {"JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600}
@@ -101,6 +103,25 @@ class Market:
         devnet.increase_time(self.world.chain, seconds)
         self.oracle.publish_fx_rates(FX)
         self.oracle.publish_prices(PRICES)
+
+
+JDR_SYMBOL = "SPY-JDR"
+
+
+@dataclass
+class JdrSeries:
+    """The `jdr` fixture: a listed SPY JDR (10 per SPY unit, 20 bps fee, buyback minimum 10,
+    holders cancel once the trust bank confirms them), its trust bank and settlor."""
+
+    market: Market
+    bank: TrustBank
+    settlor: Settlor
+    trust: JdrTrustClient
+    symbol: str = JDR_SYMBOL
+
+    @property
+    def world(self) -> World:
+        return self.market.world
 
 
 def refused(world: World, assets: tuple[str, ...], call: Any, error: type[Exception]) -> Any:

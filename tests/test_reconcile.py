@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from support import Market
+from support import JdrSeries, Market
 
 from pyclient import reconcile
 from pyclient.chain import devnet
@@ -25,7 +25,7 @@ def test_a_clean_ledger_passes_every_control(market: Market) -> None:
     result = reconcile.reconcile(d)
     assert result.ok and result.block == d.chain.w3.eth.block_number
     by_name = {c.name: c for c in result.checks}
-    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions"}
+    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions", "jdr"}
     jpy = next(line for line in by_name["vault"].lines if line.subject == "JPY")
     assert jpy.actual == jpy.expected == Decimal(6_100_000)
     omnibus = {line.subject: line for line in by_name["omnibus"].lines}
@@ -82,3 +82,27 @@ def test_each_substitution_is_checked_leg_by_leg_against_what_the_vault_moved(
         "member-a house account in USD": 700,
     }
     assert reconcile.reconcile(w.deployment).ok
+
+
+def test_a_jdr_trust_is_backed_in_custody_and_owes_nothing_until_it_distributes(
+    jdr: JdrSeries,
+) -> None:
+    d = jdr.world.deployment
+    creation = jdr.settlor.create(jdr.symbol, 40).value
+    jdr.bank.approve_creation(jdr.symbol, creation.id)
+    jdr.settlor.create(jdr.symbol, 5)  # still pending: in custody, not yet backing units
+    check = reconcile.jdr_trusts_backed(d)
+    assert check.ok
+    assert [(line.subject, line.expected, line.actual) for line in check.lines] == [
+        ("SPY-JDR SPY backing 400 units", 40, 40),
+        ("SPY-JDR SPY in custody", 45, 45),
+        ("SPY-JDR JPY owed to holders", 0, 0),
+    ]
+
+
+def test_etf_units_sent_to_a_jdr_trust_outside_a_creation_show_as_a_break(jdr: JdrSeries) -> None:
+    jdr.settlor.transfer("SPY", jdr.trust.address, 3)  # not a creation: nobody's JDRs
+    check = reconcile.jdr_trusts_backed(jdr.world.deployment)
+    assert [(b.subject, b.expected, b.actual) for b in check.breaks] == [
+        ("SPY-JDR SPY in custody", 0, 3)
+    ]

@@ -2,10 +2,10 @@
 
 An ETN-type JDR is a beneficial interest in a trust holding index-linked notes (ETNs) of a
 foreign issuer, not an ETF; the holder bears the issuer's credit, so the exchange admits only
-sound issuers and delists when the issuer stays weak (domain.md §2, reference 002, the
-exchange's overview of JDR-form index-linked notes). The thresholds, with 002's words:
+sound issuers and delists when the issuer stays weak (docs/domain.md §10, the TSE ETN overview, the
+exchange's overview of JDR-form index-linked notes). The thresholds, with the overview's words:
 
-listing (002 line 12, 財務状況の健全性基準; line 13, 商品性基準)
+listing (TSE ETN overview, 財務状況の健全性基準; line 13, 商品性基準)
 
 * net assets JPY 500bn or more (5,000億円以上: inclusive);
 * capital ratio above 8% (8%を上回る: exclusive); for a securities firm, its capital adequacy
@@ -15,7 +15,7 @@ listing (002 line 12, 財務状況の健全性基準; line 13, 商品性基準)
   above 25% of net assets (25%を超過していない: 25% itself passes);
 * redemption honoured at intervals of at most 5 business days (5営業日を上回らない).
 
-delisting (002 line 24; line 25)
+delisting (TSE ETN overview)
 
 * net assets under JPY 250bn (2,500億円未満) and not back to 250bn or more within 3 years;
 * capital ratio 8% or less (8%以下; 200% or less for a securities firm), not back above
@@ -55,7 +55,7 @@ RATING_SCALE = (
     "AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-", "BB+", "BB", "BB-",
     "B+", "B", "B-", "CCC+", "CCC", "CCC-", "CC", "C", "D",
 )  # fmt: skip
-# Dashes people type for the minus notch (002 itself writes "B B B一格").
+# Dashes people type for the minus notch (the overview itself writes "B B B一格").
 _MINUS_SIGNS = str.maketrans({"−": "-", "－": "-", "‐": "-", "–": "-", "＋": "+"})
 
 
@@ -93,7 +93,7 @@ class Rating:
 
 class IssuerKind(enum.Enum):
     """Which capital ratio the issuer reports: a bank its capital ratio (floor 8%), a securities
-    firm its capital adequacy ratio (floor 200%) (002 line 12, right-hand column)."""
+    firm its capital adequacy ratio (floor 200%) (TSE ETN overview, right-hand column)."""
 
     BANK = "bank"
     SECURITIES_FIRM = "securities firm"
@@ -209,7 +209,7 @@ class EligibilityReport:
 
 def listing_eligibility(facts: IssuerFacts) -> EligibilityReport:
     """Whether an issuer meets the financial and product criteria for listing an ETN-type JDR
-    (at the end of its last business year, 002 line 12), one `Criterion` per rule."""
+    (at the end of its last business year, TSE ETN overview), one `Criterion` per rule."""
     floor = facts.capital_floor
     return EligibilityReport(
         (
@@ -279,7 +279,7 @@ class DelistingReport:
     @property
     def pending(self) -> tuple[DelistingCriterion, ...]:
         """Conditions that hold but whose grace period runs on (the exchange publishes these as
-        a delisting grace period, 上場廃止猶予期間, 002 line 24)."""
+        a delisting grace period, 上場廃止猶予期間, TSE ETN overview)."""
         return tuple(c for c in self.criteria if c.since is not None and not c.met)
 
 

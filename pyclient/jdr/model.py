@@ -1,7 +1,7 @@
 """A JDR trust as Python sees it, mirroring `contracts/jdr/IJdrTrust.sol`, and its arithmetic.
 
 A JDR (有価証券信託受益証券) is a beneficial interest in a trust whose only asset is one foreign ETF
-(docs/domain.md §9). The trust deed fixes the ETF, the trust bank, the settlor and the ratio
+(docs/domain.md §10). The trust deed fixes the ETF, the trust bank, the settlor and the ratio
 (JDR units per ETF unit, an exact fraction); the trust creates JDRs against ETF units, cancels them
 for ETF units, passes distributions on in JPY, and pays cash on termination. The functions here
 recompute, to the unit and the yen, what the contract computes: the ratio conversions and the

@@ -1,12 +1,12 @@
 """The exchange's monitoring rules for a listed ETF-JDR: price deviation and index tracking.
 
 The trust bank discloses the JDR's NAV per unit every day; these rules say when that disclosure
-must be followed by more (domain.md §2, the ETF-JDR listing guidebook, reference 001):
+must be followed by more (docs/domain.md §10, the ETF-JDR listing guidebook):
 
-* **Deviation disclosure** (001, listing rule 1107(2)(i), lines 687-693): the deviation
+* **Deviation disclosure** (ETF-JDR guidebook, listing rule 1107(2)(i)): the deviation
   `|close / NAV per unit - 1|` is 20% or more on one day, or 5% or more on 7 consecutive business
   days. `deviation_alerts` reads a daily history and says when each rule fires.
-* **Tracking** (001, delisting criterion, rule 1112(3)(5)a, line 974): the correlation between
+* **Tracking** (ETF-JDR guidebook, delisting criterion, rule 1112(3)(5)a): the correlation between
   the monthly changes of NAV per unit and of the underlying index over the last 60 months falls
   below 0.9 and is not back to 0.9 within one year. `correlation_rule` reads month-end values
   and says when the correlation first broke, recovered, or met the delisting criterion.
@@ -39,14 +39,14 @@ __all__ = [
     "deviation", "deviation_alerts", "month_ends", "monthly_correlations",
 ]  # fmt: skip
 
-# 001 line 689 ((a): 20%以上) and line 691 ((b): 5%以上となった日が7営業日連続): both inclusive.
+# ETF-JDR guidebook §3-2 ((a): 20%以上; (b): 5%以上となった日が7営業日連続): both inclusive.
 SINGLE_DAY_THRESHOLD = Decimal("0.20")
 RUN_THRESHOLD = Decimal("0.05")
 RUN_DAYS = 7
 SINGLE_DAY = "single-day 20%"
 SEVEN_DAYS = "7 days 5%"
 
-# 001 line 974: 相関係数が0.9未満 ... 1年以内に0.9以上とならないとき; 最近60か月 ... 騰落率.
+# ETF-JDR guidebook: 相関係数が0.9未満 ... 1年以内に0.9以上とならないとき; 最近60か月 ... 騰落率.
 CORRELATION_FLOOR = 0.9
 CORRELATION_WINDOW = 60
 CORRELATION_GRACE_MONTHS = 12
@@ -80,7 +80,7 @@ def _date(value: object, what: str) -> date:
 class DailyPrice:
     """One XTKS session: the JDR's closing price and its NAV per unit, both in JPY.
 
-    On a day without a trade the close is the last traded close (001 line 693): the caller
+    On a day without a trade the close is the last traded close (ETF-JDR guidebook): the caller
     carries it forward, and the day still counts.
     """
 

@@ -1,10 +1,10 @@
 """Record dates of a JDR trust: when they may fall, and the moment on chain that fixes holders.
 
-A distribution goes to the holders of record on a record date the trust sets (domain.md §2).
-The trustee must notify the exchange of a record date at least two weeks before it (001 line
-757: 基準日をその2週間前までに届け出), and the date is an XTKS business day, the days on which
-book-entry holdings move. Holders at the end of the record date, 23:59:59 Tokyo time, are the
-holders of record; that second, as a unix timestamp, is what a contract snapshots against.
+A distribution goes to the holders of record on a record date the trust sets (docs/domain.md §10).
+The trustee must notify the exchange of a record date at least two weeks before it (ETF-JDR
+guidebook §3-2: 基準日をその2週間前までに届け出), and the date is an XTKS business day, the days
+on which book-entry holdings move. Holders at the end of the record date, 23:59:59 Tokyo time,
+are the holders of record; that second, as a unix timestamp, is what a contract snapshots against.
 
 Pure: dates in, dates and timestamps out, no chain.
 """
