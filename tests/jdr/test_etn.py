@@ -1,7 +1,8 @@
 """The exchange's issuer criteria for an ETN-type JDR (TSE ETN overview): listing needs net
 assets of JPY 500bn, a capital ratio above 8%, A- or better, notes within 25% of net assets and
 redemption at least every 5 business days; delisting follows 3 years under JPY 250bn, at 8% or
-less, under BBB- or over 25%, or a year of correlation under 0.9. None of these tests touches the chain.
+less, under BBB- or over 25%, or a year of correlation under 0.9. None of these tests touches
+the chain.
 """
 
 from __future__ import annotations
