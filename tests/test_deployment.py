@@ -114,3 +114,47 @@ def test_each_duty_has_its_own_key_and_none_can_grant_itself_another(world: Worl
         deploy(chain, deployer, duties=replace(duties, margin=None))
     with pytest.raises(errors.DeploymentMismatch, match="duties share a key"):
         deploy(chain, deployer, duties=replace(duties, agent=issuer.address))
+
+
+def test_a_jdr_series_created_after_a_hand_over_gives_its_roles_to_the_duties(
+    world: World,
+) -> None:
+    """A series is created long after deployment; its token's agent, pauser and admin are the
+    holders of the factory's roles then (the CCP's agent and the role admin), its only issuer is
+    its trust, and the trust bank is trustee of nothing else."""
+    import datetime as dt
+
+    from pyclient import Admission, Duties, Kind, TrustBank, deploy
+    from pyclient.access.permissions import ADMIN_ROLE
+
+    chain = world.chain
+    keys = chain.dev_accounts(20)[10:20]
+    deployer, admin, register, margin, oracle, issuer, agent, bank, settlor, _ = keys
+    duties = Duties(
+        admin=admin.address, register=register.address, margin=margin.address,
+        oracle=oracle.address, issuer=issuer.address, agent=agent.address,
+    )  # fmt: skip
+    d = deploy(chain, deployer, duties=duties)
+    Ccp(d, register).register.admit_many(
+        [
+            Admission(bank.address, Kind.TRUST_BANK, "trust-bank"),
+            Admission(settlor.address, Kind.ETF_MANAGER, "etf-manager"),
+        ]
+    )
+    created = TrustBank(d, bank).create_series(
+        symbol="SPY-JDR", name="SPY JDR", underlying="SPY", settlor="etf-manager",
+        ratio=10, trust_fee_bps=20, listing_date=dt.date(2026, 12, 1),
+    )  # fmt: skip
+    trust_address = created.value
+    trust, token = d.jdr("SPY-JDR"), d.token("SPY-JDR")
+    assert trust.address == trust_address
+    expected = {
+        token: {"AGENT_ROLE": agent, "PAUSER_ROLE": agent, ADMIN_ROLE: admin},
+        trust: {"TRUSTEE_ROLE": bank, "SETTLOR_ROLE": settlor, ADMIN_ROLE: admin},
+    }
+    for client, holders in expected.items():
+        for role, holder in holders.items():
+            for key in keys:
+                assert client.has_role(role, key.address) is (key is holder), (client, role, key)
+    assert token.has_role("ISSUER_ROLE", trust.address)
+    assert not any(token.has_role("ISSUER_ROLE", k.address) for k in keys)
