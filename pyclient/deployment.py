@@ -288,6 +288,15 @@ class Deployment:
         self.refresh_jdrs()
         return dict(self._jdrs)
 
+    def forget_jdrs(self) -> None:
+        """Drop the JDR series learnt so far (after a chain revert in tests, say); they are found
+        again through the factory when asked for."""
+        for symbol in self._jdrs:
+            self.assets.pop(symbol, None)
+            self._tokens.pop(symbol, None)
+        self._jdrs.clear()
+        self._decoder = None
+
     def refresh_jdrs(self) -> bool:
         """Learn the series the factory created since last asked; True when there were new ones.
         Their tokens join `assets` (symbol, name and ISIN read from the token), their trusts the

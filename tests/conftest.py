@@ -109,10 +109,11 @@ def market(world: World) -> Market:
     return Market(world, oracle, *opened)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def jdr(market: Market) -> JdrSeries:
     """A listed SPY JDR at 10 JDR per SPY unit: the trust bank, the settlor (the ETF manager),
-    SPY, JPY and USD where each needs them, priced, no JDR created yet."""
+    SPY, JPY and USD where each needs them, priced, no JDR created yet. Set up inside each test's
+    snapshot, so that the tests without it never see a JDR, a trust bank or an ETF manager."""
     w = market.world
     bank_key, settlor_key = w.keys[8], w.keys[9]
     w.ccp.register.admit_many(
@@ -149,11 +150,11 @@ def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
     if not {"world", "chain", "market", "jdr"} & set(request.fixturenames):
         yield
         return
-    for session_setup in ("market", "jdr"):  # their set-up belongs before the snapshot
-        if session_setup in request.fixturenames:
-            request.getfixturevalue(session_setup)
+    if {"market", "jdr"} & set(request.fixturenames):
+        request.getfixturevalue("market")  # its set-up belongs before the snapshot
     w: World = request.getfixturevalue("world")
     snapshot = devnet.snapshot(w.chain)
     yield
     devnet.revert(w.chain, snapshot)
     w.deployment.forget_participants()
+    w.deployment.forget_jdrs()

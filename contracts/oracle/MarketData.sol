@@ -283,8 +283,9 @@ contract MarketData is IMarketData, AccessControl {
         return a.listed && (a.eligibility & (uint8(1) << uint8(purpose))) != 0;
     }
 
-    /// @dev Whether `asset` says it is a JDR; an asset without `assetInfo` is not.
+    /// @dev Whether `asset` says it is a JDR; an asset without code or without `assetInfo` is not.
     function _isJdr(address asset) private view returns (bool) {
+        if (asset.code.length == 0) return false; // a call to it could not even be caught
         try IPermissionedToken(asset).assetInfo() returns (IPermissionedToken.AssetInfo memory info) {
             return info.assetClass == IPermissionedToken.AssetClass.Jdr;
         } catch {

@@ -67,8 +67,9 @@ def _function(contract: Contract, name: str) -> dict[str, Any]:
 
 
 def test_an_outsider_is_refused_every_restricted_function_for_the_role_the_table_names(
-    world,
+    jdr,
 ) -> None:
+    world = jdr.world  # with a JDR series, so that its trust and token are deployed too
     contracts = _raw_contracts(world.deployment)
     outsider = world.outsider.address
     rules = permissions.access_table()
@@ -99,8 +100,9 @@ def test_every_function_that_refuses_an_outsider_for_a_role_is_in_the_table(worl
 
 
 def test_role_ids_are_the_deployed_getters_and_ROLES_are_the_constants_of_Roles_sol(
-    world,
+    jdr,
 ) -> None:
+    world = jdr.world  # with a JDR series, so that its trust and token are deployed too
     contracts = _raw_contracts(world.deployment)
     for name, contract in contracts.items():
         getters = [
