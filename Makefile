@@ -31,6 +31,7 @@ demo: setup
 	$(PY) scripts/demos/margin_calls.py
 	$(PY) scripts/demos/default.py
 	$(PY) scripts/demos/substitution.py
+	$(PY) scripts/demos/jdr.py
 
 test: setup
 	$(PY) -m pytest

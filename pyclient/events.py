@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Protocol
 
 from eth_abi import decode as abi_decode
@@ -24,6 +26,8 @@ from hexbytes import HexBytes
 
 from .abi import abi_type, bytes_word, typed_arguments
 from .clock import from_unix
+from .errors import KabutoError
+from .jdr.model import Operation, Trigger
 from .oracle.market_data import PRICE_DECIMALS, Purpose
 from .units import format_amount
 
@@ -429,7 +433,168 @@ _SENTENCES: dict[str, Sentence] = {
     ),
     # ERC-5267: declared by OpenZeppelin's EIP712, never emitted (the domain is fixed at deploy).
     "EIP712DomainChanged": lambda e, n: "the EIP-712 signing domain changed",
+    # ---- JDR trusts: the factory, each trust (its JDRs named by its label), each JDR token
+    "SeriesCreated": lambda e, n: (
+        f"{n.name(e['trustBank'])} created {_jdr_symbol(n.name(e['token']))} ("
+        f"{_ratio(e['ratioNumerator'], e['ratioDenominator'])} per "
+        f"{n.name(e['underlying']).removesuffix(' token')} unit), settlor {n.name(e['settlor'])}"
+        + (f", ISIN {bytes_word(e['isin'])}" if e["isin"].rstrip(b"\0") else "")
+    ),
+    "CreationRequested": lambda e, n: (
+        f"creation #{e['id']}: {n.name(e['requester'])} delivered "
+        f"{_etf(e, n, e['underlyingUnits'])} for {_jdrs(e, n, e['jdrUnits'])}"
+        + (f" to {n.name(e['recipient'])}" if e["recipient"] != e["requester"] else "")
+        + ", pending the trust bank"
+    ),
+    "CreationApproved": lambda e, n: (
+        f"creation #{e['id']} approved by {n.name(e['trustee'])}: "
+        f"{_etf(e, n, e['underlyingUnits'])} into the trust, {_jdrs(e, n, e['jdrUnits'])} created "
+        f"for {n.name(e['recipient'])}"
+    ),
+    "CreationRejected": lambda e, n: (
+        f"creation #{e['id']} rejected{_why(e['reason'])}: {_etf(e, n, e['underlyingUnits'])} "
+        f"returned to {n.name(e['requester'])}"
+    ),
+    "CancelledInKind": lambda e, n: (
+        f"{n.name(e['holder'])} cancelled {_jdrs(e, n, e['jdrUnits'])} for "
+        f"{_etf(e, n, e['underlyingUnits'])}, in kind"
+    ),
+    "RatioChanged": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} ratio {_ratio(e['oldNumerator'], e['oldDenominator'])} → "
+        f"{_ratio(e['numerator'], e['denominator'])} per ETF unit{_why(e['reason'])}: the trust "
+        f"holds {_etf(e, n, e['heldAfter'])} (was {_etf(e, n, e['heldBefore'])}), no holder touched"
+    ),
+    "AuthorisedParticipantSet": lambda e, n: (
+        f"{n.name(e['participant'])} "
+        + ("named" if e["authorised"] else "no longer")
+        + f" an authorised participant for {_jdr_symbol(e.contract)} creations, by "
+        f"{n.name(e['trustee'])}"
+    ),
+    "CancelEligibilitySet": lambda e, n: (
+        f"{n.name(e['holder'])} "
+        + ("confirmed able" if e["eligible"] else "no longer confirmed able")
+        + f" to take the ETF in kind for its {_jdr_symbol(e.contract)}, by {n.name(e['trustee'])}"
+    ),
+    "OperationSuspended": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} {_words(Operation(e['operation']))} suspended by "
+        f"{n.name(e['trustee'])}{_why(e['reason'])}"
+    ),
+    "OperationResumed": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} {_words(Operation(e['operation']))} resumed by "
+        f"{n.name(e['trustee'])}{_why(e['reason'])}"
+    ),
+    "RecordDateAnnounced": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} distribution #{e['id']}: record date "
+        f"{from_unix(int(e['recordTime'])):%Y-%m-%d} (holders at the end of that day, Tokyo), "
+        f"announced by {n.name(e['trustee'])}"
+    ),
+    "DistributionDeclared": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} distribution #{e['id']} declared: "
+        f"{_foreign(e, n, e['foreignAmount'])} at {_e18(e['fxE18'])} = gross "
+        f"{_jpy(e['grossJpy'])}, fee {_jpy(e['feeJpy'])}, net {_jpy(e['netJpy'])} for "
+        f"{_jdrs(e, n, e['unitsOfRecord'])} of record"
+    ),
+    "DistributionClaimed": lambda e, n: (
+        f"{n.name(e['holder'])} claimed {_jpy(e['amountJpy'])} of distribution #{e['id']} for "
+        f"{_jdrs(e, n, e['units'])} held at the record date"
+    ),
+    "BuybackRequested": lambda e, n: (
+        f"buyback #{e['id']}: {n.name(e['holder'])} asks the settlor to buy "
+        f"{_jdrs(e, n, e['units'])} for {_jpy(e['priceJpy'])}"
+    ),
+    "BuybackSettled": lambda e, n: (
+        f"buyback #{e['id']} settled: {_jdrs(e, n, e['units'])} from {n.name(e['holder'])} to "
+        f"{n.name(e['settlor'])} against {_jpy(e['priceJpy'])}"
+    ),
+    "BuybackDeclined": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} buyback #{e['id']} declined by the settlor{_why(e['reason'])}"
+    ),
+    "BuybackWithdrawn": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} buyback #{e['id']} withdrawn by its holder"
+    ),
+    "Disclosed": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} as of {_when(e['asOf'])}: NAV {_jpy(e['navTotalJpy'])}, "
+        f"JPY {_e18(e['navPerUnitE18'])} per unit, {_jdrs(e, n, e['unitsOutstanding'])} "
+        f"outstanding on {_etf(e, n, e['underlyingHeld'])} at {_etf_currency(e, n)}"
+        f"{_e18(e['navPerUnderlyingE18'])} a unit, FX {_e18(e['fxE18'])}"
+    ),
+    "TrustTerminated": lambda e, n: (
+        f"{_jdr_symbol(e.contract)} trust terminated by {n.name(e['trustee'])} "
+        f"({_trigger(e['trigger'])}){_why(e['reason'])}: "
+        f"{_jdrs(e, n, e['unitsOutstanding'])} outstanding on {_etf(e, n, e['underlyingHeld'])}; "
+        "its JDRs no longer move"
+    ),
+    "TrustLiquidated": lambda e, n: (
+        f"{n.name(e['trustee'])} sold the {_jdr_symbol(e.contract)} trust's "
+        f"{_etf(e, n, e['underlyingSold'])} and paid in {_jpy(e['proceedsJpy'])} for its holders"
+    ),
+    "TerminationClaimed": lambda e, n: (
+        f"{n.name(e['holder'])} surrendered {_jdrs(e, n, e['units'])} for "
+        f"{_jpy(e['amountJpy'])} of the termination proceeds"
+    ),
+    "TokenClosed": lambda e, n: (
+        f"{e.contract.removesuffix(' token')} closed by {n.name(e['trust'])} at "
+        f"{_when(e['at'])}: it no longer moves"
+    ),
 }
+
+
+def _jdr_symbol(label: str) -> str:
+    """`SPY-JDR` from a trust's or a JDR token's label (`SPY-JDR trust`, `SPY-JDR token`)."""
+    return label.removesuffix(" trust").removesuffix(" token")
+
+
+def _trigger(value: int) -> str:
+    """`ETF delisted`: why a trust ended (`Trigger`), in words."""
+    said = _words(Trigger(value)).split()
+    return " ".join(w.upper() if w in ("etf", "jdr") else w for w in said)
+
+
+def _ratio(numerator: int, denominator: int) -> str:
+    """`10 JDR` or `5/2 JDR`: a trust's ratio, JDR units per ETF unit."""
+    return f"{Fraction(int(numerator), int(denominator))} JDR"
+
+
+def _jdrs(e: DecodedEvent, n: Namer, units: int) -> str:
+    """`1,000 SPY-JDR`: JDR units of the trust that emitted `e`."""
+    return n.amount(units, _jdr_symbol(e.contract))
+
+
+def _deed(e: DecodedEvent, n: Namer) -> Any:
+    """The deed of the trust that emitted `e`, when the namer finds trusts (a `Deployment` does,
+    by `jdr(address)`), else None: the sentence then says `ETF units` and smallest units."""
+    find = getattr(n, "jdr", None)
+    if find is None:
+        return None
+    try:
+        return find(e.address).deed()
+    except KabutoError:
+        return None
+
+
+def _etf(e: DecodedEvent, n: Namer, units: int) -> str:
+    """`100 SPY`: ETF units of the trust that emitted `e`."""
+    deed = _deed(e, n)
+    return n.amount(units, deed.underlying) if deed else f"{units:,} ETF units"
+
+
+def _etf_currency(e: DecodedEvent, n: Namer) -> str:
+    """`USD ` (the ETF's currency, to go before an amount), or nothing when it is not known."""
+    deed = _deed(e, n)
+    return f"{n.currency_of(deed.underlying)} " if deed else ""
+
+
+def _e18(value: int) -> str:
+    """`151.23`, `9,262.8375`: a figure with 18 decimals, exact, without trailing zeros."""
+    return f"{(Decimal(int(value)) / 10**18).normalize():,f}"
+
+
+def _foreign(e: DecodedEvent, n: Namer, units: int) -> str:
+    """`1,234.56 USD`: an amount of the trust's foreign cash (the ETF's currency)."""
+    deed = _deed(e, n)
+    if deed is None:
+        return f"{units:,} smallest units of the ETF's currency"
+    return n.amount(units, deed.foreign_cash)
 
 
 def _legs(legs: Iterable[tuple[str, int]], n: Namer) -> str:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -29,6 +29,8 @@ from .default.case import Layer, Waterfall
 from .deployment import Deployment
 from .errors import ContractError, InputError, KabutoError
 from .events import DecodedEvent, describe
+from .jdr.model import Disclosure, Distribution, NavFigures, Termination, TrustDeed
+from .jdr.monitors import SEVEN_DAYS, SINGLE_DAY, DeviationAlert
 from .margin.clearing_fund import ClearingFund, member_shares
 from .margin.engine import Portfolio
 from .margin.futures import FuturesContract
@@ -833,3 +835,201 @@ def plan_table(plan: Plan, *, title: str = "Collateral plan", narrow: bool = Fal
         f"HiGHS: {status.group(1) if status else plan.status}"
     )
     return fit(table, narrow=narrow, drop=("requirement", "cost a year"))
+
+
+# ---------------------------------------------------------------------- JDR trusts
+
+
+def _share(units: int, whole: int) -> str:
+    """`45.00%`: `units` of `whole`, to the hundredth of a percent (rounded half even)."""
+    return f"{Decimal(units) * 100 / whole:.2f}%" if whole else "–"
+
+
+def _e18(value: int, *, places: int = 4) -> str:
+    """`9,334.1952`: an 18-decimal figure exact when it has at most `places` decimals, else cut
+    to `places` and marked `…`."""
+    exact = (Decimal(value) / 10**18).normalize()
+    exponent = exact.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent <= places:
+        return f"{exact:,f}"
+    return f"{exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):,f}…"
+
+
+def jdr_series_table(
+    d: Deployment, series: Mapping[str, tuple[TrustDeed, tuple[int, int, bool]]], *,
+    title: str = "JDR series", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """Each JDR series (JDR symbol -> its deed and `JdrTrustClient.invariant()`): the ETF, the
+    ratio, the trust fee, the creation cap, who may cancel in kind, the listing date, and the
+    JDR supply against the ETF units held, with whether the invariant holds. `narrow` leaves out
+    who may cancel and the listing date."""
+    table = new_table(
+        title, "JDR", "ETF", ("ratio", "right"), ("trust fee", "right"), ("cap", "right"),
+        "cancel in kind", "listed", ("supply / held", "right"), "invariant",
+    )  # fmt: skip
+    for symbol, (deed, (supply, held, holds)) in series.items():
+        jdr, etf = d.asset(symbol), d.asset(deed.underlying)
+        cap = number(jdr.whole(deed.creation_cap), jdr.decimals) if deed.creation_cap else "none"
+        table.add_row(
+            f"[bold]{symbol}[/bold]", etf.symbol, str(deed.ratio),
+            f"{Decimal(deed.trust_fee_bps) / 100:.2f}%", cap, words(deed.cancel_policy),
+            f"{deed.listing_date:%Y-%m-%d}",
+            f"{number(jdr.whole(supply), jdr.decimals)} / {number(etf.whole(held), etf.decimals)}",
+            OK if holds else BREAK,
+        )  # fmt: skip
+    table.caption = (
+        "ratio: JDR units per ETF unit; cap: in JDR units; invariant: supply × denominator = "
+        "numerator × ETF units held"
+    )
+    return fit(table, narrow=narrow, drop=("cancel in kind", "listed"))
+
+
+def jdr_distributions_table(
+    d: Deployment, deed: TrustDeed, distributions: Sequence[Distribution], *,
+    title: str = "Distributions", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """A series' distributions (`JdrTrustClient.distributions()`, its `deed` naming the cash): the
+    record date, the ETF's distribution in its currency, the FX rate, gross JPY, the trust fee,
+    net JPY, the units of record and what has been paid; one only announced says so. `narrow`
+    leaves out gross JPY and the units of record."""
+    table = new_table(
+        title, ("#", "right"), "record date", ("received", "right"), ("FX", "right"),
+        ("gross JPY", "right"), ("fee", "right"), ("net JPY", "right"),
+        ("units of record", "right"), ("paid", "right"),
+    )  # fmt: skip
+    foreign, cash = d.asset(deed.foreign_cash), d.asset(deed.cash)
+    for x in distributions:
+        day = f"{x.record_time:%a %d %b %Y}"
+        if not x.declared:
+            table.add_row(f"#{x.id}", day, "[dim]announced[/dim]", "", "", "", "", "", "")
+            continue
+        table.add_row(
+            f"#{x.id}", day, foreign.format(x.foreign_amount), _e18(x.fx_e18),
+            number(cash.whole(x.gross_jpy)), number(cash.whole(x.fee_jpy)),
+            f"[bold]{number(cash.whole(x.net_jpy))}[/bold]", number(x.units_of_record),
+            number(cash.whole(x.paid_jpy)),
+        )  # fmt: skip
+    table.caption = (
+        f"gross = received × FX; fee = gross × {deed.trust_fee_bps} bps; each rounded down to "
+        "the yen"
+    )
+    return fit(table, narrow=narrow, drop=("gross JPY", "units of record"))
+
+
+def holders_of_record_table(
+    d: Deployment, jdr: str, distribution: Distribution, holders: Mapping[str, int],
+    paid: Mapping[str, int], *, remainder: int, title: str | None = None, narrow: bool = False,
+) -> Table:  # fmt: skip
+    """A declared distribution's holders of record (address -> JDR units at the record time, as
+    `JdrTrustClient.holders_of_record` gives them): each one's units, share of the units of
+    record and the JPY it was paid (`paid`, address -> JPY; a holder not in it has not claimed),
+    then the totals and the rounding `remainder` (`distribution_balance`)."""
+    day = f"{distribution.record_time:%a %d %b %Y}"
+    table = new_table(
+        title or f"{jdr} distribution #{distribution.id}: holders of record on {day}", "holder",
+        ("units at record", "right"), ("share", "right"), ("JPY", "right"),
+    )  # fmt: skip
+    whole = distribution.units_of_record
+    for holder, units in holders.items():
+        got = paid.get(holder)
+        table.add_row(d.name(holder), number(units), _share(units, whole),
+                      number(got) if got is not None else "[yellow]unclaimed[/yellow]")  # fmt: skip
+    table.add_section()
+    units, total = sum(holders.values()), sum(paid.values())
+    table.add_row("[bold]paid[/bold]", f"[bold]{number(units)}[/bold]", _share(units, whole),
+                  f"[bold]{number(total)}[/bold]")  # fmt: skip
+    table.add_row("remainder (rounding)", "", "", number(remainder))
+    net = number(distribution.net_jpy)
+    table.caption = f"each: net JPY {net} × units ÷ {number(whole)}, rounded down"
+    return fit(table, narrow=narrow)
+
+
+def disclosure_table(
+    d: Deployment, deed: TrustDeed, disclosure: Disclosure, *, model: NavFigures | None = None,
+    title: str = "The daily disclosure", narrow: bool = False,
+) -> Table:  # fmt: skip
+    """A JDR trust's daily disclosure (`JdrTrustClient.latest_disclosure()`), a figure a row: as
+    of, the ETF's NAV per unit and the FX rate, ETF units held and JDR units outstanding, then
+    NAV total and per JDR unit; with `model` (`pyclient.jdr.model.nav_figures` over the same
+    inputs), the model's figures beside the chain's, ✓ where they agree."""
+    columns: list[str | tuple[str, str]] = ["figure", ("on chain", "right")]
+    if model is not None:
+        columns += [("pyclient.jdr.model", "right"), ""]
+    table = new_table(title, *columns)
+    etf, ccy = d.asset(deed.underlying), d.asset(deed.underlying).spec.currency
+    as_of = f"{disclosure.as_of:%a %d %b %Y %H:%M}" if disclosure.as_of else "never"
+    plain = [
+        ("as of (Tokyo)", as_of),
+        (f"{etf.symbol} NAV per unit ({ccy})", _e18(disclosure.nav_per_underlying_e18)),
+        (f"FX ({ccy}/JPY)", _e18(disclosure.fx_e18)),
+        (f"{etf.symbol} units held", number(etf.whole(disclosure.underlying_held), etf.decimals)),
+        ("JDR units outstanding", number(disclosure.units_outstanding)),
+    ]
+    for label, value in plain:
+        table.add_row(label, value, *([""] * (len(columns) - 2)))
+    figures = [
+        ("NAV total (JPY)", disclosure.nav_total_jpy, number,
+         model.nav_total_jpy if model else None),
+        ("NAV per JDR unit (JPY)", disclosure.nav_per_unit_e18, _e18,
+         model.nav_per_unit_e18 if model else None),
+    ]  # fmt: skip
+    table.add_section()
+    for label, chain, show, expected in figures:
+        row = [f"[bold]{label}[/bold]", f"[bold]{show(chain)}[/bold]"]
+        if expected is not None:
+            row += [show(expected), OK if expected == chain else BREAK]
+        table.add_row(*row)
+    table.caption = "NAV = held × NAV per unit × FX; per JDR unit: ÷ outstanding; rounded down"
+    return fit(table, narrow=narrow)
+
+
+_RULE_WORDS = {
+    SINGLE_DAY: "20% or more on one session",
+    SEVEN_DAYS: "5% or more, 7 sessions running",
+}
+
+
+def deviation_alerts_table(
+    alerts: Sequence[DeviationAlert], *, title: str = "Deviation alerts", caption: str = "",
+    narrow: bool = False,
+) -> Table:  # fmt: skip
+    """The deviation rules that fired (`pyclient.jdr.monitors.deviation_alerts`), in order: the
+    session, the rule, that day's deviation and, for the 7-session rule, the run it closes."""
+    table = new_table(title, "session", "rule", ("deviation", "right"), "run")
+    for a in alerts:
+        run = f"{a.run_start:%a %d %b} – {a.day:%a %d %b}" if a.run_start else "[dim]–[/dim]"
+        table.add_row(f"[bold]{a.day:%a %d %b %Y}[/bold]", _RULE_WORDS.get(a.rule, a.rule),
+                      f"{a.deviation * 100:.2f}%", run)  # fmt: skip
+    if not alerts:
+        table.add_row("[dim]none[/dim]", "[green]no rule fired[/green]", "", "")
+    table.caption = caption or "deviation = |close ÷ NAV per unit − 1| (ETF-JDR guidebook §3-2)"
+    return fit(table, narrow=narrow)
+
+
+def termination_table(
+    d: Deployment, jdr: str, termination: Termination, payouts: Mapping[str, tuple[int, int]], *,
+    title: str | None = None, narrow: bool = False,
+) -> Table:  # fmt: skip
+    """A terminated trust's payouts (holder address -> (JDR units surrendered, JPY paid), from
+    its `TerminationClaimed` events): each holder's units, share and JPY; the total; what is left
+    in the trust (the rounding remainder, and the shares of holders yet to claim) and the
+    liquidation proceeds."""
+    table = new_table(
+        title or f"{jdr}: the termination payouts", "holder", ("units surrendered", "right"),
+        ("share", "right"), ("JPY", "right"),
+    )  # fmt: skip
+    whole = termination.units_outstanding
+    for holder, (units, jpy) in payouts.items():
+        table.add_row(d.name(holder), number(units), _share(units, whole), number(jpy))
+    table.add_section()
+    units = sum(u for u, _ in payouts.values())
+    paid = sum(j for _, j in payouts.values())
+    table.add_row("[bold]paid[/bold]", f"[bold]{number(units)}[/bold]", _share(units, whole),
+                  f"[bold]{number(paid)}[/bold]")  # fmt: skip
+    unclaimed = whole - termination.units_claimed
+    left = "remainder (rounding)" if not unclaimed else "unclaimed and rounding"
+    table.add_row(left, number(unclaimed) if unclaimed else "", "",
+                  number(termination.proceeds_jpy - paid))  # fmt: skip
+    table.add_row("[bold]proceeds[/bold]", "", "", f"[bold]{number(termination.proceeds_jpy)}")
+    table.caption = f"each: proceeds × units ÷ {number(whole)}, rounded down"
+    return fit(table, narrow=narrow)

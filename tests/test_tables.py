@@ -4,15 +4,18 @@ the margin engine's figures: margin by component, stress losses, the clearing fu
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from rich.console import Console
 from rich.table import Table
-from support import Market, World
+from support import JdrSeries, Market, World
 
 from pyclient import AccountType, CallType, Portfolio, Position, errors, tables
+from pyclient.clock import TOKYO
+from pyclient.jdr.model import Disclosure, Distribution, NavFigures
 from pyclient.margin import ClearingFund, MarginResult, member_shares
 from pyclient.margin.futures import FuturesContract
 from pyclient.reconcile import supply_against_register
@@ -305,3 +308,111 @@ def test_the_waterfall_table_follows_the_loss_down_the_layers(market: Market) ->
     assert "the defaulter's house margin member-a house 100,000 900,000" in flat
     assert "survivor's clearing-fund contribution member-b house 300,000 100,000" in flat
     assert "covered 900,000 100,000" in flat
+
+
+# ---- JDR trusts
+
+
+def test_the_jdr_series_table_gives_the_deed_and_whether_the_invariant_holds(
+    jdr: JdrSeries,
+) -> None:
+    created = jdr.settlor.create(jdr.symbol, 100)
+    jdr.bank.approve_creation(jdr.symbol, created.value.id)
+    series = {jdr.symbol: (jdr.trust.deed(), jdr.trust.invariant())}
+    table = tables.jdr_series_table(jdr.world.deployment, series)
+    assert headers(table) == ["JDR", "ETF", "ratio", "trust fee", "cap", "cancel in kind",
+                              "listed", "supply / held", "invariant"]  # fmt: skip
+    (row,) = [r for r in rows(table, 140) if r[:1] == ["SPY-JDR"]]
+    assert row[1:5] == ["SPY", "10", "0.20%", "1,000,000"]
+    assert row[-4:] == ["1,000", "/", "100", "✓"]
+    narrow = tables.jdr_series_table(jdr.world.deployment, series, narrow=True)
+    assert "cancel in kind" not in headers(narrow) and "listed" not in headers(narrow)
+
+
+def _distribution(**figures: int) -> Distribution:
+    when = datetime(2026, 10, 16, 23, 59, 59, tzinfo=TOKYO)
+    base = dict(declared=True, foreign_amount=123_456, fx_e18=151_23 * 10**16, gross_jpy=186_702,
+                fee_jpy=373, net_jpy=186_329, units_of_record=10_000, paid_jpy=0,
+                units_claimed=0)  # fmt: skip
+    return Distribution(0, when, **{**base, **figures})
+
+
+def test_the_distributions_table_converts_each_dividend_and_marks_one_only_announced(
+    jdr: JdrSeries,
+) -> None:
+    d, deed = jdr.world.deployment, jdr.trust.deed()
+    announced = replace(_distribution(), id=1, declared=False)
+    table = tables.jdr_distributions_table(d, deed, [_distribution(paid_jpy=186_327), announced])
+    lines = rows(table, 140)
+    assert ["#0", "Fri", "16", "Oct", "2026", "1,234.56", "USD", "151.23", "186,702", "373",
+            "186,329", "10,000", "186,327"] in lines  # fmt: skip
+    assert ["#1", "Fri", "16", "Oct", "2026", "announced"] in lines
+    assert "fee = gross × 20 bps" in text(table, 140)
+    narrow = tables.jdr_distributions_table(d, deed, [_distribution()], narrow=True)
+    assert "gross JPY" not in headers(narrow) and "units of record" not in headers(narrow)
+
+
+def test_the_holders_of_record_table_shares_the_net_and_leaves_the_remainder(world: World) -> None:
+    a, b = world.member_a.address, world.member_b.address
+    table = tables.holders_of_record_table(
+        world.deployment, "SPY-JDR", _distribution(), {a: 4_500, b: 5_500}, {a: 83_848},
+        remainder=2,
+    )  # fmt: skip
+    assert headers(table) == ["holder", "units at record", "share", "JPY"]
+    lines = rows(table)
+    assert ["member-a", "4,500", "45.00%", "83,848"] in lines
+    assert ["member-b", "5,500", "55.00%", "unclaimed"] in lines  # not in `paid`: not claimed
+    assert ["paid", "10,000", "100.00%", "83,848"] in lines
+    assert ["remainder", "(rounding)", "2"] in lines
+    assert "holders of record on Fri 16 Oct 2026" in text(table)
+
+
+def test_the_disclosure_table_sets_the_models_figures_beside_the_chains(jdr: JdrSeries) -> None:
+    d, deed = jdr.world.deployment, jdr.trust.deed()
+    x = Disclosure(datetime(2026, 10, 30, 15, tzinfo=TOKYO), 612_48 * 10**16, 152_40 * 10**16,
+                   93_341_952, 9_334_1952 * 10**14, 10_000, 1_000)  # fmt: skip
+    agreed = rows(
+        tables.disclosure_table(d, deed, x, model=NavFigures(93_341_952, 9_334_1952 * 10**14))
+    )
+    assert ["SPY", "NAV", "per", "unit", "(USD)", "612.48"] in agreed
+    assert ["NAV", "total", "(JPY)", "93,341,952", "93,341,952", "✓"] in agreed
+    assert ["NAV", "per", "JDR", "unit", "(JPY)", "9,334.1952", "9,334.1952", "✓"] in agreed
+    off = rows(tables.disclosure_table(d, deed, x, model=NavFigures(93_341_951, 1 + 10**18 // 3)))
+    assert ["NAV", "total", "(JPY)", "93,341,952", "93,341,951", "✗"] in off
+    assert ["NAV", "per", "JDR", "unit", "(JPY)", "9,334.1952", "0.3333…", "✗"] in off
+    alone = tables.disclosure_table(d, deed, x)
+    assert headers(alone) == ["figure", "on chain"]
+
+
+def test_the_deviation_alerts_table_names_each_rule_and_the_run_it_closes() -> None:
+    from pyclient.jdr.monitors import SEVEN_DAYS, SINGLE_DAY, DeviationAlert
+
+    alerts = [
+        DeviationAlert(SEVEN_DAYS, date(2026, 10, 21), D("0.053"), date(2026, 10, 13), 7),
+        DeviationAlert(SINGLE_DAY, date(2026, 10, 26), D("0.215"), None, 1),
+    ]
+    lines = rows(tables.deviation_alerts_table(alerts))
+    assert ["Wed", "21", "Oct", "2026", "5%", "or", "more,", "7", "sessions", "running", "5.30%",
+            "Tue", "13", "Oct", "–", "Wed", "21", "Oct"] in lines  # fmt: skip
+    assert ["Mon", "26", "Oct", "2026", "20%", "or", "more", "on", "one", "session", "21.50%",
+            "–"] in lines  # fmt: skip
+    assert ["none", "no", "rule", "fired"] in rows(tables.deviation_alerts_table([]))
+
+
+def test_the_termination_table_adds_the_payouts_up_to_the_proceeds(world: World) -> None:
+    from pyclient.jdr.model import Termination, Trigger
+
+    a, b = world.member_a.address, world.member_b.address
+    end = Termination(datetime(2026, 11, 4, 9, tzinfo=TOKYO), Trigger.ETF_DELISTED, True, 3_000,
+                      300, 1_000_000, 666_666, 2_000)  # fmt: skip
+    table = tables.termination_table(world.deployment, "SPY-JDR", end, {a: (2_000, 666_666)})
+    lines = rows(table)
+    assert ["member-a", "2,000", "66.67%", "666,666"] in lines
+    assert ["paid", "2,000", "66.67%", "666,666"] in lines
+    assert ["unclaimed", "and", "rounding", "1,000", "333,334"] in lines  # member-b yet to claim
+    assert ["proceeds", "1,000,000"] in lines
+    done = replace(end, paid_jpy=999_999, units_claimed=3_000)
+    both = {a: (2_000, 666_666), b: (1_000, 333_333)}
+    assert ["remainder", "(rounding)", "1"] in rows(
+        tables.termination_table(world.deployment, "SPY-JDR", done, both)
+    )

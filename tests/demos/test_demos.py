@@ -232,3 +232,41 @@ def test_the_substitution_demo_prefunds_only_todays_way_and_refuses_a_replayed_o
     assert f"chart:{chart}" in "".join(text.split())  # the path printed, however it wrapped
     assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions",
                      flat)  # fmt: skip
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_jdr_demo_takes_a_trust_from_listing_to_a_cash_payout_conserving_every_yen(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, told: an SPY JDR listed, created in kind, traded, paid a dollar dividend in yen,
+    disclosed and monitored, suspended and resumed, posted as margin at 70%, and wound up in cash;
+    the trust's invariant checked after each step."""
+    module = demo("jdr")
+    stories = kept(monkeypatch, module.Jdr)
+    code, text, flat = told(module, width)
+    assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
+    assert [e for e, ok, _ in story.checks.rows if ok] == list(module.EXPECTED.values())
+    if width == 110:
+        assert len(text.splitlines()) <= 160  # a live audience reads it as it runs
+
+    # The holders of record are those of the record date: client-b1 bought after it.
+    client_b1 = story.cast["client-b1"].address
+    assert sum(story.record.values()) == 10_000 and client_b1 not in story.record
+    assert "the 4 holders of record claim their shares: JPY 186,327" in flat
+    assert re.search(r"remainder \(rounding\) 2 each: net JPY 186,329 × units ÷ 10,000", flat)
+
+    # Refused with typed errors, nothing moved; the JDRs count exactly 70% as margin.
+    for error in ("JdrOperationSuspended", "MarketDataHaircutBelowFloor", "JdrTokenClosed"):
+        assert error in flat
+    assert "collateral value JPY 12,880,000: 70.0% of market value" in flat
+    assert "NOT REFUSED" not in text and "MOVED" not in text
+
+    # Every holder surrenders its JDRs for cash; the payouts and the remainder make the proceeds.
+    units = sum(u for u, _ in story.payouts.values())
+    paid = sum(jpy for _, jpy in story.payouts.values())
+    assert (units, len(story.payouts)) == (11_000, 5) and client_b1 in story.payouts
+    assert 0 <= module.SCENARIO["proceeds_jpy"] - paid < len(story.payouts)
+    assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
+                     flat)  # fmt: skip
