@@ -13,11 +13,14 @@ import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
 /// the last block at or before `t`, and only past times can be looked up. The trust holds the
 /// issuer role; the CCP's token agent holds the agent and pauser roles, as on every asset. Once the
 /// trust terminates it closes the token: from then on nothing moves except the trust's burns on
-/// termination claims.
+/// termination claims and JDRs leaving custody (a `SystemContract` of the registry, such as the
+/// collateral vault, returning pledged JDRs to their owner), so that JDRs pledged on the
+/// termination date can still be claimed for.
 interface IJdrToken is IPermissionedToken {
     /// @notice A lookup at `timepoint` asked for a time that is not yet past (`clock` is now).
     error JdrTokenFutureLookup(uint256 timepoint, uint48 clock);
-    /// @notice The trust has terminated: the token no longer moves (only termination claims burn it).
+    /// @notice The trust has terminated: the token no longer moves (termination claims burn it, and
+    /// custody may return it to its owner).
     error JdrTokenClosed();
 
     /// @notice The trust closed the token on termination.

@@ -16,6 +16,7 @@ contract JdrToken is IJdrToken, PermissionedToken {
     using Checkpoints for Checkpoints.Trace208;
 
     address private immutable _trust;
+    IParticipantRegistry private immutable _register;
 
     mapping(address account => Checkpoints.Trace208) private _balanceHistory;
     Checkpoints.Trace208 private _supplyHistory;
@@ -35,6 +36,7 @@ contract JdrToken is IJdrToken, PermissionedToken {
         address admin
     ) PermissionedToken(name_, symbol_, 0, registry_, AssetInfo(AssetClass.Jdr, "JPY", isin, 0, 0), admin) {
         _trust = trust_;
+        _register = registry_;
         // The constructor above gave `admin` every operating role; the trust alone issues, and the
         // agent keeps the powers it has over every asset.
         _revokeRole(Roles.ISSUER, admin);
@@ -81,14 +83,19 @@ contract JdrToken is IJdrToken, PermissionedToken {
 
     // ---------------------------------------------------------------- the one restriction point
 
-    /// @dev The permissioned token's rules, the closed token's (only burns), then the history.
+    /// @dev The permissioned token's rules, the closed token's (burns, and custody handing JDRs
+    /// back), then the history.
     function _update(address from, address to, uint256 value) internal override {
-        if (_closed && to != address(0)) revert JdrTokenClosed();
+        if (_closed && to != address(0) && !_isCustodian(from)) revert JdrTokenClosed();
         super._update(from, to, value);
         uint48 now_ = clock();
         if (from != address(0)) _balanceHistory[from].push(now_, SafeCast.toUint208(balanceOf(from)));
         if (to != address(0)) _balanceHistory[to].push(now_, SafeCast.toUint208(balanceOf(to)));
         if (from == address(0) || to == address(0)) _supplyHistory.push(now_, SafeCast.toUint208(totalSupply()));
+    }
+
+    function _isCustodian(address account) private view returns (bool) {
+        return account != address(0) && _register.participant(account).kind == IParticipantRegistry.Kind.SystemContract;
     }
 
     function _past(uint256 timepoint) private view returns (uint48) {
