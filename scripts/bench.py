@@ -6,6 +6,9 @@ every measurement, then `bench/results.json`, and `bench/RESULTS.md` written fro
 SDK only: role methods and their `Outcome`s, the vault client's `Call`s for batches that need a
 gas limit of their own, and `pyclient.chain.devnet` for what only Anvil answers. A measurement is
 a function `measure_x(bench) -> list of rows` in `OPERATIONS`; one not landed yet is in `PENDING`.
+The JDR trust's lifecycle (`measure_jdr`) runs last, after the scale batches, so that its thousand
+holders and months of chain time stay out of every other figure. `--only SECTION` runs some
+sections alone (`--only jdr`, say): results.json then holds what was measured, and no RESULTS.md.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from web3.contract import Contract
 from pyclient import (
     DEFAULT_ASSETS,
     AccountKind,
+    AccountType,
     Admission,
     AssetClass,
     AssetSpec,
@@ -38,20 +44,27 @@ from pyclient import (
     Ccp,
     Chain,
     ClearingMember,
+    Client,
     Kind,
     Oracle,
     Outcome,
     RiskParameters,
+    Settlor,
     TokenIssuer,
+    Trigger,
+    TrustBank,
     artifacts,
     deploy,
 )
 from pyclient.chain import anvil, devnet
 from pyclient.chain.client import RECEIPT_POLL
-from pyclient.clock import to_unix
+from pyclient.clock import from_unix, to_unix
 from pyclient.collateral.vault import SkipReason, account_id, split_account_id
 from pyclient.contracts import Call
+from pyclient.contracts.base import BatchProgress
+from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.errors import GasLimitExceeded
+from pyclient.jdr.schedule import earliest_record_date
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "bench"
 
@@ -92,6 +105,25 @@ SUB_PRICE, SUB_RISK = 1_000, RiskParameters(1_000)
 SUB_HELD, SUB_LEG = 1_000, 100
 SWAP_LEGS = 2  # the counterparty swap: 2 legs each way, against 2 T-REX DVD swaps
 TREX_DVD_AMOUNT = 100  # raw units of each T-REX DVD leg (both T-REX tokens have zero decimals)
+
+# The JDR trust: a series of SPY JDRs (SPY deployed for it), 10 JDR per SPY unit, a 0.20% trust fee
+# on distributions, cancellation in kind for holders the trust bank confirms. Its holders are
+# clients of the bench's sending member; the measured claimant holds JDR_HELD throughout.
+JDR, JDR_UNDERLYING = "SPY-JDR", "SPY"
+JDR_RATIO, JDR_FEE_BPS = 10, 20
+JDR_SEEDED = 1_200  # SPY units of the unmeasured first creation: 12,000 JDR to the settlor
+JDR_CREATION = 10  # SPY units of the measured creation (100 JDR)
+JDR_CANCEL = JDR_RATIO  # JDR units of each cancellation in kind: one SPY unit back
+JDR_CANCELLER = 100  # JDR units the canceller holds before its two cancellations
+JDR_HELD = 10  # JDR units of every other holder of record, from one transfer by the settlor
+JDR_HOLDERS = (10, 100, 1_000)  # holders of record at the record dates of three distributions
+JDR_DISTRIBUTION_USD = Decimal("2000.00")  # the ETF's distribution the trust received, each time
+JDR_PROCEEDS_PER_UNIT = 9_000  # JPY per JDR the liquidation raises (SPY at 600 USD × 150 ÷ 10)
+JDR_BANK_JPY = 200_000_000  # what the trust bank starts with: distributions and proceeds
+JDR_FLAT_TOLERANCE = 1.01  # a claim's gas at 10, 100 and 1,000 holders: largest ÷ smallest
+JDR_KEY_OFFSET = 20 + len(SUBSTITUTION_SIZES) + 1  # development keys after the substitution's
+JDR_PARTS = ("bank", "settlor", "first", "claimant", "canceller")  # who signs; the rest never do
+JDR_CLAIM = "jdr.claim_distribution"
 
 # Scale: batches of N house accounts, each of a clearing member admitted for the purpose.
 SCALE_NS = (1, 10, 100, 500)
@@ -185,10 +217,11 @@ class Bench:
     def __init__(self, chain: Chain, say: Say) -> None:
         self.chain, self.say = chain, say
         keys = chain.dev_accounts(20)
-        say(f"deploying Kabuto with pyclient.deploy() ({', '.join(MARGIN_ASSETS)} tokens and "
-            f"{len(SUB_ASSETS)} for substitutions)")  # fmt: skip
+        say(f"deploying Kabuto with pyclient.deploy() ({', '.join(MARGIN_ASSETS)} tokens, "
+            f"{len(SUB_ASSETS)} for substitutions and {JDR_UNDERLYING} for the JDR)")  # fmt: skip
         specs = [next(a for a in DEFAULT_ASSETS if a.symbol == s) for s in MARGIN_ASSETS]
-        specs += SUB_ASSETS
+        # SPY, for the JDR trust, last: the other tokens keep the addresses they had without it.
+        specs += [*SUB_ASSETS, next(a for a in DEFAULT_ASSETS if a.symbol == JDR_UNDERLYING)]
         self.kabuto = deploy(
             chain, keys[0], assets=specs, issuer=keys[1].address, progress=lambda m: say(f"  {m}")
         )
@@ -818,6 +851,284 @@ def measure_throughput(b: Bench, k: int, rounds: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------- the JDR trust
+
+
+@dataclass
+class JdrCast:
+    """Who plays which part in the JDR trust's lifecycle, and the trust once its series exists."""
+
+    bank: TrustBank
+    settlor: Settlor
+    first: Client  # claims first (unmeasured), so that the measured claim is not the first
+    claimant: Client  # the measured claims: holds JDR_HELD from before the first record date
+    canceller: Client
+    trust: JdrTrustClient | None = None
+
+    @property
+    def signers(self) -> tuple[Client, Client, Client]:
+        return self.first, self.claimant, self.canceller
+
+
+def jdr_cast(b: Bench) -> JdrCast:
+    """The trust bank, the settlor (the ETF manager) and three holders with keys (development keys
+    beyond the substitution's, given gas money), admitted, with what each needs: the settlor SPY,
+    the bank JPY and USD, the claimants JPY (so a claim pays into a non-zero balance)."""
+    keys = b.chain.dev_accounts(JDR_KEY_OFFSET + len(JDR_PARTS))[JDR_KEY_OFFSET:]
+    key = dict(zip(JDR_PARTS, keys, strict=True))
+    for k in keys:
+        devnet.set_balance(b.chain, k.address, 10**20)
+    holders = [p for p in JDR_PARTS if p not in ("bank", "settlor")]
+    b.ccp.register.admit_many([
+        Admission(key["bank"].address, Kind.TRUST_BANK, "bench-trust-bank"),
+        Admission(key["settlor"].address, Kind.ETF_MANAGER, "bench-etf-manager"),
+        *(jdr_holder(key[p].address, f"bench-jdr-{p}") for p in holders),
+    ])  # fmt: skip
+    cast = JdrCast(
+        TrustBank(b.kabuto, key["bank"]),
+        Settlor(b.kabuto, key["settlor"]),
+        *(Client(b.kabuto, key[p]) for p in holders),
+    )
+    usd = JDR_DISTRIBUTION_USD * len(JDR_HOLDERS)
+    b.issuer.issue_many([
+        (JDR_UNDERLYING, cast.settlor, JDR_SEEDED + 2 * JDR_CREATION, "bench jdr settlor"),
+        (ASSET, cast.bank, JDR_BANK_JPY, "bench jdr bank"),
+        ("USD", cast.bank, usd, "bench jdr bank"),
+        (ASSET, cast.first, SEED, "bench jdr holder"),
+        (ASSET, cast.claimant, SEED, "bench jdr holder"),
+    ])  # fmt: skip
+    return cast
+
+
+def jdr_holder(address: str, name: str) -> Admission:
+    """A JDR holder: an investor, a (segregated) client of the bench's sending member."""
+    return Admission(address, Kind.CLIENT, name, "bench-sender", AccountType.SEGREGATED)
+
+
+def reporting(b: Bench, what: str, every: int = 250) -> BatchProgress:
+    """Progress of a pipelined batch, said every `every` calls sent and at the end."""
+
+    def report(sent: int, total: int) -> None:
+        if sent == total or sent % every == 0:
+            b.say(f"  {what}: {sent:,}/{total:,} sent")
+
+    return report
+
+
+def add_jdr_holders(b: Bench, cast: JdrCast, start: int, count: int) -> None:
+    """Holders `start` to `start + count - 1` (addresses from a fixed seed; they never sign):
+    admitted in one pipelined batch, then given JDR_HELD each by the settlor in another."""
+    seeds = (f"kabuto-bench-jdr-holder-{i}" for i in range(start, start + count))
+    addresses = [to_checksum_address(keccak(text=s)[12:]) for s in seeds]
+    names = (f"bench-jdr-holder-{start + i:04d}" for i in range(count))
+    admitted = [jdr_holder(a, n) for a, n in zip(addresses, names, strict=True)]
+    b.ccp.register.admit_many(admitted, progress=reporting(b, f"admitting {count:,} holders"))
+    token = b.kabuto.token(JDR)
+    transfers = [token.transfer(a, JDR_HELD) for a in addresses]
+    cast.settlor.send_all(transfers, progress=reporting(b, f"{JDR_HELD} JDR to each"))
+
+
+def same_amount(b: Bench, amount: int) -> tuple[int, int]:
+    """Gas of a transfer of `amount` raw units to a recipient already holding some (seeded,
+    unmeasured, if it holds none yet), the sender keeping a balance: on PlainERC20, the baseline,
+    and on Kabuto's JPY token, what a payment out of a trust costs by itself."""
+    gas = {}
+    for prefix in ("openzeppelin.erc20", "token"):
+        transfer, balance = subjects(b)[prefix]
+        if not balance("warm"):
+            transfer("warm", SEED)
+        gas[prefix] = transfer("warm", amount)
+        check(balance("sender") > 0, f"{prefix}: the sender keeps a balance")
+    return gas["openzeppelin.erc20"], gas["token"]
+
+
+def measure_jdr(b: Bench) -> list[Row]:
+    """A SPY JDR series through its lifecycle: created, JDRs created and cancelled in kind, three
+    distributions claimed at 10, 100 and 1,000 holders of record, terminated and claimed."""
+    cast = jdr_cast(b)
+    series = cast.bank.create_series(
+        symbol=JDR, name="SPDR S&P 500 ETF JDR", underlying=JDR_UNDERLYING, settlor=cast.settlor,
+        ratio=JDR_RATIO, trust_fee_bps=JDR_FEE_BPS, listing_date=jdr_today(b),
+    )  # fmt: skip
+    b.ccp.jdr.list_series(JDR)
+    cast.trust = trust = b.kabuto.jdr(JDR)
+    check(trust.address == series.value, "the series' trust is listed")
+
+    rows = [jdr_create_series_row(series.gas_used)]
+    rows += measure_jdr_creation(b, cast)
+    rows += measure_jdr_cancel(b, cast)
+    rows += measure_jdr_distributions(b, cast)
+    rows += measure_jdr_termination(b, cast)
+    b.publish_market_data()  # fresh for whatever the bench measures next
+    return rows
+
+
+def jdr_create_series_row(gas: int) -> Row:
+    return row(
+        "jdr.create_series", gas,
+        "JdrFactory.createSeries by an active trust bank: the deed checked (parties' kinds in the "
+        "register, the assets' classes and currencies), the trust deployed and its JDR token "
+        "deployed by it (through JdrTokenDeployer), the series recorded; the first series of the "
+        "factory",
+    )  # fmt: skip
+
+
+def measure_jdr_creation(b: Bench, cast: JdrCast) -> list[Row]:
+    """A first creation (unmeasured), then one requested by the settlor and approved by the bank."""
+    bank, settlor, trust = cast.bank, cast.settlor, cast.trust
+    assert trust is not None
+    first = settlor.create(JDR, JDR_SEEDED)
+    bank.approve_creation(JDR, first.value.id)
+    requested = settlor.create(JDR, JDR_CREATION)
+    approved = bank.approve_creation(JDR, requested.value.id)
+    supply, held, holds = trust.invariant()
+    check(holds and supply == JDR_RATIO * held, "JDR supply = ratio × SPY held")
+    check(settlor.balance(JDR_UNDERLYING) > 0, "the settlor keeps SPY")
+    jdr = JDR_CREATION * JDR_RATIO
+    b.say(f"  creation: request {requested.gas_used:,}  approve {approved.gas_used:,}")
+    return [
+        row("jdr.creation.request", requested.gas_used,
+            f"JdrTrust.requestCreation by the settlor: {JDR_CREATION} SPY drawn into the trust "
+            f"(already holding SPY; the settlor keeps some; the SDK approved the trust for them "
+            f"just before, unmeasured), a creation request stored, pending totals from zero; "
+            f"the trust's second request; request + approval: "
+            f"{requested.gas_used + approved.gas_used:,}"),
+        row("jdr.creation.approve", approved.gas_used,
+            f"JdrTrust.approveCreation by the trust bank: the request closed (pending totals back "
+            f"to zero, a refund), {jdr} JDR minted to the settlor, who already holds JDR (its "
+            "balance and the supply checkpointed)"),
+    ]  # fmt: skip
+
+
+def measure_jdr_cancel(b: Bench, cast: JdrCast) -> list[Row]:
+    """The settlor hands holders with keys their JDRs; the canceller, confirmed eligible, cancels
+    in kind twice: the first (unmeasured) gives it SPY, the second is measured."""
+    trust, canceller = cast.trust, cast.canceller
+    assert trust is not None
+    token = b.kabuto.token(JDR)
+    cast.settlor.send_all([
+        token.transfer(cast.first, JDR_HELD),
+        token.transfer(cast.claimant, JDR_HELD),
+        token.transfer(canceller, JDR_CANCELLER),
+    ])  # fmt: skip
+    cast.bank.confirm_cancel_eligible(JDR, canceller)
+    canceller.cancel_in_kind(JDR, JDR_CANCEL)
+    cancelled = canceller.cancel_in_kind(JDR, JDR_CANCEL)
+    check(cancelled.value == JDR_CANCEL // JDR_RATIO, "one SPY unit back")
+    check(canceller.balance(JDR) > 0 and trust.invariant()[2], "holder keeps JDR; invariant holds")
+    b.say(f"  cancel in kind {cancelled.gas_used:,}")
+    return [
+        row("jdr.cancel_in_kind", cancelled.gas_used,
+            f"JdrTrust.cancelInKind by a holder the trust bank confirmed eligible: {JDR_CANCEL} "
+            "JDR burnt (the holder keeps some; balance and supply checkpointed) for 1 SPY paid out "
+            "of the trust to the holder, who already holds SPY (its second cancellation)"),
+    ]  # fmt: skip
+
+
+def measure_jdr_distributions(b: Bench, cast: JdrCast) -> list[Row]:
+    """Three distributions, with 10, 100 then 1,000 holders of record (holders added in batches
+    between them): each announced, its record date passed, declared, claimed by one holder
+    (unmeasured) and then by the measured claimant, whose holding never changes."""
+    bank, trust = cast.bank, cast.trust
+    assert trust is not None
+    keyed = 1 + len(cast.signers)  # the settlor and the holders with keys
+    added, steps = 0, {}
+    for n in JDR_HOLDERS:
+        b.say(f"  distribution with {n:,} holders of record: adding {n - keyed - added:,}")
+        add_jdr_holders(b, cast, added, n - keyed - added)
+        added = n - keyed
+        announced = bank.announce_record_date(JDR, earliest_record_date(jdr_today(b)))
+        d = announced.value
+        devnet.increase_time(b.chain, to_unix(d.record_time) - b.kabuto.chain_time() + 60)
+        b.publish_market_data()  # the declaration converts at the USD rate, stale after 24 h
+        check(len(trust.holders_of_record(d.id)) == n, f"{n} holders of record")
+        bank.transfer("USD", trust.address, JDR_DISTRIBUTION_USD)  # the ETF's distribution
+        declared = bank.declare_distribution(JDR, d.id, JDR_DISTRIBUTION_USD)
+        cast.first.claim_distribution(JDR, d.id)
+        claimed = cast.claimant.claim_distribution(JDR, d.id)
+        paid = declared.value
+        check(claimed.value == paid.net_jpy * JDR_HELD // paid.units_of_record, "pro-rata share")
+        steps[n] = {"announce": announced.gas_used, "declare": declared.gas_used,
+                    "claim": claimed.gas_used, "amount": claimed.value}  # fmt: skip
+        b.say(f"  {n:>5,} holders: announce {announced.gas_used:,}  declare "
+              f"{declared.gas_used:,}  claim {claimed.gas_used:,}")  # fmt: skip
+
+    claims = {n: s["claim"] for n, s in steps.items()}
+    spread = max(claims.values()) / min(claims.values())
+    check(spread <= JDR_FLAT_TOLERANCE, f"a claim's gas is flat in the holders: {claims}")
+    (amount,) = {s["amount"] for s in steps.values()}  # supply and rate never changed
+    transfer, jpy = same_amount(b, amount)
+    last, hi = steps[JDR_HOLDERS[-1]], f"{JDR_HOLDERS[-1]:,}"
+    ratios = ", ".join(f"{claims[n] / transfer:.2f}×" for n in JDR_HOLDERS)
+    b.say(f"  a claim of {amount:,} JPY costs {ratios} a PlainERC20 transfer ({transfer:,})")
+    base = "openzeppelin.erc20.transfer.jdr_claim"
+    rows = [
+        row("jdr.announce_record_date", last["announce"],
+            "JdrTrust.announceRecordDate by the trust bank, the earliest record date allowed "
+            "(14 days' notice, an XTKS business day): a distribution stored; the trust's "
+            f"third, at {hi} holders",
+            by_holders={str(n): s["announce"] for n, s in steps.items()}),
+        row("jdr.declare_distribution", last["declare"],
+            f"JdrTrust.declareDistribution by the trust bank, after the record time: "
+            f"{JDR_DISTRIBUTION_USD:,} USD the trust received converted at the published rate "
+            f"(a quote read), the units of record read from the supply's checkpoints, the "
+            f"{JDR_FEE_BPS / 100:.2f}% fee deducted, the USD to the bank and the net JPY from it "
+            "(approved just before, unmeasured) into the trust, which still holds JPY unclaimed "
+            f"from earlier distributions; the third, at {hi} holders of record",
+            by_holders={str(n): s["declare"] for n, s in steps.items()}),
+    ]  # fmt: skip
+    for n in JDR_HOLDERS:
+        rows.append(row(
+            f"{JDR_CLAIM}.{n}_holders", claims[n],
+            f"JdrTrust.claimDistribution by one of {n:,} holders of record: its {JDR_HELD} JDR at "
+            f"the record time read from its checkpoints (one, unchanged since), {amount:,} JPY "
+            "paid into its non-zero JPY balance, another holder having claimed first; baseline: a "
+            f"PlainERC20 transfer of the same {amount:,} raw units to a recipient holding some",
+            {base: transfer}, holders_of_record=n, amount_jpy=amount, jpy_transfer_gas=jpy,
+        ))  # fmt: skip
+    return rows
+
+
+def jdr_today(b: Bench) -> dt.date:
+    return from_unix(b.kabuto.chain_time()).date()
+
+
+def measure_jdr_termination(b: Bench, cast: JdrCast) -> list[Row]:
+    """The bank terminates the trust and records its liquidation; after one holder's claim
+    (unmeasured) the measured claimant surrenders its JDRs for its share of the proceeds."""
+    bank, trust = cast.bank, cast.trust
+    assert trust is not None
+    terminated = bank.terminate(JDR, Trigger.ETF_REDEEMED, reason="bench: ETF redeemed")
+    supply = int(trust.token.total_supply())
+    proceeds = supply * JDR_PROCEEDS_PER_UNIT
+    liquidated = bank.record_liquidation(JDR, proceeds)
+    cast.first.claim_termination(JDR)
+    claimed = cast.claimant.claim_termination(JDR)
+    check(claimed.value == proceeds * JDR_HELD // supply, "pro-rata share of the proceeds")
+    check(cast.claimant.balance(JDR) == 0, "the claimant's JDRs are burnt")
+    transfer, jpy = same_amount(b, claimed.value)
+    holders = f"{JDR_HOLDERS[-1]:,}"
+    b.say(f"  terminate {terminated.gas_used:,}  liquidation {liquidated.gas_used:,}  claim "
+          f"{claimed.gas_used:,} ({claimed.gas_used / transfer:.2f}× a PlainERC20 "
+          "transfer)")  # fmt: skip
+    return [
+        row("jdr.terminate", terminated.gas_used,
+            f"JdrTrust.terminate by the trust bank (ETF redeemed): units outstanding and SPY held "
+            f"recorded, the JDR token closed to transfers; {holders} holders"),
+        row("jdr.record_liquidation", liquidated.gas_used,
+            f"JdrTrust.recordLiquidation by the trust bank: the trust's SPY out to the bank, the "
+            f"proceeds ({proceeds:,} JPY, approved just before, unmeasured) into the trust"),
+        row("jdr.claim_termination", claimed.gas_used,
+            f"JdrTrust.claimTermination by one of {holders} holders, of {JDR_HELD} JDR: all burnt "
+            f"(its balance to zero, a refund; balance and supply checkpointed), {claimed.value:,} "
+            "JPY paid into its non-zero JPY balance, another holder having claimed first; "
+            f"baseline: a PlainERC20 transfer of the same {claimed.value:,} raw units to a "
+            "recipient holding some",
+            {"openzeppelin.erc20.transfer.jdr_termination": transfer},
+            amount_jpy=claimed.value, jpy_transfer_gas=jpy),
+    ]  # fmt: skip
+
+
 # ---------------------------------------------------------------------- what the run was
 
 
@@ -839,21 +1150,34 @@ def metadata(chain: Chain) -> dict[str, Any]:
     }
 
 
-def evaluate_targets(operations: list[Row], scale_detail: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate_targets(
+    operations: list[Row], scale_detail: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Every target whose operations were measured (a run with `--only` may lack some)."""
     rows = {op["name"]: op for op in operations}
     out = [
         judged(description, op, base, limit, rows[op]["gas"] / rows[op]["baselines"][base])
         for op, base, limit, description in TARGETS
+        if op in rows and base in rows[op]["baselines"]
     ]
-    # Flat: the marginal gas per account from N=100 to 500 within 5% of that from 10 to 100.
-    lo, mid, hi = SCALE_NS[-3:]
-    marginal = scale_detail[REQUIREMENTS]["marginal_gas_per_item"]
-    flat = marginal[f"{mid}-{hi}"] / marginal[f"{lo}-{mid}"]
-    what = "per-account gas of requirement batches stays flat with N"
-    span = "marginal gas per account, N={} to {}".format
-    out.append(
-        judged(what, REQUIREMENTS, span(lo, mid), FLAT_TOLERANCE, flat, measured=span(mid, hi))
-    )
+    if scale_detail is not None:
+        # Flat: the marginal gas per account from N=100 to 500 within 5% of that from 10 to 100.
+        lo, mid, hi = SCALE_NS[-3:]
+        marginal = scale_detail[REQUIREMENTS]["marginal_gas_per_item"]
+        flat = marginal[f"{mid}-{hi}"] / marginal[f"{lo}-{mid}"]
+        what = "per-account gas of requirement batches stays flat with N"
+        span = "marginal gas per account, N={} to {}".format
+        out.append(
+            judged(what, REQUIREMENTS, span(lo, mid), FLAT_TOLERANCE, flat, measured=span(mid, hi))
+        )
+    claims = [op["gas"] for n in JDR_HOLDERS if (op := rows.get(f"{JDR_CLAIM}.{n}_holders"))]
+    if claims:  # flat: the largest of the three claims within 1% of the smallest
+        holders = ", ".join(f"{n:,}" for n in JDR_HOLDERS)
+        out.append(judged(
+            f"a holder's distribution claim costs the same at {holders} holders of record",
+            JDR_CLAIM, "the smallest", JDR_FLAT_TOLERANCE, max(claims) / min(claims),
+            measured=f"the largest claim at {holders} holders",
+        ))  # fmt: skip
     return out
 
 
@@ -901,13 +1225,40 @@ def parameters() -> dict[str, Any]:
             "swap_legs": SWAP_LEGS,
             "trex_dvd_amount": TREX_DVD_AMOUNT,
         },
+        "jdr": {
+            "symbol": JDR,
+            "underlying": JDR_UNDERLYING,
+            "ratio": JDR_RATIO,
+            "trust_fee_bps": JDR_FEE_BPS,
+            "seeded": JDR_SEEDED,
+            "creation": JDR_CREATION,
+            "cancel": JDR_CANCEL,
+            "held": JDR_HELD,
+            "holders": list(JDR_HOLDERS),
+            "distribution_usd": str(JDR_DISTRIBUTION_USD),
+            "proceeds_per_unit_jpy": JDR_PROCEEDS_PER_UNIT,
+            "flat_tolerance": JDR_FLAT_TOLERANCE,
+        },
     }
 
 
 # ---------------------------------------------------------------------- main
 
 
-def run(out_dir: Path, k: int, rounds: int, say: Say) -> dict[str, Any]:
+SECTIONS = (
+    *(m.__name__.removeprefix("measure_") for m in OPERATIONS),
+    "throughput",
+    "scale",
+    "jdr",
+)
+
+
+def run(
+    out_dir: Path, k: int, rounds: int, say: Say, only: Sequence[str] = SECTIONS
+) -> dict[str, Any]:
+    """Measure the sections `only` names (by default all) and write results.json; RESULTS.md too
+    when every section ran (the report needs them all)."""
+    chosen = set(only)
     say("starting a fresh embedded Anvil")
     with Chain.connect() as chain:
         results: dict[str, Any] = metadata(chain)
@@ -917,22 +1268,37 @@ def run(out_dir: Path, k: int, rounds: int, say: Say) -> dict[str, Any]:
         results["trex_token_version"] = b.trex.token.functions.version().call()
         operations: list[Row] = []
         for measure in OPERATIONS:
-            say(f"measuring {measure.__name__.removeprefix('measure_')}")
-            operations += measure(b)
+            if (name := measure.__name__.removeprefix("measure_")) in chosen:
+                say(f"measuring {name}")
+                operations += measure(b)
         # Throughput before scale: the scale set-up adds thousands of members and blocks.
-        throughput = measure_throughput(b, k, rounds)
-        scale = measure_scale(b)
-    # The rows measured with the batches go after the vault's, before the calls'.
-    at = next(i for i, op in enumerate(operations) if op["name"] == "margin.call_with_auto_pull")
-    operations[at:at] = [scale.pop("per_account"), scale.pop("skipped")]
+        throughput = measure_throughput(b, k, rounds) if "throughput" in chosen else None
+        scale = measure_scale(b) if "scale" in chosen else None
+        jdr: list[Row] = []
+        if "jdr" in chosen:  # last: its holders and months of chain time touch nothing above
+            say("measuring jdr")
+            jdr = measure_jdr(b)
+    if scale is not None:
+        # The rows measured with the batches go after the vault's, before the calls'.
+        names = [op["name"] for op in operations]
+        at = names.index("margin.call_with_auto_pull") if "margin_calls" in chosen else len(names)
+        operations[at:at] = [scale.pop("per_account"), scale.pop("skipped")]
+    operations += jdr
     results["operations"] = operations + PENDING
-    results |= scale | {"throughput": throughput}
-    results["targets"] = evaluate_targets(operations, scale["scale_detail"])
+    results |= (scale or {}) | ({"throughput": throughput} if throughput else {})
+    results["targets"] = evaluate_targets(operations, scale and scale["scale_detail"])
     results["parameters"] = parameters()
+    complete = chosen == set(SECTIONS)
+    if not complete:
+        results["sections"] = [s for s in SECTIONS if s in chosen]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    report = bench_report.write(out_dir / "results.json", out_dir / "RESULTS.md")
-    say(f"wrote {out_dir / 'results.json'} and {report}")
+    if complete:
+        report = bench_report.write(out_dir / "results.json", out_dir / "RESULTS.md")
+        say(f"wrote {out_dir / 'results.json'} and {report}")
+    else:
+        say(f"wrote {out_dir / 'results.json'} (sections {', '.join(results['sections'])}; "
+            "RESULTS.md needs every section)")  # fmt: skip
     return results
 
 
@@ -941,13 +1307,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     parser.add_argument("--transactions", type=int, default=THROUGHPUT_TXS, help="K per mode")
     parser.add_argument("--rounds", type=int, default=THROUGHPUT_ROUNDS, help="throughput rounds")
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, metavar="SECTION",
+        help=f"run only this section (repeatable): {', '.join(SECTIONS)}; writes results.json "
+        "alone, without RESULTS.md",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
 
     def say(message: str) -> None:
         print(f"[bench {time.perf_counter() - start:6.1f}s] {message}", flush=True)
 
-    for target in run(args.out, args.transactions, args.rounds, say)["targets"]:
+    results = run(args.out, args.transactions, args.rounds, say, args.only or SECTIONS)
+    for op in results["operations"] if args.only else ():
+        print(f"  {op['name']:<42} {op['gas']:>10,}  {op['baselines'] or ''}")
+    for target in results["targets"]:
         print(f"  {target['status']:<7} {target['target']}")
     return 0
 

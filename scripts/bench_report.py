@@ -13,6 +13,7 @@ import json
 import re
 import statistics
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "bench_report.template.md"
 BENCH = HERE.parent / "bench"
 REQUIREMENTS, CALLS = "margin.requirements_batch", "margin.issue_calls"
+JDR_CLAIM = "jdr.claim_distribution"
 
 
 def write(results: Path, out: Path) -> Path:
@@ -80,6 +82,7 @@ def fields(r: dict[str, Any]) -> dict[str, Any]:
         "substitution_table": substitution_table(r["operations"]),
         "sub": p["substitution"] | {"haircut": p["substitution"]["haircut_bps"] / 100},
         "swap": swap_fields(ops, p["substitution"]["swap_legs"]),
+        "jdr": p["jdr"] | jdr_fields(ops, p["jdr"], r["targets"]),
         "samples_agree": "they agree on every token"
         if all(len(set(v)) == 1 for v in samples)
         else "they differ, see `samples` in results.json",
@@ -145,6 +148,46 @@ def swap_fields(ops: dict[str, Any], legs: int) -> dict[str, Any]:
         "two_takes": base["trex.dvd.two_takes"],
         "vs_swaps": op["gas"] / base["trex.dvd.two_swaps"],
         "vs_takes": op["gas"] / base["trex.dvd.two_takes"],
+    }
+
+
+def jdr_fields(
+    ops: dict[str, Any], p: dict[str, Any], targets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The JDR trust: the claims at each number of holders against the transfers of the same
+    amount, the termination claim likewise, creation's two steps together."""
+    claims = [ops[f"{JDR_CLAIM}.{n}_holders"] for n in p["holders"]]
+    ((_, transfer),) = claims[0]["baselines"].items()  # the same amount, so the same transfer
+    rows = []
+    for op in claims:
+        jpy = op["jpy_transfer_gas"]
+        ratios = f"{op['gas'] / transfer:.2f}×", f"{op['gas'] / jpy:.2f}×"
+        rows.append(cells(op["holders_of_record"], op["gas"], transfer, ratios[0], jpy, ratios[1]))
+    gas = [op["gas"] for op in claims]
+    ended = ops["jdr.claim_termination"]
+    ((_, ended_transfer),) = ended["baselines"].items()
+    request, approve = ops["jdr.creation.request"]["gas"], ops["jdr.creation.approve"]["gas"]
+    return {
+        "claims_table": "\n".join(rows),
+        "claim": gas[-1],
+        "claim_lo": min(gas),
+        "claim_hi": max(gas),
+        "spread": max(gas) - min(gas),
+        "amount": claims[-1]["amount_jpy"],
+        "transfer": transfer,
+        "jpy_transfer": claims[-1]["jpy_transfer_gas"],
+        "per_transfer": gas[-1] / transfer,
+        "over_payment": gas[-1] - claims[-1]["jpy_transfer_gas"],
+        "flat": next(t for t in targets if t["operation"] == JDR_CLAIM),
+        "holders": ", ".join(f"{n:,}" for n in p["holders"]),
+        "most_holders": f"{p['holders'][-1]:,}",
+        "termination": ended["gas"],
+        "termination_amount": ended["amount_jpy"],
+        "termination_transfer": ended_transfer,
+        "termination_per_transfer": ended["gas"] / ended_transfer,
+        "creation_gas": request + approve,
+        "fee": p["trust_fee_bps"] / 100,
+        "distribution_usd": f"{Decimal(p['distribution_usd']):,}",
     }
 
 
