@@ -1016,12 +1016,21 @@ def measure_jdr_cancel(b: Bench, cast: JdrCast) -> list[Row]:
     cancelled = canceller.cancel_in_kind(JDR, JDR_CANCEL)
     check(cancelled.value == JDR_CANCEL // JDR_RATIO, "one SPY unit back")
     check(canceller.balance(JDR) > 0 and trust.invariant()[2], "holder keeps JDR; invariant holds")
-    b.say(f"  cancel in kind {cancelled.gas_used:,}")
+    moved = canceller.transfer(JDR, cast.first, 1)  # both hold JDR already; a new block each
+    oz, permissioned = same_amount(b, 1)
+    b.say(f"  cancel in kind {cancelled.gas_used:,}  transfer {moved.gas_used:,}")
     return [
         row("jdr.cancel_in_kind", cancelled.gas_used,
             f"JdrTrust.cancelInKind by a holder the trust bank confirmed eligible: {JDR_CANCEL} "
             "JDR burnt (the holder keeps some; balance and supply checkpointed) for 1 SPY paid out "
             "of the trust to the holder, who already holds SPY (its second cancellation)"),
+        row("jdr.transfer", moved.gas_used,
+            "a JDR transfer between two holders who already hold some and keep some: the "
+            "permissioned token's checks, and a new balance checkpoint for each (the record a "
+            "distribution is paid from), since their last ones were written in earlier blocks; "
+            f"{moved.gas_used / permissioned:.2f}x a permissioned (JPY) transfer of the same "
+            f"amount ({permissioned:,})",
+            {"openzeppelin.erc20.transfer.jdr": oz}, permissioned_transfer=permissioned),
     ]  # fmt: skip
 
 

@@ -476,7 +476,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
 
     /// @inheritdoc IJdrTrust
     function claimableTermination(address holder) external view returns (uint256 units, uint256 amountJpy) {
-        if (!_termination.liquidated) return (0, 0);
+        if (!_termination.liquidated || _termination.unitsOutstanding == 0) return (0, 0);
         units = _token.balanceOf(holder);
         amountJpy = Math.mulDiv(_termination.proceedsJpy, units, _termination.unitsOutstanding);
     }

@@ -46,6 +46,10 @@ Block = int | str  # a block number, or a tag such as "latest"
 RECEIPT_TIMEOUT = 120.0
 RECEIPT_POLL = 0.02  # seconds between receipt polls in `Chain.wait`
 GAS_MARGIN = 1.2  # estimates are exact on one node; a margin covers state moving underneath
+# And a flat allowance on top: a JDR's balance checkpoints are keyed by block time, so a move
+# estimated in the second of a holder's last checkpoint only updates it, while the same move mined
+# a second later writes a new one (about 20,000 gas more for each party and the supply).
+GAS_HEADROOM = 60_000
 
 
 @dataclass(frozen=True)
@@ -391,7 +395,7 @@ class Chain:
         # The margin never takes a call that fits in a block above what a block holds: a node
         # refuses a gas limit beyond the block's, and that call would fit.
         needed = self._needed(request, context)
-        return min(int(needed * GAS_MARGIN), max(needed, self._block_gas_limit))
+        return min(int(needed * GAS_MARGIN) + GAS_HEADROOM, max(needed, self._block_gas_limit))
 
     def _needed(self, request: dict[str, Any], context: ErrorContext | None) -> int:
         try:

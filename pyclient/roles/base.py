@@ -9,12 +9,13 @@ before anything is sent. Every write returns an `Outcome` (receipt, decoded even
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
+from .. import errors
 from ..access.registry import Participant
 from ..collateral.substitution import Offer
 from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_all
@@ -81,7 +82,47 @@ class Role(Actor):
         """Move `amount` (whole units) of `asset` to participant `to` (name, address or role)."""
         return self.send(self.deployment.token(asset).transfer(to, amount))
 
-    def _allow(self, asset: Asset, spender: str, units: int) -> None:
+    def _drawing(
+        self, call: Call[T], spender: str, legs: Iterable[tuple[Any, Amount]]
+    ) -> Outcome[T]:
+        """Send `call`, which has `spender` draw `legs` from this participant. The chain judges it
+        first; only when a missing allowance is all that stands in the way is `spender` approved
+        (each leg short of one, for its amount), so a refused call sends nothing at all: a paused
+        asset, a frozen holder, a balance or free balance short are refused as the token would."""
+        try:
+            return self.send(call)
+        except errors.ERC20InsufficientAllowance:
+            short = []
+            for asset, amount in legs:
+                token = self.deployment.token(asset)
+                a = token.asset
+                units = a.units(amount)
+                balance = a.units(token.balance_of(self.address), allow_zero=True)
+                free = a.units(token.free_balance_of(self.address), allow_zero=True)
+                context = {
+                    "contract": token.label,
+                    "formatter": self.deployment,
+                    "context_asset": a.address,
+                }
+                if token.paused():
+                    raise errors.EnforcedPause({}, **context) from None
+                if token.is_frozen(self.address):
+                    raise errors.TokenAccountFrozen({"account": self.address}, **context) from None
+                if balance < units:
+                    raise errors.ERC20InsufficientBalance(
+                        {"sender": self.address, "balance": balance, "needed": units}, **context
+                    ) from None
+                if free < units:  # frozen tokens stand behind the allowance: approve nothing
+                    raise errors.TokenInsufficientFreeBalance(
+                        {"account": self.address, "freeBalance": free, "needed": units}, **context
+                    ) from None
+                if token.allowance(self, spender) < units:
+                    short.append(token.approve(spender, amount))
+            for approval in short:
+                self.send(approval)
+            return self.send(call)
+
+    def _approve_up_to(self, asset: Asset, spender: str, units: int) -> None:
         """Raise `spender`'s allowance on `asset` to `units` (smallest units) if it is lower."""
         token = self.deployment.token(asset)
         if units and token.allowance(self, spender) < units:
@@ -96,8 +137,7 @@ class Role(Actor):
         trust bank's approval: the settlor's right, or an authorised participant's."""
         trust = self.deployment.jdr(jdr)
         call = trust.request_creation(underlying_units, recipient or self.address)
-        self._allow(trust.underlying, trust.address, trust.underlying.units(underlying_units))
-        return self.send(call)
+        return self._drawing(call, trust.address, [(trust.underlying, underlying_units)])
 
     def cancel_in_kind(self, jdr: str | Asset, jdr_units: Amount) -> Outcome[Decimal]:
         """Cancel JDRs for the ETF units behind them (never cash); the value is the ETF units."""
@@ -113,9 +153,10 @@ class Role(Actor):
         """Ask the settlor to buy `units` JDRs for `price_jpy` in all; the trust is approved to
         deliver them if the settlor accepts (they stay here, and on record, until then)."""
         trust = self.deployment.jdr(jdr)
-        call = trust.request_buyback(units, price_jpy)
-        self._allow(trust.jdr, trust.address, trust.jdr.units(units))
-        return self.send(call)
+        call = trust.request_buyback(units, price_jpy)  # checked before approving
+        outcome = self.send(call)
+        self._approve_up_to(trust.jdr, trust.address, trust.jdr.units(units))
+        return outcome
 
     def withdraw_buyback(self, jdr: str | Asset, buyback_id: int) -> Outcome[Buyback]:
         return self.send(self.deployment.jdr(jdr).withdraw_buyback(buyback_id))

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from .. import errors
 from ..collateral.substitution import Offer, Substitution
 from ..collateral.vault import AccountKind, VaultAccount, account_id
 from ..contracts.base import Call, Outcome
@@ -73,43 +72,8 @@ class CollateralOwner(Role):
         return self._approving(call, [(asset, amount)])
 
     def _approving(self, call: Call[T], legs: Iterable[tuple[Any, Amount]]) -> Outcome[T]:
-        """Send `call`, which pulls `legs` from this participant into the vault. The chain judges
-        it first; only when a missing allowance is all that stands in the way is the vault approved
-        (each leg short of one, for its amount), so a refused call sends nothing at all: a paused
-        asset, a frozen holder, a balance or free balance short are refused as the token would."""
-        try:
-            return self.send(call)
-        except errors.ERC20InsufficientAllowance:
-            vault = self.deployment.vault.address
-            short = []
-            for asset, amount in legs:
-                token = self.deployment.token(asset)
-                a = token.asset
-                units = a.units(amount)
-                balance = a.units(token.balance_of(self.address), allow_zero=True)
-                free = a.units(token.free_balance_of(self.address), allow_zero=True)
-                context = {
-                    "contract": token.label,
-                    "formatter": self.deployment,
-                    "context_asset": a.address,
-                }
-                if token.paused():
-                    raise errors.EnforcedPause({}, **context) from None
-                if token.is_frozen(self.address):
-                    raise errors.TokenAccountFrozen({"account": self.address}, **context) from None
-                if balance < units:
-                    raise errors.ERC20InsufficientBalance(
-                        {"sender": self.address, "balance": balance, "needed": units}, **context
-                    ) from None
-                if free < units:  # frozen tokens stand behind the allowance: approve nothing
-                    raise errors.TokenInsufficientFreeBalance(
-                        {"account": self.address, "freeBalance": free, "needed": units}, **context
-                    ) from None
-                if token.allowance(self, vault) < units:
-                    short.append(token.approve(vault, amount))
-            for approval in short:
-                self.send(approval)
-            return self.send(call)
+        """Send `call`, which pulls `legs` from this participant into the vault (see `_drawing`)."""
+        return self._drawing(call, self.deployment.vault.address, legs)
 
     def _substitute(
         self, account: int, out: LegsIn, into: LegsIn, client: Any = None

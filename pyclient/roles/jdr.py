@@ -32,6 +32,7 @@ from ..jdr.model import (
     Termination,
     Trigger,
     distribution_figures,
+    ratio_of,
 )
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -78,11 +79,14 @@ class TrustBank(Role):
         """Follow a split or consolidation of the ETF: the bank delivers (or takes back) the ETF
         units that keep every JDR backed at the new ratio; no holder is touched."""
         trust = self.deployment.jdr(jdr)
-        supply = int(trust.token.total_supply())
-        need = supply / Fraction(ratio) - int(trust.underlying.units(trust.underlying_held()))
-        if need > 0 and need.denominator == 1:
-            self._allow(trust.underlying, trust.address, int(need))
-        return self.send(trust.change_ratio(ratio, reason=reason))
+        call = trust.change_ratio(ratio, reason=reason)  # the ratio checked before anything
+        supply, held, _ = trust.invariant()
+        need = Fraction(supply) / ratio_of(ratio) - held
+        if need <= 0 or need.denominator != 1:  # a consolidation, or refused by the chain
+            return self.send(call)
+        return self._drawing(
+            call, trust.address, [(trust.underlying, trust.underlying.whole(int(need)))]
+        )
 
     def suspend(self, jdr: str | Asset, operation: Operation, *, reason: str) -> Outcome[None]:
         return self.send(self.deployment.jdr(jdr).suspend(operation, reason=reason))
@@ -107,8 +111,9 @@ class TrustBank(Role):
             foreign_decimals=foreign.decimals,
             cash_decimals=self.deployment.asset(deed.cash).decimals,
         )  # fmt: skip
-        self._allow(self.deployment.asset(deed.cash), trust.address, figures.net_jpy)
-        return self.send(trust.declare_distribution(id_, foreign_amount))
+        cash = self.deployment.asset(deed.cash)
+        call = trust.declare_distribution(id_, foreign_amount)
+        return self._drawing(call, trust.address, [(cash, cash.whole(figures.net_jpy))])
 
     def disclose(
         self, jdr: str | Asset, as_of: dt.date | dt.datetime, nav_per_underlying: Amount
@@ -122,8 +127,10 @@ class TrustBank(Role):
         """The ETF units were sold for `proceeds_jpy`: they leave the trust, the yen come in."""
         trust = self.deployment.jdr(jdr)
         cash = self.deployment.asset(trust.deed().cash)
-        self._allow(cash, trust.address, cash.units(proceeds_jpy, allow_zero=True))
-        return self.send(trust.record_liquidation(proceeds_jpy))
+        call = trust.record_liquidation(proceeds_jpy)
+        if not cash.units(proceeds_jpy, allow_zero=True):
+            return self.send(call)
+        return self._drawing(call, trust.address, [(cash, proceeds_jpy)])
 
 
 class Settlor(Role):
@@ -140,9 +147,9 @@ class Settlor(Role):
     def accept_buyback(self, jdr: str | Asset, id_: int) -> Outcome[Buyback]:
         """Buy a holder's JDRs at the price it asked: JDRs here, JPY there, in one transaction."""
         trust = self.deployment.jdr(jdr)
-        request = trust.buyback(id_)
-        self._allow(self.deployment.asset(trust.deed().cash), trust.address, request.price_jpy)
-        return self.send(trust.accept_buyback(id_))
+        request, cash = trust.buyback(id_), self.deployment.asset(trust.deed().cash)
+        call = trust.accept_buyback(id_)
+        return self._drawing(call, trust.address, [(cash, cash.whole(request.price_jpy))])
 
     def decline_buyback(self, jdr: str | Asset, id_: int, *, reason: str) -> Outcome[Buyback]:
         return self.send(self.deployment.jdr(jdr).decline_buyback(id_, reason=reason))
