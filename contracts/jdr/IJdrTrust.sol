@@ -197,7 +197,7 @@ interface IJdrTrust {
     error JdrNotBuybackHolder(uint256 id, address caller);
     /// @notice `holder` holds `balance` free JDR units, fewer than the `units` asked for.
     error JdrHolderShort(address holder, uint256 balance, uint256 units);
-    /// @notice No JDR units are outstanding: the NAV per unit is undefined.
+    /// @notice No JDR units are outstanding: no NAV per unit, and no holder to pay proceeds to.
     error JdrNoUnitsOutstanding();
     /// @notice A disclosure's date is in the future or not after the last one (`lastAsOf`).
     error JdrDisclosureOutOfOrder(uint64 asOf, uint64 lastAsOf);
@@ -382,6 +382,7 @@ interface IJdrTrust {
 
     /// @notice Record the sale of the ETF units: they go to the trust bank, which pays `proceedsJpy` in.
     /// @dev Trust bank only, after termination, once; the trust bank approves the trust for the JPY.
+    /// A trust that ended with no units outstanding records zero proceeds (nobody to pay).
     function recordLiquidation(uint256 proceedsJpy) external;
 
     /// @notice Surrender the caller's JDRs for its pro rata share of the proceeds (rounded down).

@@ -336,6 +336,8 @@ contract JdrTrust is IJdrTrust, AccessControl {
         Termination storage t = _termination;
         if (t.terminatedAt == 0) revert JdrTrustNotTerminated();
         if (t.liquidated) revert JdrAlreadyLiquidated();
+        // Proceeds with nobody to pay them to would stay in the trust for good.
+        if (t.unitsOutstanding == 0 && proceedsJpy != 0) revert JdrNoUnitsOutstanding();
         uint256 sold = _held;
         t.liquidated = true;
         t.proceedsJpy = proceedsJpy;

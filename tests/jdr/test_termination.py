@@ -213,3 +213,13 @@ def test_a_distribution_recorded_before_termination_is_still_paid_and_one_after_
     assert a.claim_distribution(s, before.id).value == share(net, 330, 1_000)
     assert a.claim_termination(s).value == share(PROCEEDS, 330, 1_000)
     assert t.invariant()[2]
+
+
+def test_a_trust_that_ends_with_nothing_outstanding_takes_no_proceeds_it_could_never_pay(
+    jdr: JdrSeries,
+) -> None:
+    jdr.bank.terminate(jdr.symbol, Trigger.ETF_REDEEMED, reason="redeemed before any creation")
+    refused(jdr, lambda: jdr.bank.record_liquidation(jdr.symbol, 100), errors.JdrNoUnitsOutstanding)
+    t = jdr.bank.record_liquidation(jdr.symbol, 0).value
+    assert (t.liquidated, t.proceeds_jpy, t.units_outstanding) == (True, 0, 0)
+    assert jdr.trust.claimable_termination("member-a") == (0, 0)

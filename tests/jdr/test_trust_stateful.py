@@ -710,6 +710,9 @@ class TrustMachine(RuleBasedStateMachine):
     def _liquidate(self, proceeds: int) -> None:
         m = self.model
         liquidate = lambda: self.bank.record_liquidation(self.symbol, proceeds)  # noqa: E731
+        if not m.units_outstanding and proceeds:
+            self._refused(liquidate, errors.JdrNoUnitsOutstanding, "proceeds with nobody to pay")
+            proceeds = 0  # what the bank records instead
         t = liquidate().value
         assert (t.liquidated, t.proceeds_jpy, t.paid_jpy) == (True, proceeds, 0)
         m.move(m.spy, TRUST, BANK, m.held)
