@@ -315,6 +315,13 @@ class Deployment:
             isin = from_bytes32(token.functions.assetInfo().call()[2]) or None
             spec = AssetSpec(symbol, name, 0, AssetClass.JDR, "JPY", isin=isin)
             asset = Asset(token_address, spec)
+            if symbol in self.assets:
+                # A series named like an asset of the deployment ("JPY", say) must not shadow it:
+                # it is kept by its trust's address, and its token is no asset here.
+                self._jdrs[f"{symbol}@{address}"] = JdrTrustClient(
+                    self, trust, f"{symbol} trust at {address}", asset
+                )
+                continue
             self.assets[symbol] = asset
             self._jdrs[symbol] = JdrTrustClient(self, trust, f"{symbol} trust", asset)
         if new:

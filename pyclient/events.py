@@ -459,6 +459,11 @@ _SENTENCES: dict[str, Sentence] = {
         f"{n.name(e['holder'])} cancelled {_jdrs(e, n, e['jdrUnits'])} for "
         f"{_etf(e, n, e['underlyingUnits'])}, in kind"
     ),
+    "RatioChangeProposed": lambda e, n: (
+        f"{n.name(e['trustee'])} proposes {_jdr_symbol(e.contract)} ratio "
+        f"{_ratio(e['numerator'], e['denominator'])} per ETF unit{_why(e['reason'])}, for the "
+        "settlor to confirm"
+    ),
     "RatioChanged": lambda e, n: (
         f"{_jdr_symbol(e.contract)} ratio {_ratio(e['oldNumerator'], e['oldDenominator'])} → "
         f"{_ratio(e['numerator'], e['denominator'])} per ETF unit{_why(e['reason'])}: the trust "

@@ -11,8 +11,10 @@ import {IJdrTrust} from "./IJdrTrust.sol";
 /// manager, the underlying a foreign-ETF token priced in the foreign cash token's currency, and the
 /// cash token JPY. The JDR token's agent, pauser and admin roles go to the holders of the factory's
 /// own `AGENT_ROLE`, `PAUSER_ROLE` and `DEFAULT_ADMIN_ROLE` (the CCP's token agent and role admin,
-/// as on every asset); the trust bank and settlor get their roles on the trust. A series can hold
-/// assets once the CCP admits its trust to the register (`Ccp.list_jdr_series`).
+/// as on every asset); the trust bank and settlor get their roles on the trust. The deed's tokens
+/// must be this deployment's (checking holders against the same register, listed in its market
+/// data), and a symbol names one series only. A series can hold assets once the CCP admits its
+/// trust to the register (`ccp.jdr.list_series` in pyclient).
 interface IJdrFactory {
     /// @notice The caller is not the deed's trust bank, or the trust bank is not an active registered
     /// trust bank.
@@ -21,6 +23,8 @@ interface IJdrFactory {
     error JdrFactoryNotSettlor(address settlor);
     /// @notice The deed's tokens do not fit together: `what` names the one that does not.
     error JdrFactoryAssetMismatch(bytes32 what, address asset);
+    /// @notice Another series already has `symbol` (its trust is `trust`).
+    error JdrFactorySymbolTaken(string symbol, address trust);
     /// @notice The factory's `role` has not exactly one holder to hand to the new series.
     error JdrFactoryRoleHolderAmbiguous(bytes32 role, uint256 holders);
 
@@ -46,4 +50,7 @@ interface IJdrFactory {
     function allSeries() external view returns (IJdrTrust[] memory);
 
     function seriesCount() external view returns (uint256);
+
+    /// @notice The trust of the series called `symbol`, zero when none.
+    function seriesBySymbol(string calldata symbol) external view returns (IJdrTrust);
 }

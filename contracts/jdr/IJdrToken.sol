@@ -19,6 +19,8 @@ import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
 interface IJdrToken is IPermissionedToken {
     /// @notice A lookup at `timepoint` asked for a time that is not yet past (`clock` is now).
     error JdrTokenFutureLookup(uint256 timepoint, uint48 clock);
+    /// @notice Nobody grants or revokes the issuer role of a JDR token: it is its trust's, for good.
+    error JdrTokenIssuerIsTrust();
     /// @notice The trust has terminated: the token no longer moves (termination claims burn it, and
     /// custody may return it to its owner).
     error JdrTokenClosed();

@@ -17,7 +17,8 @@ import {IJdrToken} from "./IJdrToken.sol";
 /// of the ratio's other side. The trust is a `SystemContract` of the registry: it holds the ETF units
 /// it accounts for (`underlyingHeld`), units of pending creations, and the JPY owed to holders.
 /// Who may call: the trust bank (`TRUSTEE_ROLE`), the settlor (`SETTLOR_ROLE`), authorised
-/// participants the trust bank names, and holders.
+/// participants the trust bank names, and holders. Both roles are the deed's and nobody can grant
+/// them: the trust has no role admin (a trustee's succession would be a new series).
 interface IJdrTrust {
     // ---------------------------------------------------------------- types
 
@@ -165,6 +166,11 @@ interface IJdrTrust {
     error JdrAlreadyLiquidated();
     /// @notice The new ratio would not keep `supply` JDR units exactly backed.
     error JdrRatioBreaksInvariant(uint256 supply, uint64 numerator, uint64 denominator);
+    /// @notice No ratio change has been proposed.
+    error JdrNoRatioChangeProposed();
+    /// @notice The liquidation's proceeds of `proceedsJpy` JPY are under `floorJpy` JPY, the least the
+    /// trust accepts for ETF units worth `marketValueJpy` JPY at the published price and FX rate.
+    error JdrProceedsBelowMarket(uint256 proceedsJpy, uint256 marketValueJpy, uint256 floorJpy);
     /// @notice The ratio cannot change while `count` creations are pending.
     error JdrCreationsPending(uint256 count);
     /// @notice No creation `id`, or it is no longer pending.
@@ -216,6 +222,9 @@ interface IJdrTrust {
     event CreationRejected(uint256 indexed id, address indexed requester, uint256 underlyingUnits, bytes32 reason);
     /// @notice `holder` cancelled `jdrUnits` JDRs and received `underlyingUnits` ETF units.
     event CancelledInKind(address indexed holder, uint256 jdrUnits, uint256 underlyingUnits);
+    /// @notice The trust bank proposed a ratio change (a split or consolidation of the ETF), for the
+    /// settlor to confirm.
+    event RatioChangeProposed(uint64 numerator, uint64 denominator, bytes32 reason, address trustee);
     /// @notice The ratio changed (a split or consolidation of the ETF); the units held moved from
     /// `heldBefore` to `heldAfter` through the trust bank, and no holder's balance changed.
     event RatioChanged(
@@ -303,11 +312,17 @@ interface IJdrTrust {
     /// trust has terminated, or the amount is not exact.
     function cancelInKind(uint256 jdrUnits) external returns (uint256 underlyingUnits);
 
-    /// @notice Change the ratio after a split or consolidation of the ETF: the trust bank delivers
-    /// (split) or receives (consolidation) the ETF units that keep the JDR supply exactly backed at the
-    /// new ratio; no holder's balance changes.
-    /// @dev Trust bank only, with no creation pending; the new ratio in lowest terms.
+    /// @notice Propose a ratio change after a split or consolidation of the ETF, for the settlor (the
+    /// ETF's manager, who knows the corporate action) to confirm; a new proposal replaces the last.
+    /// @dev Trust bank only; the new ratio in lowest terms; refused after termination.
     function changeRatio(uint64 numerator, uint64 denominator, bytes32 reason) external;
+
+    /// @notice Confirm the proposed ratio change: the trust bank delivers (split) or receives
+    /// (consolidation) the ETF units that keep the JDR supply exactly backed at the new ratio; no
+    /// holder's balance changes. Two parties, so that neither alone can move ETF units out.
+    /// @dev Settlor only, with no creation pending; the trust bank has approved the trust for a
+    /// split's units.
+    function confirmRatioChange() external;
 
     /// @notice Name or strike off an authorised participant for creations.
     /// @dev Trust bank only.
@@ -380,7 +395,8 @@ interface IJdrTrust {
     /// @dev Trust bank only; once.
     function terminate(Trigger trigger, bytes32 reason) external;
 
-    /// @notice Record the sale of the ETF units: they go to the trust bank, which pays `proceedsJpy` in.
+    /// @notice Record the sale of the ETF units: they go to the trust bank, which pays `proceedsJpy` in;
+    /// at least 90% of their value at the published price and FX rate (a stale price is refused).
     /// @dev Trust bank only, after termination, once; the trust bank approves the trust for the JPY.
     /// A trust that ended with no units outstanding records zero proceeds (nobody to pay).
     function recordLiquidation(uint256 proceedsJpy) external;
@@ -393,6 +409,8 @@ interface IJdrTrust {
     function deed() external view returns (TrustDeed memory);
     function token() external view returns (IJdrToken);
     function ratio() external view returns (uint64 numerator, uint64 denominator);
+    /// @notice The ratio change awaiting the settlor's confirmation, zero when none.
+    function proposedRatio() external view returns (uint64 numerator, uint64 denominator);
     function underlyingHeld() external view returns (uint256);
     function pendingCreations() external view returns (uint256 count, uint256 underlyingUnits, uint256 jdrUnits);
 

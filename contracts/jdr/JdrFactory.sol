@@ -11,7 +11,7 @@ import {IJdrFactory} from "./IJdrFactory.sol";
 import {IJdrToken} from "./IJdrToken.sol";
 import {IJdrTrust} from "./IJdrTrust.sol";
 import {JdrTokenDeployer} from "./JdrToken.sol";
-import {JdrTrust} from "./JdrTrust.sol";
+import {JdrTrust, JdrTrustDeployer} from "./JdrTrust.sol";
 
 /// @title JdrFactory
 /// @notice See {IJdrFactory}.
@@ -24,13 +24,16 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
     IParticipantRegistry private immutable _registry;
     IMarketData private immutable _marketData;
     JdrTokenDeployer private immutable _tokenDeployer;
+    JdrTrustDeployer private immutable _trustDeployer;
     IJdrTrust[] private _series;
+    mapping(bytes32 symbolHash => IJdrTrust) private _bySymbol;
 
     /// @param admin holds the admin role, and until deployment hands them on, the agent and pauser roles.
     constructor(IParticipantRegistry registry_, IMarketData marketData_, address admin) {
         _registry = registry_;
         _marketData = marketData_;
         _tokenDeployer = new JdrTokenDeployer();
+        _trustDeployer = new JdrTrustDeployer();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(Roles.AGENT, admin);
         _grantRole(Roles.PAUSER, admin);
@@ -46,6 +49,11 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
             revert JdrFactoryNotTrustBank(caller);
         }
         if (!_isActive(deed.settlor, IParticipantRegistry.Kind.EtfManager)) revert JdrFactoryNotSettlor(deed.settlor);
+        IJdrTrust taken = _bySymbol[keccak256(bytes(symbol))];
+        if (address(taken) != address(0)) revert JdrFactorySymbolTaken(symbol, address(taken));
+        _requireOurs(deed.underlying, "underlying");
+        _requireOurs(deed.cash, "cash");
+        _requireOurs(deed.foreignCash, "foreignCash");
         IPermissionedToken.AssetInfo memory etf = deed.underlying.assetInfo();
         if (etf.assetClass != IPermissionedToken.AssetClass.EtfUnit) {
             revert JdrFactoryAssetMismatch("underlying", address(deed.underlying));
@@ -58,7 +66,7 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
         if (foreign.assetClass != IPermissionedToken.AssetClass.Cash || foreign.currency != etf.currency) {
             revert JdrFactoryAssetMismatch("foreignCash", address(deed.foreignCash));
         }
-        JdrTrust created = new JdrTrust(
+        JdrTrust created = _trustDeployer.deploy(
             deed,
             _registry,
             _marketData,
@@ -66,13 +74,12 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
             symbol,
             isin,
             _tokenDeployer,
-            _soleHolder(Roles.AGENT),
-            _soleHolder(Roles.PAUSER),
-            _soleHolder(DEFAULT_ADMIN_ROLE)
+            [_soleHolder(Roles.AGENT), _soleHolder(Roles.PAUSER), _soleHolder(DEFAULT_ADMIN_ROLE)]
         );
         trust = created;
         token = created.token();
         _series.push(trust);
+        _bySymbol[keccak256(bytes(symbol))] = trust;
         emit SeriesCreated(
             address(trust),
             address(token),
@@ -93,6 +100,18 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
     /// @inheritdoc IJdrFactory
     function seriesCount() external view returns (uint256) {
         return _series.length;
+    }
+
+    /// @inheritdoc IJdrFactory
+    function seriesBySymbol(string calldata symbol) external view returns (IJdrTrust) {
+        return _bySymbol[keccak256(bytes(symbol))];
+    }
+
+    /// @dev A token of this deployment: its holders checked against our register, and listed in our
+    /// market data (which reverts `MarketDataAssetUnlisted` otherwise).
+    function _requireOurs(IPermissionedToken token, bytes32 what) private view {
+        if (token.registry() != _registry) revert JdrFactoryAssetMismatch(what, address(token));
+        _marketData.riskParameters(address(token));
     }
 
     function _isActive(address account, IParticipantRegistry.Kind kind) private view returns (bool) {

@@ -47,6 +47,19 @@ contract JdrToken is IJdrToken, PermissionedToken {
         _grantRole(Roles.PAUSER, pauser);
     }
 
+    /// @notice Grant a role other than the issuer's: only the trust mints and burns, and the role
+    /// admin cannot make anyone else its issuer.
+    function grantRole(bytes32 role, address account) public override {
+        if (role == Roles.ISSUER) revert JdrTokenIssuerIsTrust();
+        super.grantRole(role, account);
+    }
+
+    /// @notice Revoke a role other than the issuer's: the trust keeps minting and burning.
+    function revokeRole(bytes32 role, address account) public override {
+        if (role == Roles.ISSUER) revert JdrTokenIssuerIsTrust();
+        super.revokeRole(role, account);
+    }
+
     /// @inheritdoc IJdrToken
     function close() external onlyRole(Roles.ISSUER) {
         if (_closed) revert JdrTokenClosed();

@@ -24,6 +24,8 @@ contract JdrTrust is IJdrTrust, AccessControl {
     bytes32 public constant SETTLOR_ROLE = Roles.SETTLOR;
 
     uint256 private constant BPS = 10_000;
+    /// @dev Liquidation proceeds may fall short of the ETF units' published value by this much.
+    uint256 private constant LIQUIDATION_TOLERANCE_BPS = 1000;
     uint256 private constant ONE = 1e18;
     uint64 private constant RECORD_NOTICE = 14 days;
     bytes32 private constant CREATED = "creation";
@@ -39,6 +41,9 @@ contract JdrTrust is IJdrTrust, AccessControl {
     uint256 private _pendingUnderlying;
     uint256 private _pendingJdr;
     uint8 private _suspended;
+    uint64 private _proposedNumerator;
+    uint64 private _proposedDenominator;
+    bytes32 private _proposedReason;
 
     Creation[] private _creations;
     Distribution[] private _distributions;
@@ -69,7 +74,6 @@ contract JdrTrust is IJdrTrust, AccessControl {
         _deed = deed_;
         _marketData = marketData;
         _token = tokenDeployer.deploy(name, symbol, registry, isin, agent, pauser, admin);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(Roles.TRUSTEE, deed_.trustBank);
         _grantRole(Roles.SETTLOR, deed_.settlor);
     }
@@ -144,20 +148,30 @@ contract JdrTrust is IJdrTrust, AccessControl {
     function changeRatio(uint64 numerator, uint64 denominator, bytes32 reason) external onlyRole(Roles.TRUSTEE) {
         _requireNotTerminated();
         _requireLowestTerms(numerator, denominator);
+        (_proposedNumerator, _proposedDenominator, _proposedReason) = (numerator, denominator, reason);
+        emit RatioChangeProposed(numerator, denominator, reason, _msgSender());
+    }
+
+    /// @inheritdoc IJdrTrust
+    function confirmRatioChange() external onlyRole(Roles.SETTLOR) {
+        _requireNotTerminated();
+        (uint64 numerator, uint64 denominator) = (_proposedNumerator, _proposedDenominator);
+        if (numerator == 0) revert JdrNoRatioChangeProposed();
         if (_pendingCount != 0) revert JdrCreationsPending(_pendingCount);
         uint256 supply = _token.totalSupply();
         if (supply % numerator != 0) revert JdrRatioBreaksInvariant(supply, numerator, denominator);
         uint256 before = _held;
         uint256 heldAfter = supply / numerator * denominator;
         emit RatioChanged(
-            _deed.ratioNumerator, _deed.ratioDenominator, numerator, denominator, before, heldAfter, reason
+            _deed.ratioNumerator, _deed.ratioDenominator, numerator, denominator, before, heldAfter, _proposedReason
         );
-        _deed.ratioNumerator = numerator;
-        _deed.ratioDenominator = denominator;
+        (_deed.ratioNumerator, _deed.ratioDenominator) = (numerator, denominator);
+        (_proposedNumerator, _proposedDenominator, _proposedReason) = (0, 0, 0);
         _held = heldAfter;
+        address bank = _deed.trustBank;
         IERC20 underlying = IERC20(address(_deed.underlying));
-        if (heldAfter > before) underlying.safeTransferFrom(_msgSender(), address(this), heldAfter - before);
-        else if (heldAfter < before) underlying.safeTransfer(_msgSender(), before - heldAfter);
+        if (heldAfter > before) underlying.safeTransferFrom(bank, address(this), heldAfter - before);
+        else if (heldAfter < before) underlying.safeTransfer(bank, before - heldAfter);
     }
 
     /// @inheritdoc IJdrTrust
@@ -339,6 +353,13 @@ contract JdrTrust is IJdrTrust, AccessControl {
         // Proceeds with nobody to pay them to would stay in the trust for good.
         if (t.unitsOutstanding == 0 && proceedsJpy != 0) revert JdrNoUnitsOutstanding();
         uint256 sold = _held;
+        if (sold != 0) {
+            IMarketData.Quote memory q = _marketData.quote(address(_deed.underlying));
+            uint256 valueE18 = Math.mulDiv(Math.mulDiv(sold, q.priceE18, 10 ** q.decimals), q.fxE18, ONE);
+            uint256 value = valueE18 / ONE * 10 ** _deed.cash.decimals();
+            uint256 floor = Math.mulDiv(value, BPS - LIQUIDATION_TOLERANCE_BPS, BPS);
+            if (proceedsJpy < floor) revert JdrProceedsBelowMarket(proceedsJpy, value, floor);
+        }
         t.liquidated = true;
         t.proceedsJpy = proceedsJpy;
         _held = 0;
@@ -377,6 +398,11 @@ contract JdrTrust is IJdrTrust, AccessControl {
     /// @inheritdoc IJdrTrust
     function ratio() external view returns (uint64, uint64) {
         return (_deed.ratioNumerator, _deed.ratioDenominator);
+    }
+
+    /// @inheritdoc IJdrTrust
+    function proposedRatio() external view returns (uint64, uint64) {
+        return (_proposedNumerator, _proposedDenominator);
     }
 
     /// @inheritdoc IJdrTrust
@@ -542,5 +568,36 @@ contract JdrTrust is IJdrTrust, AccessControl {
         uint64 b = denominator;
         while (b != 0) (a, b) = (b, a % b);
         if (numerator == 0 || denominator == 0 || a != 1) revert JdrRatioInvalid(numerator, denominator);
+    }
+}
+
+/// @title JdrTrustDeployer
+/// @notice Deploys a JDR trust for the factory. A contract of its own so that the factory's code
+/// stays under the 24,576-byte limit: the factory creates it once. Anyone may call it, but a trust
+/// it deploys for anyone else is not in the factory's list of series.
+contract JdrTrustDeployer {
+    /// @notice Deploy the trust of `deed` (see {JdrTrust}'s constructor).
+    function deploy(
+        IJdrTrust.TrustDeed calldata deed,
+        IParticipantRegistry registry,
+        IMarketData marketData,
+        string calldata name,
+        string calldata symbol,
+        bytes12 isin,
+        JdrTokenDeployer tokenDeployer,
+        address[3] calldata agentPauserAdmin
+    ) external returns (JdrTrust) {
+        return new JdrTrust(
+            deed,
+            registry,
+            marketData,
+            name,
+            symbol,
+            isin,
+            tokenDeployer,
+            agentPauserAdmin[0],
+            agentPauserAdmin[1],
+            agentPauserAdmin[2]
+        );
     }
 }

@@ -106,6 +106,10 @@ class JdrFactoryClient(ContractClient):
         """Create the trust of a deed and its JDR token; the value is the trust's address.
         `foreign_cash` defaults to the cash token of the ETF's currency ("USD" for SPY)."""
         etf = self.suite.asset(underlying)
+        if etf.decimals:  # the ratio is per smallest unit on chain: whole units keep it per unit
+            raise InputError(
+                f"{etf.symbol} has {etf.decimals} decimals; a JDR's ETF counts whole units"
+            )
         foreign = self.suite.asset(foreign_cash or etf.spec.currency)
         r = ratio_of(ratio)
         if not 0 <= trust_fee_bps < 10_000 or isinstance(trust_fee_bps, bool):
@@ -288,12 +292,24 @@ class JdrTrustClient(ContractClient):
         fn = self.contract.functions.cancelInKind(units)
         return self._call(fn, "cancelInKind", result=self._cancelled)
 
-    def change_ratio(self, ratio: Fraction | int | str, *, reason: str) -> Call[Fraction]:
+    def propose_ratio_change(self, ratio: Fraction | int | str, *, reason: str) -> Call[Fraction]:
+        """The trust bank proposes the ratio after a split or consolidation of the ETF; the value
+        is the ratio proposed. It takes effect when the settlor confirms it."""
         r = ratio_of(ratio)
         fn = self.contract.functions.changeRatio(
             r.numerator, r.denominator, to_bytes32(reason, what="reason")
         )
-        return self._call(fn, "changeRatio", result=lambda _o: self.ratio())
+        return self._call(fn, "changeRatio", result=lambda _o: self.proposed_ratio())
+
+    def confirm_ratio_change(self) -> Call[Fraction]:
+        """The settlor confirms the proposed ratio; the value is the ratio now in force."""
+        fn = self.contract.functions.confirmRatioChange()
+        return self._call(fn, "confirmRatioChange", result=lambda _o: self.ratio())
+
+    def proposed_ratio(self) -> Fraction | None:
+        """The ratio change awaiting the settlor's confirmation, if any."""
+        num, den = self._read(self.contract.functions.proposedRatio())
+        return Fraction(int(num), int(den)) if int(num) else None
 
     def set_authorised_participant(self, who: Any, authorised: bool = True) -> Call[None]:
         fn = self.contract.functions.setAuthorisedParticipant(

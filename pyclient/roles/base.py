@@ -89,10 +89,17 @@ class Role(Actor):
         first; only when a missing allowance is all that stands in the way is `spender` approved
         (each leg short of one, for its amount), so a refused call sends nothing at all: a paused
         asset, a frozen holder, a balance or free balance short are refused as the token would."""
+        legs = list(legs)
         try:
             return self.send(call)
         except errors.ERC20InsufficientAllowance:
             short = []
+            if all(
+                self.deployment.token(asset).allowance(self, spender)
+                >= self.deployment.asset(asset).units(amount)
+                for asset, amount in legs
+            ):
+                raise  # someone else's allowance is short, not ours: approving would not help
             for asset, amount in legs:
                 token = self.deployment.token(asset)
                 a = token.asset
@@ -155,7 +162,9 @@ class Role(Actor):
         trust = self.deployment.jdr(jdr)
         call = trust.request_buyback(units, price_jpy)  # checked before approving
         outcome = self.send(call)
-        self._approve_up_to(trust.jdr, trust.address, trust.jdr.units(units))
+        token = self.deployment.token(trust.jdr)  # on top of what other requests may draw
+        total = token.allowance(self, trust.address) + trust.jdr.units(units)
+        self._approve_up_to(trust.jdr, trust.address, min(total, MAX_ALLOWANCE))
         return outcome
 
     def withdraw_buyback(self, jdr: str | Asset, buyback_id: int) -> Outcome[Buyback]:

@@ -73,20 +73,20 @@ class TrustBank(Role):
         """Confirm that `who` can take the ETF in its home market (so may cancel in kind)."""
         return self.send(self.deployment.jdr(jdr).set_cancel_eligible(who, eligible))
 
-    def change_ratio(
+    def propose_ratio_change(
         self, jdr: str | Asset, ratio: Fraction | int | str, *, reason: str
-    ) -> Outcome[Fraction]:
-        """Follow a split or consolidation of the ETF: the bank delivers (or takes back) the ETF
-        units that keep every JDR backed at the new ratio; no holder is touched."""
+    ) -> Outcome[Fraction | None]:
+        """Propose the ratio after a split or consolidation of the ETF, for the settlor to
+        confirm; then the bank delivers (or takes back) the ETF units that keep every JDR backed
+        at the new ratio, and no holder is touched. For a split the trust is approved here for
+        the units it will draw."""
         trust = self.deployment.jdr(jdr)
-        call = trust.change_ratio(ratio, reason=reason)  # the ratio checked before anything
+        outcome = self.send(trust.propose_ratio_change(ratio, reason=reason))
         supply, held, _ = trust.invariant()
         need = Fraction(supply) / ratio_of(ratio) - held
-        if need <= 0 or need.denominator != 1:  # a consolidation, or refused by the chain
-            return self.send(call)
-        return self._drawing(
-            call, trust.address, [(trust.underlying, trust.underlying.whole(int(need)))]
-        )
+        if need > 0 and need.denominator == 1:
+            self._approve_up_to(trust.underlying, trust.address, int(need))
+        return outcome
 
     def suspend(self, jdr: str | Asset, operation: Operation, *, reason: str) -> Outcome[None]:
         return self.send(self.deployment.jdr(jdr).suspend(operation, reason=reason))
@@ -150,6 +150,11 @@ class Settlor(Role):
         request, cash = trust.buyback(id_), self.deployment.asset(trust.deed().cash)
         call = trust.accept_buyback(id_)
         return self._drawing(call, trust.address, [(cash, cash.whole(request.price_jpy))])
+
+    def confirm_ratio_change(self, jdr: str | Asset) -> Outcome[Fraction]:
+        """Confirm the ratio change the trust bank proposed (the ETF's split or consolidation, as
+        its manager knows it); the value is the ratio now in force."""
+        return self.send(self.deployment.jdr(jdr).confirm_ratio_change())
 
     def decline_buyback(self, jdr: str | Asset, id_: int, *, reason: str) -> Outcome[Buyback]:
         return self.send(self.deployment.jdr(jdr).decline_buyback(id_, reason=reason))
