@@ -118,6 +118,7 @@ JDR_CANCELLER = 100  # JDR units the canceller holds before its two cancellation
 JDR_HELD = 10  # JDR units of every other holder of record, from one transfer by the settlor
 JDR_HOLDERS = (10, 100, 1_000)  # holders of record at the record dates of three distributions
 JDR_DISTRIBUTION_USD = Decimal("2000.00")  # the ETF's distribution the trust received, each time
+JDR_SPY_USD = 600  # SPY's price, published before the liquidation (checked against the proceeds)
 JDR_PROCEEDS_PER_UNIT = 9_000  # JPY per JDR the liquidation raises (SPY at 600 USD × 150 ÷ 10)
 JDR_BANK_JPY = 200_000_000  # what the trust bank starts with: distributions and proceeds
 JDR_FLAT_TOLERANCE = 1.01  # a claim's gas at 10, 100 and 1,000 holders: largest ÷ smallest
@@ -967,9 +968,10 @@ def jdr_create_series_row(gas: int) -> Row:
     return row(
         "jdr.create_series", gas,
         "JdrFactory.createSeries by an active trust bank: the deed checked (parties' kinds in the "
-        "register, the assets' classes and currencies), the trust deployed and its JDR token "
-        "deployed by it (through JdrTokenDeployer), the series recorded; the first series of the "
-        "factory",
+        "register, the symbol not taken, the assets this deployment's (their register, listed in "
+        "its market data), their classes and currencies), the trust deployed (through "
+        "JdrTrustDeployer) and its JDR token deployed by it (through JdrTokenDeployer), the series "
+        "recorded under its symbol; the first series of the factory",
     )  # fmt: skip
 
 
@@ -1110,6 +1112,7 @@ def measure_jdr_termination(b: Bench, cast: JdrCast) -> list[Row]:
     terminated = bank.terminate(JDR, Trigger.ETF_REDEEMED, reason="bench: ETF redeemed")
     supply = int(trust.token.total_supply())
     proceeds = supply * JDR_PROCEEDS_PER_UNIT
+    b.oracle.publish_prices({JDR_UNDERLYING: JDR_SPY_USD})  # the sale is checked against it
     liquidated = bank.record_liquidation(JDR, proceeds)
     cast.first.claim_termination(JDR)
     claimed = cast.claimant.claim_termination(JDR)
@@ -1125,8 +1128,10 @@ def measure_jdr_termination(b: Bench, cast: JdrCast) -> list[Row]:
             f"JdrTrust.terminate by the trust bank (ETF redeemed): units outstanding and SPY held "
             f"recorded, the JDR token closed to transfers; {holders} holders"),
         row("jdr.record_liquidation", liquidated.gas_used,
-            f"JdrTrust.recordLiquidation by the trust bank: the trust's SPY out to the bank, the "
-            f"proceeds ({proceeds:,} JPY, approved just before, unmeasured) into the trust"),
+            f"JdrTrust.recordLiquidation by the trust bank: the proceeds ({proceeds:,} JPY) "
+            f"checked against the SPY's value at the published price and FX rate (a quote read; "
+            f"at least 90%), the trust's SPY out to the bank, the proceeds (approved just before, "
+            f"unmeasured) into the trust"),
         row("jdr.claim_termination", claimed.gas_used,
             f"JdrTrust.claimTermination by one of {holders} holders, of {JDR_HELD} JDR: all burnt "
             f"(its balance to zero, a refund; balance and supply checkpointed), {claimed.value:,} "

@@ -121,7 +121,8 @@ def test_a_jdr_series_created_after_a_hand_over_gives_its_roles_to_the_duties(
 ) -> None:
     """A series is created long after deployment; its token's agent, pauser and admin are the
     holders of the factory's roles then (the CCP's agent and the role admin), its only issuer is
-    its trust, and the trust bank is trustee of nothing else."""
+    its trust, the trust bank is trustee of nothing else, and nobody administers the trust's
+    roles (the deed fixes its trustee and settlor)."""
     import datetime as dt
 
     from pyclient import Admission, Duties, Kind, TrustBank, deploy
@@ -150,11 +151,12 @@ def test_a_jdr_series_created_after_a_hand_over_gives_its_roles_to_the_duties(
     assert trust.address == trust_address
     expected = {
         token: {"AGENT_ROLE": agent, "PAUSER_ROLE": agent, ADMIN_ROLE: admin},
-        trust: {"TRUSTEE_ROLE": bank, "SETTLOR_ROLE": settlor, ADMIN_ROLE: admin},
+        trust: {"TRUSTEE_ROLE": bank, "SETTLOR_ROLE": settlor, ADMIN_ROLE: None},
     }
     for client, holders in expected.items():
         for role, holder in holders.items():
             for key in keys:
                 assert client.has_role(role, key.address) is (key is holder), (client, role, key)
+    assert not trust.has_role(ADMIN_ROLE, d.jdr_factory.address)
     assert token.has_role("ISSUER_ROLE", trust.address)
     assert not any(token.has_role("ISSUER_ROLE", k.address) for k in keys)

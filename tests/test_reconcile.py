@@ -8,6 +8,7 @@ from support import JdrSeries, Market
 
 from pyclient import reconcile
 from pyclient.chain import devnet
+from pyclient.clock import from_unix
 
 
 def fund_accounts(m: Market) -> None:
@@ -106,3 +107,29 @@ def test_etf_units_sent_to_a_jdr_trust_outside_a_creation_show_as_a_break(jdr: J
     assert [(b.subject, b.expected, b.actual) for b in check.breaks] == [
         ("SPY-JDR SPY in custody", 0, 3)
     ]
+
+
+def test_a_series_named_like_an_asset_is_reconciled_by_its_trust_beside_the_others(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 4: a series called "JPY" (or a second "SPY-JDR") took the symbol over, and
+    the control silently dropped the series it shadowed. Both are reconciled now, the yen too."""
+    d = jdr.world.deployment
+    creation = jdr.settlor.create(jdr.symbol, 40).value
+    jdr.bank.approve_creation(jdr.symbol, creation.id)
+    listing = from_unix(d.chain_time()).date()
+    trust = jdr.bank.create_series(
+        symbol="JPY", name="Not yen", underlying="SPY", settlor="etf-manager", ratio=10,
+        trust_fee_bps=20, listing_date=listing,
+    ).value  # fmt: skip
+    check = reconcile.jdr_trusts_backed(d)
+    assert check.ok
+    assert [(line.subject, line.expected, line.actual) for line in check.lines] == [
+        ("SPY-JDR SPY backing 400 units", 40, 40),
+        ("SPY-JDR SPY in custody", 40, 40),
+        ("SPY-JDR JPY owed to holders", 0, 0),
+        (f"JPY@{trust} SPY backing 0 units", 0, 0),
+        (f"JPY@{trust} SPY in custody", 0, 0),
+        (f"JPY@{trust} JPY owed to holders", 0, 0),
+    ]
+    assert reconcile.reconcile(d).ok

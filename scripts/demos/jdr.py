@@ -367,10 +367,14 @@ class Jdr:
         units = self.units(SYMBOL, SERIES["buyback_minimum"])
         with refusals.attempt("transfer", errors.JdrTokenClosed, units=units):
             self.cast["member-a"].transfer(SYMBOL, "member-b", SERIES["buyback_minimum"])
-        proceeds = SCENARIO["proceeds_jpy"]
+        proceeds, low = SCENARIO["proceeds_jpy"], SCENARIO["undersold_jpy"]
         day = self.move("liquidation")
+        etf = self.units(ETF, int(trust.underlying_held()))
+        low_sale = {"day": day, "etf": etf, "proceeds": n(low)}
+        with refusals.attempt("undersold", errors.JdrProceedsBelowMarket, **low_sale):
+            bank.record_liquidation(SYMBOL, low)  # the published price and rate value the SPY
         sold = bank.record_liquidation(SYMBOL, proceeds)
-        show.tx("liquidated", sold, day=day, etf=self.units(ETF, sold.value.underlying_held),
+        show.tx("liquidated", sold, etf=self.units(ETF, sold.value.underlying_held),
                 proceeds=n(proceeds))  # fmt: skip
         claims = [r.claim_termination(SYMBOL) for r in self.cast.values() if r.balance(SYMBOL)]
         for claimed in claims:

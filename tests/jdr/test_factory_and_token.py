@@ -18,9 +18,11 @@ import support
 from support import JdrSeries
 
 from pyclient import Kind, errors
+from pyclient.access.permissions import ADMIN_ROLE, role_id
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, from_unix, to_unix
 from pyclient.contracts.jdr import JdrTrustClient
+from pyclient.deployment import attach
 from pyclient.jdr.model import CancelPolicy
 from pyclient.tokens.asset import AssetClass
 from pyclient.units import to_bytes32
@@ -158,6 +160,86 @@ def test_a_ratio_not_in_lowest_terms_is_refused_by_the_contract(jdr: JdrSeries) 
     assert (err.numerator, err.denominator) == (20, 2)
 
 
+def test_a_symbol_names_one_series_only(jdr: JdrSeries) -> None:
+    """Review finding 4 (the factory's part): a second "SPY-JDR" took the symbol over in every
+    SDK that learnt of it, and holders' claims and buybacks went to that trust."""
+    d = jdr.world.deployment
+    by_symbol = d.jdr_factory.contract.functions.seriesBySymbol
+    err = refused(
+        jdr, lambda: jdr.bank.create_series(**deed(jdr, symbol="SPY-JDR", name="Shadow")),
+        errors.JdrFactorySymbolTaken,
+    )  # fmt: skip
+    assert (err.symbol, err.trust) == ("SPY-JDR", jdr.trust.address)
+    assert by_symbol("SPY-JDR").call() == jdr.trust.address
+    assert int(by_symbol("NEW-JDR").call(), 16) == 0
+    new = jdr.bank.create_series(**deed(jdr)).value
+    assert by_symbol("NEW-JDR").call() == new
+    assert d.jdr("SPY-JDR") == jdr.trust
+
+
+def test_a_series_named_like_an_asset_of_the_deployment_does_not_shadow_it(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 4 (the SDK's part): a series called "JPY" became the deployment's "JPY" in
+    every SDK that learnt of it, so yen transfers, deposits and prices addressed its JDR."""
+    w, d = jdr.world, jdr.world.deployment
+    yen = d.asset("JPY").address
+    trust_address = jdr.bank.create_series(**deed(jdr, symbol="JPY", name="Not yen")).value
+    kept_as = f"JPY@{trust_address}"
+    for sdk in (d, attach(d.manifest(), d.chain)):  # this session, and one attached afresh
+        series = sdk.jdrs()
+        assert set(series) == {jdr.symbol, kept_as}
+        assert series[kept_as].address == sdk.jdr(trust_address).address == trust_address
+        assert series[jdr.symbol].address == jdr.trust.address
+        assert sdk.asset("JPY").address == sdk.token("JPY").address == yen
+        assert series[kept_as].jdr.address not in {a.address for a in sdk.assets.values()}
+    before = d.token("JPY").balances([w.member_b.address])[w.member_b.address]
+    w.member_a.transfer("JPY", "member-b", 1_000)
+    assert d.token("JPY").balances([w.member_b.address])[w.member_b.address] == before + 1_000
+
+
+def test_the_deeds_tokens_must_be_this_deployments_and_listed_in_its_market_data(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 6: the factory read only the tokens' own `assetInfo`, so a trust bank
+    backed a series with "ETF units" and "yen" it issued itself, and could name itself an
+    authorised participant to create JDRs against them."""
+    w, d = jdr.world, jdr.world.deployment
+    bank = w.keys[8]  # the fixture's trust bank
+    assert bank.address == jdr.bank.address
+    own_register, _ = w.chain.deploy("ParticipantRegistry", [bank.address], bank)
+
+    def own_token(symbol: str, asset_class: AssetClass, currency: bytes, register: str) -> str:
+        info = (int(asset_class), currency, bytes(12), 0, 0)
+        args = [f"Own {symbol}", symbol, 0, register, info, bank.address]
+        return str(w.chain.deploy("PermissionedToken", args, bank)[0].address)
+
+    spy, yen, usd = (d.asset(s).address for s in ("SPY", "JPY", "USD"))
+    unlisted_etf = own_token("FSPY", AssetClass.ETF_UNIT, b"USD", d.registry.address)
+    unlisted_yen = own_token("FJPY", AssetClass.CASH, b"JPY", d.registry.address)
+    elsewhere_etf = own_token("XSPY", AssetClass.ETF_UNIT, b"USD", own_register.address)
+    listing = to_unix(dt.datetime.combine(today(jdr), dt.time(), TOKYO))
+
+    def create(underlying: str, cash: str) -> Any:
+        raw_deed = (
+            underlying, cash, usd, bank.address, jdr.settlor.address, 10, 1, 20,
+            int(CancelPolicy.ELIGIBLE_HOLDERS), 0, 10, listing,
+        )  # fmt: skip
+        call = d.jdr_factory.call("createSeries", raw_deed, "Own JDR", "OWN-JDR", bytes(12))
+        return jdr.bank.send(call)
+
+    for underlying, cash, unlisted in (
+        (unlisted_etf, yen, unlisted_etf),
+        (spy, unlisted_yen, unlisted_yen),
+    ):
+        err = refused(
+            jdr, lambda u=underlying, c=cash: create(u, c), errors.MarketDataAssetUnlisted
+        )
+        assert err.asset == unlisted
+    err = refused(jdr, lambda: create(elsewhere_etf, yen), errors.JdrFactoryAssetMismatch)
+    assert (err.what, err.asset) == (to_bytes32("underlying"), elsewhere_etf)
+
+
 @pytest.mark.parametrize("ratio", [2.5, 0, "1/0", "-10"])
 def test_a_float_or_non_positive_ratio_is_refused_before_sending(
     jdr: JdrSeries, ratio: Any
@@ -178,6 +260,54 @@ def test_the_trust_is_the_jdr_tokens_only_issuer(jdr: JdrSeries) -> None:
         )  # fmt: skip
         assert err.account == would_be.address
     assert not token.has_role("ISSUER_ROLE", jdr.world.issuer.address)
+
+
+def test_nobody_can_make_another_issuer_of_a_jdr_token_nor_revoke_its_trusts(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 3: the token's role admin granted itself the issuer role and minted 5,000
+    JDRs with nothing behind them."""
+    token, trust, admin = jdr.trust.token, jdr.trust, jdr.world.ccp
+    holding(jdr)
+    assert token.has_role(ADMIN_ROLE, admin)
+    for attempt in (
+        lambda: admin.send(token.grant_role("ISSUER_ROLE", admin)),
+        lambda: admin.send(token.grant_role("ISSUER_ROLE", jdr.bank)),
+        lambda: admin.send(token.revoke_role("ISSUER_ROLE", trust.address)),
+    ):
+        refused(jdr, attempt, errors.JdrTokenIssuerIsTrust)
+    assert token.has_role("ISSUER_ROLE", trust.address)
+    assert not token.has_role("ISSUER_ROLE", admin) and not token.has_role("ISSUER_ROLE", jdr.bank)
+    assert trust.invariant() == (1_000, 100, True)
+    # The admin still administers the token's other roles, as on every asset.
+    admin.send(token.grant_role("PAUSER_ROLE", jdr.world.member_a))
+    assert token.has_role("PAUSER_ROLE", jdr.world.member_a)
+    admin.send(token.revoke_role("PAUSER_ROLE", jdr.world.member_a))
+
+
+def test_nobody_administers_the_trusts_roles_the_deed_fixes_its_trustee_and_settlor(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 3: the CCP's admin made itself the trustee of the series (and from there
+    could change the ratio or record the liquidation)."""
+    trust, w = jdr.trust, jdr.world
+    keys = [k.address for k in w.keys]
+    assert not any(trust.has_role(ADMIN_ROLE, k) for k in keys)
+    for sender, grant in (
+        (w.ccp, lambda: trust.grant_role("TRUSTEE_ROLE", w.ccp)),
+        (w.ccp, lambda: trust.grant_role("SETTLOR_ROLE", w.ccp)),
+        (w.ccp, lambda: trust.revoke_role("TRUSTEE_ROLE", jdr.bank)),
+        (jdr.bank, lambda: trust.grant_role("TRUSTEE_ROLE", w.member_a)),
+        (jdr.settlor, lambda: trust.grant_role("SETTLOR_ROLE", w.member_a)),
+    ):
+        err = refused(
+            jdr, lambda s=sender, g=grant: s.send(g()), errors.AccessControlUnauthorizedAccount
+        )
+        assert (err.account, err.neededRole) == (sender.address, role_id(ADMIN_ROLE))
+    holders = {
+        r: [k for k in keys if trust.has_role(r, k)] for r in ("TRUSTEE_ROLE", "SETTLOR_ROLE")
+    }
+    assert holders == {"TRUSTEE_ROLE": [jdr.bank.address], "SETTLOR_ROLE": [jdr.settlor.address]}
 
 
 def test_the_ccps_agent_freezes_a_jdr_holder_and_forces_a_transfer(jdr: JdrSeries) -> None:

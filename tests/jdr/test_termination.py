@@ -15,6 +15,7 @@ import support
 from support import JdrSeries
 
 from pyclient import errors
+from pyclient.chain import devnet
 from pyclient.clock import from_unix
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.jdr.model import Trigger, share
@@ -87,8 +88,10 @@ def test_termination_records_the_units_outstanding_and_closes_the_token(jdr: Jdr
 def test_after_termination_no_jdr_moves_and_nothing_is_created_cancelled_or_bought_back(
     jdr: JdrSeries,
 ) -> None:
-    terminated(jdr)
+    held_by_holders(jdr)
     w, s = jdr.world, jdr.symbol
+    jdr.bank.propose_ratio_change(s, 20, reason="consolidation")  # not confirmed in time
+    jdr.bank.terminate(s, Trigger.ETF_REDEEMED, reason="ETF redeemed")
     at = int(jdr.trust.termination().terminated_at.timestamp())  # type: ignore[union-attr]
     refused(jdr, lambda: w.member_a.transfer(s, "member-b", 10), errors.JdrTokenClosed)
     refused(
@@ -99,7 +102,8 @@ def test_after_termination_no_jdr_moves_and_nothing_is_created_cancelled_or_boug
         lambda: jdr.settlor.create(s, 1),
         lambda: w.member_a.cancel_in_kind(s, 10),
         lambda: w.member_a.request_buyback(s, 10, 90_000),
-        lambda: jdr.bank.change_ratio(s, 20, reason="consolidation"),
+        lambda: jdr.bank.propose_ratio_change(s, 20, reason="consolidation"),
+        lambda: jdr.settlor.confirm_ratio_change(s),
         lambda: jdr.bank.announce_record_date(s, earliest_record_date(from_unix(at).date())),
         lambda: jdr.bank.terminate(s, Trigger.OTHER, reason="again"),
     ):
@@ -128,6 +132,48 @@ def test_the_liquidation_is_recorded_once_and_only_after_termination(jdr: JdrSer
 
 
 # ---------------------------------------------------------------- liquidation and claims
+
+
+def test_a_liquidation_under_90_percent_of_the_etf_units_market_value_is_refused(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 2: proceeds of zero sent the trust bank every ETF unit and paid holders
+    nothing. The 100 SPY units are worth 100 x 600 USD x 150 JPY = 9,000,000 JPY."""
+    terminated(jdr)
+    for proceeds in (0, 8_099_999):
+        err = refused(
+            jdr, lambda p=proceeds: jdr.bank.record_liquidation(jdr.symbol, p),
+            errors.JdrProceedsBelowMarket,
+        )  # fmt: skip
+        assert (err.proceedsJpy, err.marketValueJpy, err.floorJpy) == (
+            proceeds, 9_000_000, 8_100_000,
+        )  # fmt: skip
+    assert jdr.bank.record_liquidation(jdr.symbol, 8_100_000).value.proceeds_jpy == 8_100_000
+    assert jdr.world.member_a.claim_termination(jdr.symbol).value == share(8_100_000, 330, 1_000)
+
+
+def test_the_liquidation_is_valued_at_the_price_and_rate_published_now(jdr: JdrSeries) -> None:
+    terminated(jdr)
+    jdr.market.oracle.publish_fx_rates({"USD": "160"})  # 100 x 600 x 160 = 9,600,000 JPY
+    err = refused(
+        jdr, lambda: jdr.bank.record_liquidation(jdr.symbol, 8_639_999),
+        errors.JdrProceedsBelowMarket,
+    )  # fmt: skip
+    assert (err.marketValueJpy, err.floorJpy) == (9_600_000, 8_640_000)
+    jdr.market.oracle.publish_prices({"SPY": 500})  # 100 x 500 x 160 = 8,000,000 JPY
+    assert jdr.bank.record_liquidation(jdr.symbol, 7_200_000).value.liquidated
+
+
+def test_a_liquidation_on_a_stale_price_is_refused(jdr: JdrSeries) -> None:
+    terminated(jdr)
+    d = jdr.world.deployment
+    devnet.increase_time(jdr.world.chain, 25 * 3_600)  # nothing published for a day
+    err = refused(
+        jdr, lambda: jdr.bank.record_liquidation(jdr.symbol, PROCEEDS), errors.MarketDataPriceStale
+    )
+    assert err.asset == d.asset("SPY").address
+    jdr.market.warp_and_reprice(0)
+    assert jdr.bank.record_liquidation(jdr.symbol, PROCEEDS).value.proceeds_jpy == PROCEEDS
 
 
 def test_the_liquidation_sends_the_etf_units_to_the_trust_bank_and_brings_the_yen_in(

@@ -17,7 +17,7 @@ import pytest
 import support
 from support import JdrSeries
 
-from pyclient import errors
+from pyclient import Outcome, errors
 from pyclient.clock import TOKYO, from_unix, to_unix
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.jdr.model import (
@@ -44,8 +44,8 @@ def trust_state(trust: JdrTrustClient) -> tuple[Any, ...]:
     creations = [trust.creation(i) for i in range(len(trust.history("CreationRequested")))]
     suspended = [trust.is_suspended(op) for op in Operation]
     return (
-        trust.invariant(), trust.pending_creations(), trust.ratio(), held, creations,
-        trust.buybacks(), suspended,
+        trust.invariant(), trust.pending_creations(), trust.ratio(), trust.proposed_ratio(), held,
+        creations, trust.buybacks(), suspended,
     )  # fmt: skip
 
 
@@ -60,6 +60,12 @@ def refused(jdr: JdrSeries, call: Callable[[], Any], error: type[Exception]) -> 
 def allow(role: Role, asset: str, trust: JdrTrustClient) -> None:
     """An unlimited allowance, so that a role's verb sends nothing before a refused call."""
     role.send(trust.suite.token(asset).approve(trust.address))
+
+
+def change_ratio(jdr: JdrSeries, ratio: Fraction | int | str, reason: str) -> Outcome[Fraction]:
+    """The trust bank proposes `ratio` and the settlor confirms it: the confirmation's outcome."""
+    jdr.bank.propose_ratio_change(jdr.symbol, ratio, reason=reason)
+    return jdr.settlor.confirm_ratio_change(jdr.symbol)
 
 
 def create(jdr: JdrSeries, etf_units: int) -> Creation:
@@ -137,7 +143,7 @@ def test_at_ratio_5_2_an_odd_number_of_etf_units_is_refused_naming_the_nearest_e
 ) -> None:
     t, settlor = jdr.trust, jdr.settlor
     holding(jdr)  # 1,000 JDR on 100 ETF units
-    split = jdr.bank.change_ratio(jdr.symbol, "5/2", reason="ETF 4-for-1 split")
+    split = change_ratio(jdr, "5/2", "ETF 4-for-1 split")
     assert split.value == Fraction(5, 2)
     assert t.invariant() == (1_000, 400, True)
 
@@ -155,10 +161,14 @@ def test_at_ratio_5_2_an_odd_number_of_etf_units_is_refused_naming_the_nearest_e
     assert t.invariant() == (1_010, 404, True)
 
 
-def test_the_ratio_of_an_empty_trust_changes_through_the_trust_bank(jdr: JdrSeries) -> None:
-    assert jdr.bank.change_ratio(jdr.symbol, "5/2", reason="ETF 4-for-1 split").value == (
-        Fraction(5, 2)
-    )
+def test_the_ratio_of_an_empty_trust_changes_when_the_bank_proposes_and_the_settlor_confirms(
+    jdr: JdrSeries,
+) -> None:
+    proposed = jdr.bank.propose_ratio_change(jdr.symbol, "5/2", reason="ETF 4-for-1 split")
+    assert proposed.value == Fraction(5, 2)
+    assert (jdr.trust.ratio(), jdr.trust.proposed_ratio()) == (10, Fraction(5, 2))
+    assert jdr.settlor.confirm_ratio_change(jdr.symbol).value == Fraction(5, 2)
+    assert (jdr.trust.ratio(), jdr.trust.proposed_ratio()) == (Fraction(5, 2), None)
 
 
 def test_creation_up_to_the_cap_is_allowed_and_one_step_beyond_is_refused(
@@ -331,18 +341,28 @@ def test_cancellation_while_suspended_is_refused(jdr: JdrSeries) -> None:
 def test_an_etf_split_halves_the_ratio_and_the_trust_bank_delivers_the_extra_units(
     jdr: JdrSeries,
 ) -> None:
-    d, t, bank = jdr.world.deployment, jdr.trust, jdr.bank
+    d, t, bank, settlor = jdr.world.deployment, jdr.trust, jdr.bank, jdr.settlor
     holding(jdr, member_a=300)
-    out = bank.change_ratio(jdr.symbol, 5, reason="ETF 2-for-1 split")
+    proposed = bank.propose_ratio_change(jdr.symbol, 5, reason="ETF 2-for-1 split")
+    (ev,) = proposed.named("RatioChangeProposed")
+    assert (ev["numerator"], ev["denominator"], ev["reason"], ev["trustee"]) == (
+        5, 1, to_bytes32("ETF 2-for-1 split"), bank.address,
+    )  # fmt: skip
+    assert d.token("SPY").allowance(bank, t.address) == 100  # approved for what the split draws
+    assert (t.ratio(), t.proposed_ratio(), t.invariant()) == (10, 5, (1_000, 100, True))
+
+    out = settlor.confirm_ratio_change(jdr.symbol)
     assert out.value == Fraction(5)
-    assert bank.balance("SPY") == 900  # 100 more ETF units now back the same JDRs
+    assert bank.balance("SPY") == 900  # 100 more ETF units now back the same JDRs: the bank's
+    assert settlor.balance("SPY") == 9_900  # the settlor only confirms
     assert d.token("SPY").balance_of(t.address) == 200
-    assert t.invariant() == (1_000, 200, True)
-    assert (jdr.settlor.balance(jdr.symbol), jdr.world.member_a.balance(jdr.symbol)) == (700, 300)
+    assert (t.invariant(), t.proposed_ratio()) == ((1_000, 200, True), None)
+    assert (settlor.balance(jdr.symbol), jdr.world.member_a.balance(jdr.symbol)) == (700, 300)
     (ev,) = out.named("RatioChanged")
     assert (ev["oldNumerator"], ev["numerator"], ev["heldBefore"], ev["heldAfter"]) == (
         10, 5, 100, 200,
     )  # fmt: skip
+    assert ev["reason"] == to_bytes32("ETF 2-for-1 split")
 
 
 def test_an_etf_consolidation_doubles_the_ratio_and_the_trust_bank_takes_half_the_units_back(
@@ -350,8 +370,9 @@ def test_an_etf_consolidation_doubles_the_ratio_and_the_trust_bank_takes_half_th
 ) -> None:
     d, t, bank = jdr.world.deployment, jdr.trust, jdr.bank
     holding(jdr, member_a=300)
-    assert bank.change_ratio(jdr.symbol, 20, reason="ETF 1-for-2 consolidation").value == 20
+    assert change_ratio(jdr, 20, "ETF 1-for-2 consolidation").value == 20
     assert bank.balance("SPY") == 1_050
+    assert jdr.settlor.balance("SPY") == 9_900  # the units go to the bank, not to who confirmed
     assert d.token("SPY").balance_of(t.address) == 50
     assert t.invariant() == (1_000, 50, True)
     assert (jdr.settlor.balance(jdr.symbol), jdr.world.member_a.balance(jdr.symbol)) == (700, 300)
@@ -361,13 +382,74 @@ def test_an_etf_consolidation_doubles_the_ratio_and_the_trust_bank_takes_half_th
     assert t.invariant() == (700, 35, True)
 
 
+def test_the_trust_bank_alone_cannot_change_the_ratio_nor_take_etf_units_out(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 1: a "split" to 1,000 JDR per unit that never happened sent the trust bank
+    99 of the 100 SPY units, and the invariant still held. Now it is only a proposal, which the
+    settlor does not confirm."""
+    d, t, bank = jdr.world.deployment, jdr.trust, jdr.bank
+    holding(jdr, member_a=300)
+    spy = bank.balance("SPY")
+    proposed = bank.propose_ratio_change(jdr.symbol, 1_000, reason="split")
+    assert proposed.value == 1_000
+    assert proposed.named("RatioChanged") == [] and proposed.named("Transfer") == []
+    assert (t.ratio(), t.proposed_ratio()) == (10, 1_000)
+    assert bank.balance("SPY") == spy
+    assert d.token("SPY").balance_of(t.address) == 100
+    assert t.invariant() == (1_000, 100, True)
+    # Nor does the contract let the bank confirm its own proposal, or any one alone.
+    err = refused(
+        jdr, lambda: bank.send(t.confirm_ratio_change()), errors.AccessControlUnauthorizedAccount
+    )
+    assert err.account == bank.address
+    err = refused(
+        jdr, lambda: jdr.settlor.send(t.propose_ratio_change(20, reason="consolidation")),
+        errors.AccessControlUnauthorizedAccount,
+    )  # fmt: skip
+    assert err.account == jdr.settlor.address
+
+
+def test_a_ratio_change_is_confirmed_once_and_a_new_proposal_replaces_the_last(
+    jdr: JdrSeries,
+) -> None:
+    t, bank, settlor = jdr.trust, jdr.bank, jdr.settlor
+    holding(jdr)
+    refused(jdr, lambda: settlor.confirm_ratio_change(jdr.symbol), errors.JdrNoRatioChangeProposed)
+    bank.propose_ratio_change(jdr.symbol, 1_000, reason="split")
+    bank.propose_ratio_change(jdr.symbol, 20, reason="ETF 1-for-2 consolidation")
+    assert t.proposed_ratio() == 20
+    assert settlor.confirm_ratio_change(jdr.symbol).value == 20
+    assert (t.ratio(), t.proposed_ratio(), t.invariant()) == (20, None, (1_000, 50, True))
+    refused(jdr, lambda: settlor.confirm_ratio_change(jdr.symbol), errors.JdrNoRatioChangeProposed)
+
+
+def test_a_split_confirmed_after_more_jdrs_were_created_needs_the_bank_to_propose_again(
+    jdr: JdrSeries,
+) -> None:
+    """The bank approves the units a split draws when it proposes; JDRs created before the
+    settlor confirms need more than that: refused, and proposing again approves the rest."""
+    d, t, bank = jdr.world.deployment, jdr.trust, jdr.bank
+    holding(jdr)
+    bank.propose_ratio_change(jdr.symbol, 5, reason="ETF 2-for-1 split")  # 100 SPY approved
+    create(jdr, 10)  # 1,100 JDR: the split now draws 110
+    err = refused(
+        jdr, lambda: jdr.settlor.confirm_ratio_change(jdr.symbol), errors.ERC20InsufficientAllowance
+    )
+    assert (err.spender, err.allowance, err.needed) == (t.address, 100, 110)
+    bank.propose_ratio_change(jdr.symbol, 5, reason="ETF 2-for-1 split")
+    assert d.token("SPY").allowance(bank, t.address) == 110
+    assert jdr.settlor.confirm_ratio_change(jdr.symbol).value == 5
+    assert t.invariant() == (1_100, 220, True)
+
+
 def test_the_ratio_cannot_change_while_a_creation_is_pending(jdr: JdrSeries) -> None:
     holding(jdr)
     jdr.settlor.create(jdr.symbol, 10)
+    jdr.bank.propose_ratio_change(jdr.symbol, 20, reason="consolidation")  # a proposal may wait
     err = refused(
-        jdr, lambda: jdr.bank.change_ratio(jdr.symbol, 20, reason="consolidation"),
-        errors.JdrCreationsPending,
-    )  # fmt: skip
+        jdr, lambda: jdr.settlor.confirm_ratio_change(jdr.symbol), errors.JdrCreationsPending
+    )
     assert err.count == 1
 
 
@@ -375,10 +457,10 @@ def test_a_ratio_that_would_leave_the_supply_not_exactly_backed_is_refused(
     jdr: JdrSeries,
 ) -> None:
     holding(jdr)  # 1,000 JDR: 1,000 / 3 ETF units is not whole
+    jdr.bank.propose_ratio_change(jdr.symbol, 3, reason="odd split")
     err = refused(
-        jdr, lambda: jdr.bank.change_ratio(jdr.symbol, 3, reason="odd split"),
-        errors.JdrRatioBreaksInvariant,
-    )  # fmt: skip
+        jdr, lambda: jdr.settlor.confirm_ratio_change(jdr.symbol), errors.JdrRatioBreaksInvariant
+    )
     assert (err.supply, err.numerator, err.denominator) == (1_000, 3, 1)
 
 
@@ -393,12 +475,15 @@ def test_a_ratio_not_in_lowest_terms_is_refused_by_the_contract(jdr: JdrSeries) 
 
 
 def test_a_float_ratio_is_refused_before_anything_is_built(jdr: JdrSeries) -> None:
-    refused(jdr, lambda: jdr.trust.change_ratio(0.5, reason="split"), errors.RatioRefused)
+    refused(jdr, lambda: jdr.trust.propose_ratio_change(0.5, reason="split"), errors.RatioRefused)
 
 
 def test_the_trust_bank_refuses_a_float_ratio_before_sending_anything(jdr: JdrSeries) -> None:
     holding(jdr)
-    refused(jdr, lambda: jdr.bank.change_ratio(jdr.symbol, 0.5, reason="x"), errors.RatioRefused)
+    refused(
+        jdr, lambda: jdr.bank.propose_ratio_change(jdr.symbol, 0.5, reason="x"),
+        errors.RatioRefused,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- suspension
@@ -587,3 +672,43 @@ def test_a_buyback_whose_holder_moved_its_jdrs_away_fails_typed_and_changes_noth
     )  # fmt: skip
     assert (err.sender, err.balance, err.needed) == (a.address, 0, 100)
     assert jdr.trust.buyback(request.id).status is RequestStatus.PENDING
+
+
+def test_two_pending_buybacks_of_one_holder_both_settle_whichever_is_accepted_first(
+    jdr: JdrSeries,
+) -> None:
+    """Review finding 7: the holder's approval covered its last request only, so the second
+    acceptance failed, after the settlor had sent a JPY approval for it."""
+    d, t, settlor = jdr.world.deployment, jdr.trust, jdr.settlor
+    holding(jdr, member_a=300)
+    a = jdr.world.member_a
+    first = a.request_buyback(jdr.symbol, 100, 900_000).value
+    second = a.request_buyback(jdr.symbol, 100, 800_000).value
+    assert d.token(jdr.symbol).allowance(a, t.address) == 200  # one approval on top of the other
+    yen = (a.balance("JPY"), settlor.balance("JPY"))
+
+    for request in (second, first):
+        assert settlor.accept_buyback(jdr.symbol, request.id).value.status is RequestStatus.DONE
+    assert (a.balance(jdr.symbol), settlor.balance(jdr.symbol)) == (100, 900)
+    assert (a.balance("JPY"), settlor.balance("JPY")) == (yen[0] + 1_700_000, yen[1] - 1_700_000)
+    assert d.token(jdr.symbol).allowance(a, t.address) == 0
+    assert t.invariant() == (1_000, 100, True)
+
+
+def test_a_buyback_whose_holder_took_its_approval_back_is_refused_and_the_settlor_sends_nothing(
+    jdr: JdrSeries,
+) -> None:
+    """The settlor's yen are approved; the holder's JDR allowance is what is short, which no
+    approval of the settlor's would mend: refused as the chain refuses it, nothing sent."""
+    d, t, settlor = jdr.world.deployment, jdr.trust, jdr.settlor
+    holding(jdr, member_a=300)
+    a = jdr.world.member_a
+    request = a.request_buyback(jdr.symbol, 100, 900_000).value
+    a.send(d.token(jdr.symbol).approve(t.address, 0))
+    allow(settlor, "JPY", t)
+    err = refused(
+        jdr, lambda: settlor.accept_buyback(jdr.symbol, request.id),
+        errors.ERC20InsufficientAllowance,
+    )  # fmt: skip
+    assert (err.spender, err.allowance, err.needed) == (t.address, 0, 100)
+    assert t.buyback(request.id).status is RequestStatus.PENDING

@@ -11,24 +11,30 @@ date announced; then they draw, in any order the rules allow:
   with the same ones when sent raw);
 * cancellations in kind, within a holding, beyond it, or inexact (refused the same two ways);
 * transfers between holders, within a holding or beyond it;
-* ratio changes to 10, 5, 20, 5/2 or 25/2 JDR per SPY unit (the bank delivers the SPY a split
-  needs and takes back what a consolidation frees), refused when the supply would not be exactly
-  backed at the new ratio, or when the bank lacks the SPY;
+* ratio changes to 10, 5, 20, 5/2 or 25/2 JDR per SPY unit, proposed by the bank (which approves
+  the trust for the SPY a split needs then) and confirmed by the settlor, at once or in a later
+  step (a new proposal replaces one pending): the bank delivers the SPY a split needs and takes
+  back what a consolidation frees; the confirmation is refused when nothing is proposed, when the
+  supply would not be exactly backed at the new ratio, while a creation is pending, when the
+  bank's approval falls short (JDRs were created since it proposed) or the bank lacks the SPY;
 * record dates announced (or refused, too soon), the clock moved past them (prices and the FX
   rate republished, the rate sometimes moved), distributions declared once the bank has paid the
   USD the ETF distributed into the trust (or refused: too early, twice, cash short, nobody of
   record, a record time after termination), and claims by holders of record and others;
-* termination, the liquidation's proceeds paid in, and termination claims. Every example ends
-  the trust by step `END_BY` and liquidates it by `SELL_BY`; after termination only claims and
-  reads are legal: creation, cancellation, transfers, ratio changes and new record dates are
+* termination, the liquidation's proceeds paid in (refused under 90% of the SPY held at the
+  published price and FX rate), and termination claims. Every example ends the trust by step
+  `END_BY` and liquidates it by `SELL_BY`; after termination only claims and reads are legal:
+  creation, cancellation, transfers, ratio proposals and confirmations and new record dates are
   refused with typed errors.
 
-The model keeps each holder's JDRs, every party's SPY, JPY and USD, the ratio as a `Fraction`,
-the ETF units the trust holds, each distribution (its holders of record, net, what was paid and
-who claimed) and the termination (units outstanding, proceeds, paid). After every step:
+The model keeps each holder's JDRs, every party's SPY, JPY and USD, the ratio as a `Fraction` and
+the one proposed, the bank's SPY allowance to the trust, the ETF units the trust holds, each
+distribution (its holders of record, net, what was paid and who claimed) and the termination
+(units outstanding, proceeds, paid). After every step:
 
 1. `trust.invariant()` holds and is the model's: supply x denominator == numerator x held exactly
    until the liquidation, and the trust's SPY balance is what it holds plus pending creations;
+   the ratio, the proposed ratio and the bank's SPY allowance to the trust are the model's;
 2. every balance of JDR, SPY, JPY and USD is the model's;
 3. for each declared distribution paid + unclaimed + remainder == net exactly, the remainder is
    under one yen per holder of record, and what each holder may still claim is its share;
@@ -67,7 +73,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from support import FX, JDR_SYMBOL, JdrSeries
+from support import FX, JDR_SYMBOL, PRICES, JdrSeries
 
 from pyclient import errors
 from pyclient.chain import devnet
@@ -90,6 +96,9 @@ ONE = 10**18
 USD_CENTS = 100  # USD has two decimals; JPY, SPY and the JDR none
 HOUR = 3600
 BANK_SPY = 3_000  # issued to the bank once, beside the fixture's 1,000: most splits can be paid
+# Issued to the bank once: the proceeds of every SPY unit there is, at any rate drawn.
+BANK_JPY = 2_000_000_000
+FLOOR_BPS = 9_000  # the least liquidation proceeds the trust takes, of the SPY's value
 MOST_CREATED = 60  # creation steps (of the ratio's denominator) in one request, at most
 MOST_DISTRIBUTIONS = 3  # record dates announced in one example, at most
 TERMINATE_AFTER = 16  # steps: the trust lives a while before it may end,
@@ -109,6 +118,11 @@ def mostly(data: st.DataObject, label: str) -> bool:
     """True three times in four. Hypothesis draws the simplest value often, so the usual path
     is the simplest one (True), and the unusual one still comes up."""
     return data.draw(st.sampled_from((True, True, True, False)), label=label)
+
+
+def proposed_ratio(numerator: int, denominator: int) -> Fraction | None:
+    """`proposedRatio()` as the model keeps it: zero over zero is no proposal."""
+    return Fraction(numerator, denominator) if numerator else None
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -145,6 +159,8 @@ class Model:
     usd: dict[str, int]
     fx_e18: int
     ratio: Fraction = Fraction(10)
+    proposed: Fraction | None = None  # the ratio change awaiting the settlor
+    bank_allowance: int = 0  # SPY the trust may draw from the bank (for a split)
     held: int = 0
     distributions: list[ModelDistribution] = field(default_factory=list)
     terminated_at: int = 0  # unix time; 0 while the trust lives
@@ -180,7 +196,7 @@ class TrustMachine(RuleBasedStateMachine):
         super().__init__()
         s = self.series
         self.w, self.d, self.chain = s.world, s.world.deployment, s.world.chain
-        self.trust, self.bank, self.symbol = s.trust, s.bank, s.symbol
+        self.trust, self.bank, self.settlor, self.symbol = s.trust, s.bank, s.settlor, s.symbol
         self.snapshot = devnet.snapshot(self.chain)
         self.roles = {
             "member-a": self.w.member_a, "member-b": self.w.member_b,
@@ -189,7 +205,8 @@ class TrustMachine(RuleBasedStateMachine):
         self.address = {n: r.address for n, r in self.roles.items()}
         self.address |= {BANK: self.bank.address, TRUST: self.trust.address}
         self.steps = 0
-        book = self._books()["balances"]
+        books = self._books()
+        book = books["balances"]
         assert self.trust.invariant() == (0, 0, True)
         assert self.trust.ratio() == Fraction(10)
         self.model = Model(
@@ -197,6 +214,7 @@ class TrustMachine(RuleBasedStateMachine):
             usd=book["USD"], fx_e18=price_to_chain(FX["USD"]),
         )  # fmt: skip
         assert self.model.supply == 0
+        assert (books["proposed"], books["bank allowance"]) == (None, 0)
         self.jpy_start = sum(self.model.jpy[p] for p in (*HOLDERS, TRUST))
         self.bank_jpy_start = self.model.jpy[BANK]
         self.spy_total = sum(self.model.spy.values())
@@ -214,8 +232,9 @@ class TrustMachine(RuleBasedStateMachine):
         jdr = self.d.token(self.symbol).contract.functions
         tokens = {k: self.d.token(s).contract.functions for k, s in TOKENS.items()}
         fns = [
-            t.invariant(), t.ratio(), t.pendingCreations(), t.termination(),
+            t.invariant(), t.ratio(), t.proposedRatio(), t.pendingCreations(), t.termination(),
             t.distributionCount(), jdr.closed(),
+            tokens["SPY"].allowance(self.address[BANK], self.address[TRUST]),
             *(tokens[k].balanceOf(self.address[p]) for k in TOKENS for p in PARTIES),
             *(t.distribution(i) for i in range(count)),
             *(t.distributionBalance(i) for i in range(count)),
@@ -230,8 +249,10 @@ class TrustMachine(RuleBasedStateMachine):
         values = iter(raw)
         books: dict[str, Any] = {
             "invariant": tuple(next(values)), "ratio": Fraction(*next(values)),
+            "proposed": proposed_ratio(*next(values)),
             "pending": tuple(next(values)), "termination": Termination.from_chain(next(values)),
             "distribution count": next(values), "closed": next(values),
+            "bank allowance": next(values),
         }  # fmt: skip
         books["balances"] = {k: {p: next(values) for p in PARTIES} for k in TOKENS}
         books["distributions"] = [Distribution.from_chain(i, next(values)) for i in range(count)]
@@ -271,7 +292,7 @@ class TrustMachine(RuleBasedStateMachine):
         if self.steps >= END_BY and not m.terminated:
             self._terminate(data.draw(st.sampled_from(Trigger), label="trigger"))
         if self.steps >= SELL_BY and not m.liquidated:
-            self._liquidate(data.draw(st.integers(0, 5_000_000), label="proceeds"))
+            self._liquidate(data)
 
     # ------------------------------------------------------------------ creation, cancellation
 
@@ -282,7 +303,8 @@ class TrustMachine(RuleBasedStateMachine):
         date."""
         start = data.draw(st.sampled_from(RATIOS[::-1]), label="starting ratio")  # 10 first
         if start != self.model.ratio:
-            self._change_ratio(start)
+            self._propose(start)
+            self._confirm()
         for holder in HOLDERS:
             if mostly(data, f"{holder} holds"):
                 steps = data.draw(st.integers(1, MOST_CREATED // 2), label=f"{holder} steps")
@@ -354,11 +376,11 @@ class TrustMachine(RuleBasedStateMachine):
         assert self.trust.invariant() == (m.supply, m.held, True)
         custody = self.d.token("SPY").balances([self.trust.address])[self.trust.address]
         assert custody == m.held + units
-        if meanwhile is not None:
+        if meanwhile is not None:  # proposed, and it waits: no confirmation while pending
+            self._propose(meanwhile)
             err = self._refused(
-                lambda: self.bank.change_ratio(self.symbol, meanwhile, reason="stateful: split"),
-                errors.JdrCreationsPending, "ratio change while a creation is pending",
-                approves=True,
+                lambda: self.settlor.confirm_ratio_change(self.symbol), errors.JdrCreationsPending,
+                "ratio confirmation while a creation is pending",
             )  # fmt: skip
             assert err.args_by_name["count"] == 1
         if not approve:
@@ -449,45 +471,94 @@ class TrustMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def change_ratio(self, data: st.DataObject) -> None:
-        """The ETF split or consolidated: the bank delivers or takes back the SPY that keeps the
-        supply exactly backed at the new ratio; refused when the supply does not divide."""
+        """The ETF split or consolidated: the bank proposes the new ratio, and the settlor most
+        often confirms it at once (or in a later step, `confirm_ratio_change`)."""
         self._end_when_due(data)
         m = self.model
         others = [r for r in RATIOS if r != m.ratio]
-        self._change_ratio(data.draw(st.sampled_from([*others, m.ratio]), label="ratio"))
+        proposed = self._propose(data.draw(st.sampled_from([*others, m.ratio]), label="ratio"))
+        confirmed = proposed and mostly(data, "confirmed at once") and self._confirm()
+        if confirmed and not mostly(data, "the bank leaves it to the settlor"):
+            err = self._refused(lambda: self.bank.send(self.trust.confirm_ratio_change()),
+                                errors.AccessControlUnauthorizedAccount,
+                                "ratio confirmation by the bank")  # fmt: skip
+            assert err.args_by_name["account"] == self.bank.address
 
-    def _change_ratio(self, ratio: Fraction) -> None:
+    @precondition(lambda self: self.model.proposed is not None)
+    @rule(data=st.data())
+    def confirm_ratio_change(self, data: st.DataObject) -> None:
+        """The settlor confirms a proposal left waiting: the supply may have changed since the
+        bank proposed (and approved the SPY a split would have drawn then)."""
+        self._end_when_due(data)
+        self._confirm()
+
+    def _propose(self, ratio: Fraction) -> bool:
+        """The bank proposes `ratio`; for a split whose SPY are whole it approves the trust for
+        them (up to, not on top of, what it already may draw). False when refused."""
         m = self.model
+        propose = lambda: self.bank.propose_ratio_change(  # noqa: E731
+            self.symbol, ratio, reason="stateful: split"
+        )
+        if m.terminated:
+            self._refused(propose, errors.JdrTrustTerminated, "ratio proposal after termination")
+            return False
+        replacing = m.proposed is not None
+        out = propose()
+        assert out.value == ratio
+        (ev,) = out.named("RatioChangeProposed")
+        assert (ev["numerator"], ev["denominator"]) == (ratio.numerator, ratio.denominator)
+        need = Fraction(m.supply) / ratio - m.held
+        if need > 0 and need.denominator == 1:
+            m.bank_allowance = max(m.bank_allowance, int(need))
+        m.proposed = ratio
+        note("ratio proposed" + (": replacing another" if replacing else ""))
+        return True
+
+    def _confirm(self) -> bool:
+        """The settlor confirms the proposed ratio: the bank delivers or takes back the SPY that
+        keep the supply exactly backed, or the confirmation is refused and sends nothing (False)."""
+        m = self.model
+        confirm = lambda: self.settlor.confirm_ratio_change(self.symbol)  # noqa: E731
+        if m.terminated:
+            self._refused(confirm, errors.JdrTrustTerminated,
+                          "ratio confirmation after termination")  # fmt: skip
+            return False
+        if m.proposed is None:
+            self._refused(confirm, errors.JdrNoRatioChangeProposed, "ratio confirmation")
+            return False
+        ratio = m.proposed
         num, den = ratio.numerator, ratio.denominator
         supply = m.supply
-
-        def change() -> Any:
-            if not m.held:  # TrustBank.change_ratio cannot read a zero holding: InvalidAmount
-                return self.bank.send(self.trust.change_ratio(ratio, reason="stateful: split"))
-            return self.bank.change_ratio(self.symbol, ratio, reason="stateful: split")
-
-        if m.terminated:
-            self._refused(change, errors.JdrTrustTerminated, "ratio change after termination",
-                          approves=True)  # fmt: skip
-            return
         if supply % num:
-            err = self._refused(change, errors.JdrRatioBreaksInvariant, "ratio change")
+            err = self._refused(confirm, errors.JdrRatioBreaksInvariant, "ratio confirmation")
             assert (err.args_by_name["supply"], err.args_by_name["numerator"],
                     err.args_by_name["denominator"]) == (supply, num, den)  # fmt: skip
-            return
+            return False
         held_after = supply // num * den
-        if held_after - m.held > m.spy[BANK]:
-            self._refused(change, errors.ERC20InsufficientBalance, "ratio change: bank short",
-                          approves=True)  # fmt: skip
-            return
-        outcome = change()
+        delivered = held_after - m.held
+        if delivered > m.bank_allowance:
+            err = self._refused(confirm, errors.ERC20InsufficientAllowance,
+                                "ratio confirmation: bank's approval short")  # fmt: skip
+            assert (err.args_by_name["allowance"], err.args_by_name["needed"]) == (
+                m.bank_allowance, delivered,
+            )  # fmt: skip
+            return False
+        if delivered > m.spy[BANK]:
+            self._refused(confirm, errors.ERC20InsufficientBalance,
+                          "ratio confirmation: bank short")  # fmt: skip
+            return False
+        outcome = confirm()
         assert outcome.value == ratio
         changed = outcome.named("RatioChanged")[0]
         assert (changed["heldBefore"], changed["heldAfter"]) == (m.held, held_after)
-        m.move(m.spy, BANK, TRUST, held_after - m.held)
-        note("ratio: split" if held_after > m.held else
-             "ratio: consolidation" if held_after < m.held else "ratio: nothing held")  # fmt: skip
-        m.held, m.ratio = held_after, ratio
+        m.move(m.spy, BANK, TRUST, delivered)
+        if delivered > 0:
+            m.bank_allowance -= delivered
+        note("ratio: split" if delivered > 0 else
+             "ratio: consolidation" if delivered < 0 else "ratio: nothing held")  # fmt: skip
+        m.held, m.ratio, m.proposed = held_after, ratio, None
+        self._refused(confirm, errors.JdrNoRatioChangeProposed, "ratio confirmed twice")
+        return True
 
     # ------------------------------------------------------------------ distributions
 
@@ -523,6 +594,9 @@ class TrustMachine(RuleBasedStateMachine):
         )  # fmt: skip
         m.distributions.append(ModelDistribution(d.id, record_time(day)))
         note("record date announced")
+        holder = next((h for h in HOLDERS if m.jdr[h]), SETTLOR)  # nothing to claim yet
+        self._refused(lambda: self.roles[holder].claim_distribution(self.symbol, d.id),
+                      errors.JdrDistributionNotDeclared, "claim")  # fmt: skip
 
     @rule(data=st.data())
     def time_passes(self, data: st.DataObject) -> None:
@@ -702,26 +776,46 @@ class TrustMachine(RuleBasedStateMachine):
         self._refused(end, errors.JdrTrustTerminated, "second termination")
 
     @precondition(lambda self: self.model.terminated and not self.model.liquidated)
-    @rule(proceeds=st.integers(0, 5_000_000))
-    def record_liquidation(self, proceeds: int) -> None:
+    @rule(data=st.data())
+    def record_liquidation(self, data: st.DataObject) -> None:
         """The bank sells the SPY held and pays the yen in, once."""
-        self._liquidate(proceeds)
+        self._liquidate(data)
 
-    def _liquidate(self, proceeds: int) -> None:
+    def _liquidate(self, data: st.DataObject) -> None:
+        """The proceeds are at least 90% of the SPY's value at the published price and rate (less
+        is refused); a trust with nothing outstanding takes none (anything is refused)."""
         m = self.model
-        liquidate = lambda: self.bank.record_liquidation(self.symbol, proceeds)  # noqa: E731
-        if not m.units_outstanding and proceeds:
-            self._refused(liquidate, errors.JdrNoUnitsOutstanding, "proceeds with nobody to pay")
-            proceeds = 0  # what the bank records instead
-        t = liquidate().value
+        value = m.held * PRICES["SPY"] * m.fx_e18 // ONE
+        floor = value * FLOOR_BPS // 10_000
+        liquidate = lambda p: self.bank.record_liquidation(self.symbol, p)  # noqa: E731
+        if not m.units_outstanding:
+            if not mostly(data, "no proceeds"):
+                some = data.draw(st.integers(1, 5_000_000), label="proceeds")
+                self._refused(lambda: liquidate(some), errors.JdrNoUnitsOutstanding,
+                              "proceeds with nobody to pay")  # fmt: skip
+            proceeds = 0
+        else:
+            err = self._refused(lambda: liquidate(floor - 1), errors.JdrProceedsBelowMarket,
+                                "liquidation a yen under the floor", approves=True)  # fmt: skip
+            assert err.args_by_name["floorJpy"] == floor
+            if not mostly(data, "at the market"):
+                low = data.draw(st.integers(0, floor - 1), label="proceeds under the floor")
+                err = self._refused(lambda: liquidate(low), errors.JdrProceedsBelowMarket,
+                                    "liquidation", approves=True)  # fmt: skip
+                got = err.args_by_name
+                assert (got["proceedsJpy"], got["marketValueJpy"], got["floorJpy"]) == (
+                    low, value, floor,
+                )  # fmt: skip
+            proceeds = floor + data.draw(st.integers(0, value // 5), label="proceeds over")
+        t = liquidate(proceeds).value
         assert (t.liquidated, t.proceeds_jpy, t.paid_jpy) == (True, proceeds, 0)
         m.move(m.spy, TRUST, BANK, m.held)
         m.move(m.jpy, BANK, TRUST, proceeds)
         m.paid_in += proceeds
         m.held, m.liquidated, m.proceeds = 0, True, proceeds
         note("liquidated" + (" for nothing" if not proceeds else ""))
-        self._refused(liquidate, errors.JdrAlreadyLiquidated, "second liquidation",
-                      approves=True)  # fmt: skip
+        self._refused(lambda: liquidate(proceeds), errors.JdrAlreadyLiquidated,
+                      "second liquidation", approves=True)  # fmt: skip
 
     @precondition(lambda self: self.model.terminated)
     @rule(data=st.data())
@@ -760,7 +854,8 @@ class TrustMachine(RuleBasedStateMachine):
         # 1. The trust's own invariant, and the model's.
         supply, held, holds = books["invariant"]
         assert (supply, held, holds) == (m.supply, m.held, True)
-        assert books["ratio"] == m.ratio
+        assert (books["ratio"], books["proposed"]) == (m.ratio, m.proposed)
+        assert books["bank allowance"] == m.bank_allowance
         if not m.liquidated:
             assert supply * m.ratio.denominator == m.ratio.numerator * held
         assert books["pending"] == (0, 0, 0)
@@ -844,6 +939,7 @@ def test_a_jdr_trust_stays_backed_pays_every_yen_it_owes_and_refuses_what_its_st
     for holder in HOLDERS:
         jdr.bank.confirm_cancel_eligible(jdr.symbol, holder)
     jdr.world.issuer.issue("SPY", BANK, BANK_SPY, ref="stateful: splits")
+    jdr.world.issuer.issue("JPY", BANK, BANK_JPY, ref="stateful: proceeds")
     machine = type("JdrTrustOnTheSessionChain", (TrustMachine,), {"series": jdr})
     run_state_machine_as_test(
         machine,
@@ -869,8 +965,11 @@ def test_a_jdr_trust_stays_backed_pays_every_yen_it_owes_and_refuses_what_its_st
         "inexact cancellation refused: AmountNotExact",
         "raw inexact cancellation refused: JdrAmountNotExact",
         "transferred", "transfer refused: ERC20InsufficientBalance",
-        "ratio: split", "ratio: consolidation", "ratio change refused: JdrRatioBreaksInvariant",
-        "ratio change while a creation is pending refused: JdrCreationsPending",
+        "ratio proposed", "ratio proposed: replacing another",
+        "ratio: split", "ratio: consolidation",
+        "ratio confirmation refused: JdrRatioBreaksInvariant",
+        "ratio confirmed twice refused: JdrNoRatioChangeProposed",
+        "ratio confirmation while a creation is pending refused: JdrCreationsPending",
         "record date announced", "record date passed",
         "declaration before the record time refused: JdrRecordTimeNotPassed",
         "declaration twice refused: JdrDistributionAlreadyDeclared",
@@ -879,9 +978,10 @@ def test_a_jdr_trust_stays_backed_pays_every_yen_it_owes_and_refuses_what_its_st
         "claim refused: JdrNothingToClaim", "claim refused: JdrAlreadyClaimed",
         "claim refused: JdrDistributionNotDeclared",
         "terminated", "liquidated", "termination claimed",
+        "liquidation a yen under the floor refused: JdrProceedsBelowMarket",
         "transfer after termination refused: JdrTokenClosed",
         "creation after termination refused: JdrTrustTerminated",
         "cancellation after termination refused: JdrTrustTerminated",
-        "ratio change after termination refused: JdrTrustTerminated",
+        "ratio proposal after termination refused: JdrTrustTerminated",
     ):  # fmt: skip
         assert OUTCOMES[outcome], "\n".join(f"{k}: {v}" for k, v in sorted(OUTCOMES.items()))
