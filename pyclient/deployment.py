@@ -30,6 +30,9 @@ from .chain.client import Chain, ErrorContext
 from .collateral.vault import AccountKind, split_account_id
 from .contracts.base import Call, ContractClient, send_all
 from .contracts.default_manager import DefaultManagerClient
+from .contracts.delivery import DeliverySettlementClient
+from .contracts.goods import GoodsTokenClient
+from .contracts.goods_pool import GoodsPoolClient
 from .contracts.jdr import JdrFactoryClient, JdrTokenClient, JdrTrustClient
 from .contracts.market_data import MarketDataClient
 from .contracts.registry import RegistryClient
@@ -38,10 +41,11 @@ from .contracts.token import TokenClient
 from .contracts.vault import VaultClient
 from .errors import AssetNotFound, DeploymentMismatch
 from .events import DecodedEvent, EventDecoder
+from .goods.model import DocumentKind
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
-from .units import from_bytes32
+from .units import from_bytes32, to_bytes32
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: contracts keyed by part (two parts may share an artifact)
 DEFAULT_MAX_PRICE_AGE = 24 * 3600
 Progress = Callable[[str], None]
 
@@ -61,7 +65,8 @@ class Setup:
         return self.addresses[key]
 
 
-Wire = Callable[["Deployment", str], Call[Any]]  # (deployment, this part's address) -> a call
+# (deployment, this part's address) -> a call, or several
+Wire = Callable[["Deployment", str], "Call[Any] | list[Call[Any]]"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,15 @@ def granted(role: str, *, on: str) -> Wire:
     return lambda d, address: d.part(on).grant_role(role, address)
 
 
+def pools_admitted() -> Wire:
+    """Wiring: admit every goods pool (an asset backed by receipts it holds) as custody."""
+    return lambda d, _address: [
+        d.registry.admit(a.address, Kind.SYSTEM_CONTRACT, f"{a.symbol.lower()}-pool")
+        for a in d.assets.values()
+        if a.spec.pool_commodity is not None
+    ]
+
+
 def assets_listed() -> Wire:
     """Wiring: list every asset of the deployment for pricing."""
     return lambda d, _address: d.market_data.list_assets(d.assets.values())
@@ -194,11 +208,53 @@ SUITE: tuple[Part, ...] = (
         args=lambda s: [s["registry"], s["market_data"], s.operator],
         needs=("registry", "market_data"),
     ),
+    Part(
+        # Rubber delivery orders (荷渡指図書): issued by registered warehouses.
+        "delivery_orders", GoodsTokenClient, "delivery orders",
+        args=lambda s: ["Kabuto delivery orders", "KDO", int(DocumentKind.DELIVERY_ORDER),
+                        s["registry"], s.operator],
+        needs=("registry",),
+    ),
+    Part(
+        # Precious-metal warehouse receipts (倉荷証券): for delivery and, pooled, as collateral.
+        "warehouse_receipts", GoodsTokenClient, "warehouse receipts",
+        args=lambda s: ["Kabuto warehouse receipts", "KWR", int(DocumentKind.WAREHOUSE_RECEIPT),
+                        s["registry"], s.operator],
+        needs=("registry",),
+        wiring=(pools_admitted(),),
+    ),
+    Part(
+        # Futures physical delivery through the CCP: holds goods and yen between the two legs.
+        "delivery", DeliverySettlementClient, "delivery settlement",
+        args=lambda s: [s["registry"], s["asset JPY"], s.operator],
+        needs=("registry", "asset JPY"),
+        wiring=(admitted(Kind.SYSTEM_CONTRACT, "delivery-settlement"),),
+    ),
 )  # fmt: skip
 
 
+def _token_client(spec: AssetSpec) -> type[TokenClient]:
+    """The client (and so the artifact) of an asset's token."""
+    if spec.asset_class is AssetClass.JDR:
+        return JdrTokenClient
+    if spec.pool_commodity is not None:
+        return GoodsPoolClient
+    return TokenClient
+
+
 def _token_part(spec: AssetSpec) -> Part:
-    """Every asset is one PermissionedToken, checking its holders against the register."""
+    """Every asset is one PermissionedToken, checking its holders against the register; an asset
+    of pooled warehouse receipts is a GoodsPool (a PermissionedToken minted only by pledges of
+    receipts of its commodity), which holds receipts and so joins the register as custody."""
+    if spec.pool_commodity is not None:
+        commodity = to_bytes32(spec.pool_commodity, what="commodity")
+        return Part(
+            f"asset {spec.symbol}", GoodsPoolClient, f"{spec.symbol} pool ({spec.name})",
+            args=lambda s: [spec.name, spec.symbol, spec.decimals, s["registry"],
+                            spec.constructor_info(), s.operator, s["warehouse_receipts"],
+                            commodity],
+            needs=("registry", "warehouse_receipts"),
+        )  # fmt: skip
     return Part(
         f"asset {spec.symbol}", TokenClient, f"{spec.symbol} token ({spec.name})",
         args=lambda s: [spec.name, spec.symbol, spec.decimals, s["registry"],
@@ -257,11 +313,39 @@ class Deployment:
     def jdr_factory(self) -> JdrFactoryClient:
         return self.part("jdr_factory")  # type: ignore[no-any-return]
 
+    @property
+    def delivery_orders(self) -> GoodsTokenClient:
+        return self.part("delivery_orders")  # type: ignore[no-any-return]
+
+    @property
+    def warehouse_receipts(self) -> GoodsTokenClient:
+        return self.part("warehouse_receipts")  # type: ignore[no-any-return]
+
+    def goods_documents(self, kind: DocumentKind) -> GoodsTokenClient:
+        """Delivery orders or warehouse receipts."""
+        if kind is DocumentKind.DELIVERY_ORDER:
+            return self.delivery_orders
+        return self.warehouse_receipts
+
+    @property
+    def delivery(self) -> DeliverySettlementClient:
+        return self.part("delivery")  # type: ignore[no-any-return]
+
+    def pool(self, ref: str | Asset) -> GoodsPoolClient:
+        """The goods pool behind a pooled-receipt asset (`GOLD`)."""
+        token = self.token(ref)
+        if not isinstance(token, GoodsPoolClient):
+            raise AssetNotFound(
+                f"{token.asset.symbol} is not pooled warehouse receipts; the pools are "
+                f"{', '.join(s for s, a in self.assets.items() if a.spec.pool_commodity) or 'none'}"
+            )
+        return token
+
     def token(self, ref: str | Asset) -> TokenClient:
         """The client of an asset's token."""
         a = self.asset(ref)
         if a.symbol not in self._tokens:
-            kind = JdrTokenClient if a.spec.asset_class is AssetClass.JDR else TokenClient
+            kind = _token_client(a.spec)
             contract = self.chain.contract(kind.artifact, a.address)
             self._tokens[a.symbol] = kind(self, contract, a)
         return self._tokens[a.symbol]
@@ -443,9 +527,12 @@ class Deployment:
             "operator": self.operator,
             "compiler": build["compiler"]["build"],
             "sourcesHash": build["sourcesHash"],
-            "contracts": {c.artifact: code(c.artifact, c.address) for c in self.parts.values()},
+            "contracts": {
+                key: {"artifact": c.artifact} | code(c.artifact, c.address)
+                for key, c in self.parts.items()
+            },
             "assets": {  # JDRs are found through the factory, not listed
-                a.symbol: a.spec.to_manifest() | code(TokenClient.artifact, a.address)
+                a.symbol: a.spec.to_manifest() | code(_token_client(a.spec).artifact, a.address)
                 for a in self.assets.values()
                 if a.symbol not in self._jdrs
             },
@@ -528,7 +615,11 @@ def deploy(
         for p in SUITE
     }
     say("wiring: " + ", ".join(f"{p.key} ({len(p.wiring)})" for p in SUITE if p.wiring))
-    wiring = [wire(deployment, setup[p.key]) for p in SUITE for wire in p.wiring]
+    wiring = []
+    for p in SUITE:
+        for wire in p.wiring:
+            made = wire(deployment, setup[p.key])
+            wiring += made if isinstance(made, list) else [made]
     send_all([replace(call, label="deploy.wiring") for call in wiring], operator)
     _hand_over(deployment, operator, duties, say)
     say(f"deployed {len(SUITE) + len(assets)} contracts from block {deployment.deploy_block}")
@@ -544,6 +635,8 @@ def _hand_over(d: Deployment, operator: LocalAccount, duties: Duties, say: Progr
     for client in d.contracts():
         getters = {i["name"] for i in client.contract.abi if i["type"] == "function"}
         for role, holder in holders.items():
+            if role == "ISSUER_ROLE" and isinstance(client, GoodsPoolClient):
+                continue  # a pool's units are minted by pledges only: nobody holds its issuer role
             if role in getters and holder != me:
                 calls += [client.grant_role(role, holder), client.revoke_role(role, me)]
     moved = sorted({r for r, h in holders.items() if h != me})
@@ -574,8 +667,8 @@ def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> D
         raise DeploymentMismatch(
             f"manifest is for chain {data['chainId']}, but {chain.url} is chain {chain.chain_id}"
         )
-    system = {name: c["address"] for name, c in data["contracts"].items()}
-    missing = sorted({p.artifact for p in SUITE} - system.keys())
+    system = {key: c["address"] for key, c in data["contracts"].items()}
+    missing = sorted({p.key for p in SUITE} - system.keys())
     if missing:
         raise DeploymentMismatch(f"manifest lacks {', '.join(missing)}")
     addresses = dict(system) | {f"asset {s}": a["address"] for s, a in data["assets"].items()}
@@ -600,7 +693,7 @@ def attach(manifest: str | os.PathLike[str] | dict[str, Any], chain: Chain) -> D
         operator=data["operator"],
     )
     deployment.parts = {
-        p.key: p.client(deployment, chain.contract(p.artifact, system[p.artifact]), p.label)
+        p.key: p.client(deployment, chain.contract(p.artifact, system[p.key]), p.label)
         for p in SUITE
     }
     return deployment

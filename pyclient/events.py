@@ -196,14 +196,23 @@ _SENTENCES: dict[str, Sentence] = {
     ),
     # ---- tokens
     "Transfer": lambda e, n: (
-        f"{n.amount(e['value'], e.address)} created for {n.name(e['to'])}"
+        _goods_transfer(e, n)
+        if "tokenId" in e.args
+        else f"{n.amount(e['value'], e.address)} created for {n.name(e['to'])}"
         if int(e["from"], 16) == 0
         else f"{n.amount(e['value'], e.address)} of {n.name(e['from'])} destroyed"
         if int(e["to"], 16) == 0
         else f"{n.amount(e['value'], e.address)} from {n.name(e['from'])} to {n.name(e['to'])}"
     ),
+    "ApprovalForAll": lambda e, n: (
+        f"{n.name(e['owner'])} "
+        + ("lets" if e["approved"] else "no longer lets")
+        + f" {n.name(e['operator'])} move its {e.contract}"
+    ),
     "Approval": lambda e, n: (
-        f"{n.name(e['owner'])} lets {n.name(e['spender'])} draw "
+        f"{n.name(e['owner'])} lets {n.name(e['approved'])} move {_document(e)}"
+        if "tokenId" in e.args
+        else f"{n.name(e['owner'])} lets {n.name(e['spender'])} draw "
         + (
             f"any amount of {e.contract.removesuffix(' token')}"
             if e["value"] == MAX_UINT
@@ -233,6 +242,98 @@ _SENTENCES: dict[str, Sentence] = {
     "ForcedTransfer": lambda e, n: (
         f"{n.name(e['agent'])} moved {n.amount(e['amount'], e.address)} from "
         f"{n.name(e['from'])} to {n.name(e['to'])} without consent{_why(e['reason'])}"
+    ),
+    # ---- goods tokens (delivery orders, warehouse receipts)
+    "GoodsIssued": lambda e, n: (
+        f"{n.name(e['warehouse'])} issued {_document(e)} to {n.name(e['to'])}: "
+        f"{e['quantity']:,} {bytes_word(e['unit'])} {bytes_word(e['commodity'])}"
+        + (
+            f" ({bytes_word(e['brand'])})"
+            if bytes_word(e["brand"]) not in ("", bytes_word(e["commodity"]))
+            else ""
+        )
+    ),
+    "GoodsPresented": lambda e, n: (
+        f"{n.name(e['holder'])} presented {_document(e)} to {n.name(e['warehouse'])} "
+        "to take the goods out"
+    ),
+    "PresentationWithdrawn": lambda e, n: (
+        f"presentation of {_document(e)} by {n.name(e['holder'])} "
+        + ("withdrawn" if e["holder"] == e["by"] else f"refused by {n.name(e['by'])}")
+        + _why(e["reason"])
+    ),
+    "GoodsReleased": lambda e, n: (
+        f"{n.name(e['warehouse'])} released the goods of {_document(e)} to {n.name(e['holder'])}"
+        f" and burnt it{_why(e['ref'])}"
+    ),
+    "TokenFreezeChanged": lambda e, n: (
+        f"{_document(e)} {'frozen' if e['frozen'] else 'unfrozen'} by {n.name(e['agent'])}"
+        f"{_why(e['reason'])}"
+    ),
+    "GoodsForcedTransfer": lambda e, n: (
+        f"{n.name(e['agent'])} moved {_document(e)} from {n.name(e['from'])} to "
+        f"{n.name(e['to'])} without consent{_why(e['reason'])}"
+    ),
+    # ---- goods pools (warehouse receipts as collateral)
+    "ReceiptPledged": lambda e, n: (
+        f"{n.name(e['holder'])} pledged warehouse receipt #{e['tokenId']} into the "
+        f"{e.contract.split(' ')[0]} pool for {n.amount(e['quantity'], e.address)}"
+    ),
+    "ReceiptRedeemed": lambda e, n: (
+        f"{n.name(e['holder'])} returned {n.amount(e['quantity'], e.address)} and took "
+        f"warehouse receipt #{e['tokenId']} out of the pool"
+    ),
+    # ---- delivery settlement (futures physical delivery)
+    "DeliveryOpened": lambda e, n: (
+        f"delivery {e['deliveryId']} opened: {bytes_word(e['terms'][1])}, "
+        f"{e['terms'][2]:,} a lot at {_jpy(e['terms'][3])} a lot; shorts deliver by "
+        f"{_when(e['terms'][4])}, longs pay by {_when(e['terms'][5])}"
+    ),
+    "GradeListed": lambda e, n: (
+        f"delivery {e['deliveryId']}: grade {bytes_word(e['grade'])} deliverable at "
+        + (
+            f"{'+' if e['differentialJpyPerLot'] > 0 else '-'}"
+            f"{_jpy(abs(e['differentialJpyPerLot']))} a lot"
+            if e["differentialJpyPerLot"]
+            else "the settlement price"
+        )
+    ),
+    "Allocated": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {n.name(e['short'])} delivers "
+        f"{e['lots']:,} lot{'s' * (e['lots'] != 1)} to {n.name(e['long'])}"
+    ),
+    "GoodsDelivered": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {n.name(e['short'])} delivered "
+        f"token #{e['tokenId']} ({e['lots']:,} lot{'s' * (e['lots'] != 1)}, invoice "
+        f"{_jpy(e['invoiceJpy'])})"
+    ),
+    "DeliveryPaid": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {n.name(e['long'])} paid "
+        f"{_jpy(e['amountJpy'])} ({_jpy(e['paidJpy'])} in all)"
+    ),
+    "PairSettled": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']} settled DvP: {e['tokens']:,} "
+        f"token{'s' * (e['tokens'] != 1)} ({e['lots']:,} lot{'s' * (e['lots'] != 1)}) to the "
+        f"long against "
+        f"{_jpy(e['amountJpy'])} to the short"
+    ),
+    "DeliveryFailed": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {n.name(e['short'])} failed to deliver "
+        f"{e['missingLots']:,} lot{'s' * (e['missingLots'] != 1)}"
+    ),
+    "PaymentFailed": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {n.name(e['long'])} failed to pay "
+        f"{_jpy(e['unpaidJpy'])}; {e['tokens']:,} token{'s' * (e['tokens'] != 1)} back to the "
+        "short"
+    ),
+    "PaymentRefunded": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']}: {_jpy(e['amountJpy'])} that bought no "
+        f"goods back to {n.name(e['long'])}"
+    ),
+    "PairClosed": lambda e, n: f"delivery {e['deliveryId']} pair {e['index']} closed",
+    "PairSkipped": lambda e, n: (
+        f"delivery {e['deliveryId']} pair {e['index']} passed over: {n.name(e['account'])} "
+        "cannot receive now"
     ),
     "Paused": lambda e, n: (
         f"{e.contract.removesuffix(' token')} paused by {n.name(e['account'])}: "
@@ -542,6 +643,19 @@ _SENTENCES: dict[str, Sentence] = {
         f"{_when(e['at'])}: it no longer moves"
     ),
 }
+
+
+def _document(e: DecodedEvent) -> str:
+    """`delivery order #3`, `warehouse receipt #12`: a goods token as its event names it."""
+    return f"{e.contract.removesuffix('s')} #{e['tokenId']}"
+
+
+def _goods_transfer(e: DecodedEvent, n: Namer) -> str:
+    if int(e["from"], 16) == 0:
+        return f"{_document(e)} issued to {n.name(e['to'])}"
+    if int(e["to"], 16) == 0:
+        return f"{_document(e)} of {n.name(e['from'])} burnt"
+    return f"{_document(e)} from {n.name(e['from'])} to {n.name(e['to'])}"
 
 
 def _jdr_symbol(label: str) -> str:

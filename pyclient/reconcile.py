@@ -13,6 +13,10 @@ by anyone, at any block:
 * `substitutions_against_legs`: every substitution's own record (`Substituted`) against the
   vault's record of its legs in the same transaction (`CollateralWithdrawn` for each leg out,
   `CollateralDeposited` for each leg in), so the summary a reconciler reads can be trusted;
+* `jdr_trusts_backed`: every JDR series' supply is backed at its ratio, and its trust holds the
+  cash it owes holders;
+* `goods_in_custody`: each goods pool's units equal the goods of the receipts it holds, and the
+  delivery settlement holds exactly the yen and goods tokens its open pairs have not passed on;
 * `requirements_against`: requirements on chain equal what the margin engine computed.
 
 `reconcile(d)` runs all but the last; `kabuto reconcile` prints them and exits non-zero on a break.
@@ -30,6 +34,7 @@ from .collateral.vault import AccountKind, purpose_of, split_account_id
 from .deployment import Deployment
 from .errors import KabutoError
 from .events import DecodedEvent
+from .goods.model import DocumentKind
 from .oracle.market_data import Quote
 from .valuation import account_value
 from .views import balance_sheet, head
@@ -257,6 +262,50 @@ def jdr_trusts_backed(d: Deployment) -> Check:
     )
 
 
+def goods_in_custody(d: Deployment) -> Check:
+    """Goods and yen Kabuto's contracts hold for others. Per goods pool: its units outstanding
+    against the quantities of the receipts the receipts token says it holds. For the delivery
+    settlement: its yen against what its open pairs were paid and have not passed on, and the goods
+    tokens it holds against those delivered into open pairs and not yet released."""
+    lines = []
+    for a in d.assets.values():
+        if a.spec.pool_commodity is None:
+            continue
+        pool = d.pool(a.symbol)
+        held = d.warehouse_receipts.held_by(pool.address)
+        lines.append(
+            Line(f"{a.symbol} units against receipts held", pool.total_supply(),
+                 a.whole(sum(t.goods.quantity for t in held)), a.symbol,
+                 _count(len(held), "receipt"))
+        )  # fmt: skip
+    delivery = d.delivery
+    owed_jpy, tokens_due = 0, 0
+    ids = sorted({int(e["deliveryId"]) for e in delivery.history("DeliveryOpened")})
+    for delivery_id in ids:
+        pairs = [p for p in delivery.pairs(delivery_id) if p.is_open]
+        delivered = delivery.tokens_of_many(delivery_id, [p.index for p in pairs])
+        owed_jpy += sum(p.held for p in pairs)
+        tokens_due += sum(len(delivered[p.index]) - p.released for p in pairs)
+    jpy = d.asset("JPY")
+    cash = d.token(jpy).balances([delivery.address])[delivery.address]
+    documents = sum(d.goods_documents(kind).balance_of(delivery.address) for kind in DocumentKind)
+    lines.append(
+        Line("delivery: yen paid, not yet passed on", jpy.whole(owed_jpy), jpy.whole(cash), "JPY",
+             _count(len(ids), "delivery"))
+    )  # fmt: skip
+    lines.append(
+        Line("delivery: goods tokens delivered, not yet released", Decimal(tokens_due),
+             Decimal(documents), "tokens")
+    )  # fmt: skip
+    return Check(
+        "goods",
+        "Goods and yen in custody: pools and delivery settlement",
+        "owed to others",
+        "held",
+        tuple(lines),
+    )
+
+
 def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
     """Each asset's quote now, None where it cannot be had (a stale price)."""
     fns = d.market_data.contract.functions
@@ -286,6 +335,7 @@ def reconcile(d: Deployment) -> Reconciliation:
             values_against_model(d),
             substitutions_against_legs(d),
             jdr_trusts_backed(d),
+            goods_in_custody(d),
         ),
     )
 

@@ -17,6 +17,7 @@ from .issuer import TokenIssuer
 from .jdr import EtfManager, Settlor, TrustBank
 from .member import ClearingMember
 from .oracle import Oracle
+from .warehouse import Warehouse
 
 __all__ = [
     "Actor",
@@ -33,4 +34,5 @@ __all__ = [
     "TokenAgentDesk",
     "TokenIssuer",
     "TrustBank",
+    "Warehouse",
 ]

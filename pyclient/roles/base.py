@@ -22,6 +22,7 @@ from ..contracts.base import BatchOutcome, BatchProgress, Call, Outcome, send_al
 from ..contracts.substitution import LegsIn
 from ..contracts.token import MAX_ALLOWANCE
 from ..deployment import Deployment
+from ..goods.model import DocumentKind, GoodsToken
 from ..jdr.model import Buyback, Creation
 from ..tokens.asset import Asset
 from ..units import Amount
@@ -82,6 +83,29 @@ class Role(Actor):
         """Move `amount` (whole units) of `asset` to participant `to` (name, address or role)."""
         return self.send(self.deployment.token(asset).transfer(to, amount))
 
+    # ------------------------------------------------------------------ goods tokens
+
+    def goods_held(self, kind: DocumentKind) -> list[GoodsToken]:
+        """The delivery orders or warehouse receipts this participant holds now."""
+        return self.deployment.goods_documents(kind).held_by(self.address)
+
+    def transfer_goods(self, kind: DocumentKind, to: Any, token_id: int) -> Outcome[None]:
+        """Hand goods token `token_id` to participant `to`."""
+        return self.send(self.deployment.goods_documents(kind).transfer(self, to, token_id))
+
+    def present_goods(self, kind: DocumentKind, token_id: int) -> Outcome[None]:
+        """Present a token to its warehouse to take the goods out; it cannot move meanwhile."""
+        return self.send(self.deployment.goods_documents(kind).present(token_id))
+
+    def withdraw_presentation(self, kind: DocumentKind, token_id: int) -> Outcome[None]:
+        return self.send(self.deployment.goods_documents(kind).withdraw_presentation(token_id))
+
+    def _approve_goods(self, kind: DocumentKind, operator: Any) -> None:
+        """Let `operator` (a Kabuto contract) move this participant's goods tokens of `kind`."""
+        documents = self.deployment.goods_documents(kind)
+        if not documents.is_approved(self.address, operator):
+            self.send(documents.set_approval_for_all(operator))
+
     def _drawing(
         self, call: Call[T], spender: str, legs: Iterable[tuple[Any, Amount]]
     ) -> Outcome[T]:
@@ -100,6 +124,13 @@ class Role(Actor):
                 for asset, amount in legs
             ):
                 raise  # someone else's allowance is short, not ours: approving would not help
+            me = self.deployment.participant(self.address)
+            if not me.active:  # approving would go through, the payment would not
+                raise errors.ParticipantNotActive(
+                    {"account": self.address, "status": me.status},
+                    contract=self.deployment.registry.label,
+                    formatter=self.deployment,
+                ) from None
             for asset, amount in legs:
                 token = self.deployment.token(asset)
                 a = token.asset

@@ -18,11 +18,13 @@ from ..errors import ContractError, InputError
 from ..tokens.asset import Asset
 from ..units import Amount
 from ..valuation import account_value
-from .collateral import CollateralOwner
+from .delivery import DeliveryParty
+from .receipts import ReceiptHolder
 
 
-class ClearingMember(CollateralOwner):
-    """A clearing member: posts margin and clearing fund, passes calls on to its clients."""
+class ClearingMember(ReceiptHolder, DeliveryParty):
+    """A clearing member: posts margin and clearing fund, passes calls on to its clients; posts
+    warehouse receipts as margin; delivers goods and pays for them on futures delivery day."""
 
     def clients(self) -> list[Participant]:
         return [p for p in self.deployment.participants() if p.clearing_member == self.address]

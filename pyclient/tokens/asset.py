@@ -46,6 +46,9 @@ class AssetSpec:
     isin: str | None = None
     maturity: dt.date | None = None
     face_unit: int = 0
+    # Warehouse receipts of this commodity, pooled: the asset's units are the goods' units (grams)
+    # and only pledges of receipts mint them (a GoodsPool, not a plain token).
+    pool_commodity: str | None = None
 
     def __post_init__(self) -> None:
         if not self.symbol or len(self.symbol) > 16 or not self.symbol.replace("-", "").isalnum():
@@ -58,6 +61,10 @@ class AssetSpec:
             raise InputError(f"{self.symbol}: ISIN {self.isin!r} fails the ISO 6166 check digit")
         if self.asset_class is AssetClass.BOND and (self.maturity is None or self.face_unit <= 0):
             raise InputError(f"{self.symbol}: a bond needs a maturity and a face unit")
+        if self.pool_commodity is not None and self.asset_class is not AssetClass.COMMODITY:
+            raise InputError(f"{self.symbol}: pooled receipts are a commodity asset")
+        if self.pool_commodity is not None and self.decimals != 0:
+            raise InputError(f"{self.symbol}: a pool unit is one unit of goods: decimals must be 0")
         if self.face_unit < 0:
             raise InputError(f"{self.symbol}: face unit {self.face_unit} is negative")
 
@@ -84,6 +91,7 @@ class AssetSpec:
             "isin": self.isin,
             "maturity": self.maturity.isoformat() if self.maturity else None,
             "faceUnit": self.face_unit,
+            "poolCommodity": self.pool_commodity,
         }
 
     @classmethod
@@ -97,6 +105,7 @@ class AssetSpec:
             isin=data["isin"],
             maturity=dt.date.fromisoformat(data["maturity"]) if data["maturity"] else None,
             face_unit=data["faceUnit"],
+            pool_commodity=data.get("poolCommodity"),
         )
 
 
@@ -126,7 +135,8 @@ class Asset:
         return format_amount(units, self.decimals, self.symbol)
 
 
-# The pilot's assets: cash in both currencies, a JGB, a Japanese equity and a foreign ETF.
+# The pilot's assets: cash in both currencies, a JGB, a Japanese equity, a foreign ETF, and gold
+# warehouse receipts pooled as collateral (in grams, priced per gram).
 DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
     AssetSpec("JPY", "JPY deposit token", 0, AssetClass.CASH, "JPY"),
     AssetSpec("USD", "USD deposit token", 2, AssetClass.CASH, "USD"),
@@ -142,4 +152,8 @@ DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
     ),
     AssetSpec("TYO7203", "Toyota Motor shares", 0, AssetClass.EQUITY, "JPY", isin="JP3633400001"),
     AssetSpec("SPY", "SPDR S&P 500 ETF units", 0, AssetClass.ETF_UNIT, "USD", isin="US78462F1030"),
-)
+    AssetSpec(
+        "GOLD", "Gold warehouse receipts (grams)", 0, AssetClass.COMMODITY, "JPY",
+        pool_commodity="GOLD",
+    ),
+)  # fmt: skip

@@ -6,6 +6,7 @@
     ccp.margin.issue_margin_calls(accounts, CallType.INTRADAY)  # the margin desk
     ccp.default.declare(call_id, "missed the 14:00 call")     # the default desk
     ccp.jdr.list_series("SPY-JDR")                            # the JDR desk
+    ccp.delivery.settle(delivery_id, pairs)                   # the delivery desk
 
 Each desk is one module here; a new area of the CCP's work (ETF clearing, say) is a new desk.
 """
@@ -18,6 +19,7 @@ from ...deployment import Deployment
 from ..base import Role
 from .agent import TokenAgentDesk
 from .default import DefaultDesk
+from .delivery import DeliveryDesk
 from .jdr import JdrDesk
 from .margin import MarginDesk
 from .register import RegisterDesk
@@ -25,7 +27,7 @@ from .register import RegisterDesk
 
 class Ccp(Role):
     """The clearing house's operations: the register, token agent powers, margin, defaults,
-    JDR listings."""
+    JDR listings, futures physical delivery."""
 
     def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
         super().__init__(deployment, signer)
@@ -34,6 +36,15 @@ class Ccp(Role):
         self.margin = MarginDesk(deployment, signer)
         self.default = DefaultDesk(deployment, signer)
         self.jdr = JdrDesk(deployment, signer)
+        self.delivery = DeliveryDesk(deployment, signer)
 
 
-__all__ = ["Ccp", "DefaultDesk", "JdrDesk", "MarginDesk", "RegisterDesk", "TokenAgentDesk"]
+__all__ = [
+    "Ccp",
+    "DefaultDesk",
+    "DeliveryDesk",
+    "JdrDesk",
+    "MarginDesk",
+    "RegisterDesk",
+    "TokenAgentDesk",
+]

@@ -8,6 +8,7 @@ from ...access.permissions import roles_of
 from ...contracts.base import Outcome
 from ...contracts.token import TokenClient
 from ...errors import InputError
+from ...goods.model import DocumentKind
 from ...tokens.asset import Asset
 from ...units import Amount
 from ..base import Actor
@@ -51,6 +52,37 @@ class TokenAgentDesk(Actor):
 
     def unpause(self, asset: str | Asset) -> Outcome[None]:
         return self.send(self.deployment.token(asset).unpause())
+
+    # ------------------------------------------------------------------ goods tokens
+
+    def freeze_goods_holder(
+        self, kind: DocumentKind, who: Any, frozen: bool = True, *, reason: str
+    ) -> Outcome[None]:
+        """Freeze (or unfreeze) `who` on delivery orders or warehouse receipts as a whole."""
+        return self.send(
+            self.deployment.goods_documents(kind).set_frozen(who, frozen, reason=reason)
+        )
+
+    def freeze_goods(
+        self, kind: DocumentKind, token_id: int, frozen: bool = True, *, reason: str
+    ) -> Outcome[None]:
+        """Freeze (or unfreeze) one goods token: it moves only by forced transfer, and its goods
+        are not released."""
+        documents = self.deployment.goods_documents(kind)
+        return self.send(documents.set_token_frozen(token_id, frozen, reason=reason))
+
+    def force_goods(
+        self, kind: DocumentKind, token_id: int, destination: Any, *, reason: str
+    ) -> Outcome[None]:
+        """Move goods token `token_id` to `destination` without its holder's consent (a
+        presentation in progress ends)."""
+        documents = self.deployment.goods_documents(kind)
+        return self.send(documents.forced_transfer(token_id, destination, reason=reason))
+
+    def pause_goods(self, kind: DocumentKind, paused: bool = True) -> Outcome[None]:
+        """Halt (or resume) ordinary transfers of delivery orders or warehouse receipts."""
+        documents = self.deployment.goods_documents(kind)
+        return self.send(documents.pause() if paused else documents.unpause())
 
     def grant_token_role(self, asset: str | Asset, role: str, account: Any) -> Outcome[None]:
         """Give `account` one of a token's operating roles (issuer, agent, pauser)."""
