@@ -32,6 +32,7 @@ demo: setup
 	$(PY) scripts/demos/default.py
 	$(PY) scripts/demos/substitution.py
 	$(PY) scripts/demos/jdr.py
+	$(PY) scripts/demos/delivery.py
 
 test: setup
 	$(PY) -m pytest

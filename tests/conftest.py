@@ -29,7 +29,7 @@ from pyclient import (
 )
 from pyclient.chain import devnet
 from pyclient.clock import from_unix
-from pyclient.roles import Settlor, TrustBank
+from pyclient.roles import Settlor, TrustBank, Warehouse
 
 # `make test` explores the same examples on every run, so a red suite is a change, not luck;
 # HYPOTHESIS_PROFILE=explore searches afresh (and wider) to find what the fixed examples miss.
@@ -144,13 +144,22 @@ def jdr(market: Market) -> JdrSeries:
     return JdrSeries(market, bank, settlor, w.deployment.jdr(JDR_SYMBOL))
 
 
+@pytest.fixture
+def warehouse(market: Market) -> Warehouse:
+    """A registered warehouse ("warehouse", key 10) that issues delivery orders and receipts; set
+    up inside each test's snapshot. GOLD (pooled gold receipts) is priced per gram in `market`."""
+    w = market.world
+    w.ccp.register.admit_many([Admission(w.keys[10].address, Kind.WAREHOUSE, "warehouse")])
+    return Warehouse(w.deployment, w.keys[10])
+
+
 @pytest.fixture(autouse=True)
 def _isolate(request: pytest.FixtureRequest) -> Iterator[None]:
     """Snapshot before and revert after every test that uses the chain."""
-    if not {"world", "chain", "market", "jdr"} & set(request.fixturenames):
+    if not {"world", "chain", "market", "jdr", "warehouse"} & set(request.fixturenames):
         yield
         return
-    if {"market", "jdr"} & set(request.fixturenames):
+    if {"market", "jdr", "warehouse"} & set(request.fixturenames):
         request.getfixturevalue("market")  # its set-up belongs before the snapshot
     w: World = request.getfixturevalue("world")
     snapshot = devnet.snapshot(w.chain)

@@ -22,14 +22,14 @@ LAYERS: list[tuple[str, ...]] = [
         "pyclient.margin.calendar",
         "pyclient.margin.risk", "pyclient.margin.clearing_fund", "pyclient.margin.futures",
         "pyclient.margin", "pyclient.chain", "pyclient.events", "pyclient.valuation",
-        "pyclient.jdr",
+        "pyclient.jdr", "pyclient.goods",
     ),
     ("pyclient.contracts",),
     ("pyclient.deployment",),
     ("pyclient.views", "pyclient.reconcile"),
     ("pyclient.margin.engine",),
     ("pyclient.roles",),
-    ("pyclient.tables", "pyclient.cli", "pyclient.narration"),
+    ("pyclient.tables", "pyclient.goods_tables", "pyclient.cli", "pyclient.narration"),
     ("pyclient",),  # the package's __init__: the public surface, above everything
 ]  # fmt: skip
 

@@ -26,7 +26,7 @@ def test_a_clean_ledger_passes_every_control(market: Market) -> None:
     result = reconcile.reconcile(d)
     assert result.ok and result.block == d.chain.w3.eth.block_number
     by_name = {c.name: c for c in result.checks}
-    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions", "jdr"}
+    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions", "jdr", "goods"}
     jpy = next(line for line in by_name["vault"].lines if line.subject == "JPY")
     assert jpy.actual == jpy.expected == Decimal(6_100_000)
     omnibus = {line.subject: line for line in by_name["omnibus"].lines}

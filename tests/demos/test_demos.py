@@ -270,3 +270,27 @@ def test_the_jdr_demo_takes_a_trust_from_listing_to_a_cash_payout_conserving_eve
     assert 0 <= module.SCENARIO["proceeds_jpy"] - paid < len(story.payouts)
     assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
                      flat)  # fmt: skip
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_delivery_demo_settles_dvp_closes_a_late_payer_and_takes_gold_home(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, told: rubber delivered through the CCP (allocation, DvP in one batch, a late
+    payer closed out), an order released, and a gold receipt posted as margin, swapped for yen,
+    redeemed and released."""
+    module = demo("delivery")
+    stories = kept(monkeypatch, module.Delivery)
+    code, text, flat = told(module, width)
+    assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
+    assert [e for e, ok, _ in story.checks.rows if ok] == list(module.EXPECTED.values())
+    for error in ("DeliveryCutoffPassed", "GoodsWrongStatus", "GoodsNotHolder"):
+        assert error in flat
+    assert "member-e failed to pay JPY 826,250; 1 token back to the short" in flat
+    assert "JPY 826,250 that bought no goods back to member-e" in flat
+    assert "7 orders against JPY 14,822,500" in flat
+    assert "NOT REFUSED" not in text and "MOVED" not in text
+    assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
+                     flat)  # fmt: skip
