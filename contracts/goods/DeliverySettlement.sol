@@ -69,7 +69,7 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
         if (address(terms_.goods).code.length == 0 || terms_.commodity == bytes32(0)) {
             revert DeliveryTermsInvalid("goods");
         }
-        if (terms_.lotQuantity == 0) revert DeliveryTermsInvalid("lotQuantity");
+        if (terms_.lotQuantity == 0 || terms_.unit == bytes8(0)) revert DeliveryTermsInvalid("lotQuantity");
         if (terms_.priceJpyPerLot == 0) revert DeliveryTermsInvalid("price");
         if (terms_.deliveryCutoff <= block.timestamp || terms_.paymentCutoff < terms_.deliveryCutoff) {
             revert DeliveryTermsInvalid("cutoffs");
@@ -338,6 +338,7 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
     {
         IGoodsToken.Goods memory g = t.goods.goods(tokenId);
         if (g.commodity != t.commodity) revert DeliveryWrongCommodity(tokenId, g.commodity, t.commodity);
+        if (g.unit != t.unit) revert DeliveryWrongUnit(tokenId, g.unit, t.unit);
         uint256 gradePrice = _grades[deliveryId][g.brand].priceJpyPerLot;
         if (gradePrice == 0) revert DeliveryGradeNotDeliverable(tokenId, g.brand);
         uint64 lotQuantity = t.lotQuantity;

@@ -20,6 +20,7 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
 
     IGoodsToken private immutable _receipts;
     bytes32 private immutable _commodity;
+    bytes8 private immutable _unit;
     IParticipantRegistry private immutable _register;
 
     EnumerableSet.UintSet private _held;
@@ -29,6 +30,7 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
     /// the issuer (see {grantRole}).
     /// @param receipts_ the warehouse receipts this pool takes.
     /// @param commodity_ the commodity it takes (`"GOLD"`), as the receipts name it.
+    /// @param unit_ the unit one pool unit is (`"g"`): receipts counting in another are refused.
     constructor(
         string memory name_,
         string memory symbol_,
@@ -37,10 +39,12 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
         AssetInfo memory info,
         address admin,
         IGoodsToken receipts_,
-        bytes32 commodity_
+        bytes32 commodity_,
+        bytes8 unit_
     ) PermissionedToken(name_, symbol_, decimals_, registry_, info, admin) {
         _receipts = receipts_;
         _commodity = commodity_;
+        _unit = unit_;
         _register = registry_;
         // The constructor above made `admin` the issuer, as on every asset; here pledges mint and
         // redemptions burn, and nobody else does.
@@ -61,6 +65,7 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
         address holder = _msgSender();
         IGoodsToken.Goods memory goods = _receipts.goods(tokenId);
         if (goods.commodity != _commodity) revert GoodsPoolWrongCommodity(tokenId, goods.commodity, _commodity);
+        if (goods.unit != _unit) revert GoodsPoolWrongUnit(tokenId, goods.unit, _unit);
         if (!_register.isActive(goods.warehouse)) revert GoodsPoolWarehouseNotActive(tokenId, goods.warehouse);
         quantity = goods.quantity;
         _held.add(tokenId);
@@ -95,6 +100,11 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
     /// @inheritdoc IGoodsPool
     function commodity() external view returns (bytes32) {
         return _commodity;
+    }
+
+    /// @inheritdoc IGoodsPool
+    function unit() external view returns (bytes8) {
+        return _unit;
     }
 
     /// @inheritdoc IGoodsPool

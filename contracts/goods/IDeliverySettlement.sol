@@ -44,6 +44,7 @@ interface IDeliverySettlement {
     /// @param priceJpyPerLot The final settlement price of one lot, in yen.
     /// @param deliveryCutoff Unix time by which shorts deliver.
     /// @param paymentCutoff Unix time by which longs pay; not before `deliveryCutoff`.
+    /// @param unit The unit `lotQuantity` counts in (`"kg"`); a token in another unit is refused.
     struct Terms {
         IGoodsToken goods;
         bytes32 commodity;
@@ -51,6 +52,7 @@ interface IDeliverySettlement {
         uint256 priceJpyPerLot;
         uint64 deliveryCutoff;
         uint64 paymentCutoff;
+        bytes8 unit;
     }
 
     /// @notice A short position allocated to a long position.
@@ -103,6 +105,8 @@ interface IDeliverySettlement {
     error DeliveryPairClosed(uint256 deliveryId, uint256 index);
     /// @notice Token `tokenId` names `commodity`; this delivery is of `required`.
     error DeliveryWrongCommodity(uint256 tokenId, bytes32 commodity, bytes32 required);
+    /// @notice Token `tokenId` counts its goods in `unit`; this delivery's lots count in `required`.
+    error DeliveryWrongUnit(uint256 tokenId, bytes8 unit, bytes8 required);
     /// @notice Token `tokenId` is of grade `grade`, which this delivery does not accept.
     error DeliveryGradeNotDeliverable(uint256 tokenId, bytes32 grade);
     /// @notice Token `tokenId` holds `quantity` units, not a whole number of `lotQuantity`-unit lots.

@@ -24,6 +24,8 @@ interface IGoodsPool is IPermissionedToken {
 
     /// @notice Receipt `tokenId` is of `commodity`; this pool takes only `poolCommodity`.
     error GoodsPoolWrongCommodity(uint256 tokenId, bytes32 commodity, bytes32 poolCommodity);
+    /// @notice Receipt `tokenId` counts its goods in `unit`; a unit of this pool is one `poolUnit`.
+    error GoodsPoolWrongUnit(uint256 tokenId, bytes8 unit, bytes8 poolUnit);
     /// @notice Receipt `tokenId`'s warehouse `warehouse` is not active in the register: its receipts
     /// are not taken.
     error GoodsPoolWarehouseNotActive(uint256 tokenId, address warehouse);
@@ -44,7 +46,7 @@ interface IGoodsPool is IPermissionedToken {
     /// @notice Moves receipt `tokenId` from the caller into the pool and mints its quantity of units
     /// to the caller. Returns the quantity.
     /// @dev The caller holds the receipt (and has approved the pool); the receipt is `Live`, not
-    /// frozen, of the pool's commodity, and its warehouse is active.
+    /// frozen, of the pool's commodity, counted in the pool's unit, and its warehouse is active.
     function pledge(uint256 tokenId) external returns (uint256 quantity);
 
     /// @notice Burns receipt `tokenId`'s quantity of the caller's units and hands the receipt to it.
@@ -59,6 +61,9 @@ interface IGoodsPool is IPermissionedToken {
 
     /// @notice The commodity this pool takes.
     function commodity() external view returns (bytes32);
+
+    /// @notice The unit of goods one pool unit stands for (`"g"`).
+    function unit() external view returns (bytes8);
 
     /// @notice The sum of the quantities of the receipts the pool holds (equal to `totalSupply()`).
     function heldQuantity() external view returns (uint256);
