@@ -60,9 +60,14 @@ class Setup:
     operator: str
     max_price_age: int
     addresses: dict[str, str]  # part key -> address, for the parts deployed so far
+    cash: str = "asset JPY"  # the part key of the yen cash asset payments are made in
 
     def __getitem__(self, key: str) -> str:
-        return self.addresses[key]
+        return self.addresses[self.key(key)]
+
+    def key(self, need: str) -> str:
+        """A part key, `"cash"` standing for the yen cash asset's."""
+        return self.cash if need == "cash" else need
 
 
 # (deployment, this part's address) -> a call, or several
@@ -226,8 +231,8 @@ SUITE: tuple[Part, ...] = (
     Part(
         # Futures physical delivery through the CCP: holds goods and yen between the two legs.
         "delivery", DeliverySettlementClient, "delivery settlement",
-        args=lambda s: [s["registry"], s["asset JPY"], s.operator],
-        needs=("registry", "asset JPY"),
+        args=lambda s: [s["registry"], s["cash"], s.operator],
+        needs=("registry", "cash"),
         wiring=(admitted(Kind.SYSTEM_CONTRACT, "delivery-settlement"),),
     ),
 )  # fmt: skip
@@ -252,7 +257,7 @@ def _token_part(spec: AssetSpec) -> Part:
             f"asset {spec.symbol}", GoodsPoolClient, f"{spec.symbol} pool ({spec.name})",
             args=lambda s: [spec.name, spec.symbol, spec.decimals, s["registry"],
                             spec.constructor_info(), s.operator, s["warehouse_receipts"],
-                            commodity],
+                            commodity, spec.pool_unit.encode().ljust(8, b"\0")],
             needs=("registry", "warehouse_receipts"),
         )  # fmt: skip
     return Part(
@@ -585,12 +590,16 @@ def deploy(
         duties or Duties(), **{k: v for k, v in (("issuer", issuer), ("oracle", oracle)) if v}
     )
     duties.check(operator.address)
-    setup = Setup(operator.address, max_price_age, {})
+    yen = [a for a in assets if a.asset_class is AssetClass.CASH and a.currency == "JPY"]
+    if not yen:
+        raise DeploymentMismatch("the suite pays in a JPY cash asset, and the assets have none")
+    cash = next((a for a in yen if a.symbol == "JPY"), yen[0])
+    setup = Setup(operator.address, max_price_age, {}, cash=_token_part(cash).key)
     first_block: int | None = None
     pending = [*SUITE, *(_token_part(spec) for spec in assets)]
     while pending:
         # A wave: every part whose needs are deployed, sent back to back, then awaited.
-        wave = [p for p in pending if set(p.needs) <= setup.addresses.keys()]
+        wave = [p for p in pending if {setup.key(n) for n in p.needs} <= setup.addresses.keys()]
         if not wave:
             raise DeploymentMismatch(f"SUITE cannot be ordered: {[p.key for p in pending]}")
         sent = []

@@ -286,7 +286,8 @@ _SENTENCES: dict[str, Sentence] = {
     # ---- delivery settlement (futures physical delivery)
     "DeliveryOpened": lambda e, n: (
         f"delivery {e['deliveryId']} opened: {bytes_word(e['terms'][1])}, "
-        f"{e['terms'][2]:,} a lot at {_jpy(e['terms'][3])} a lot; shorts deliver by "
+        f"{e['terms'][2]:,} {bytes_word(e['terms'][6])} a lot at {_jpy(e['terms'][3])} a lot; "
+        "shorts deliver by "
         f"{_when(e['terms'][4])}, longs pay by {_when(e['terms'][5])}"
     ),
     "GradeListed": lambda e, n: (

@@ -336,19 +336,53 @@ def _resolve_role(
 
 
 def _callable_functions(contract: dict[str, Any], nodes: dict[int, Any]) -> Iterator[dict]:
-    """External and public functions of `contract`, inherited ones included, most derived first."""
+    """External and public functions of `contract`, inherited ones included, most derived first.
+
+    An override without a guard that calls `super.<its name>` keeps the guard of what it
+    overrides (JdrToken's and GoodsPool's `grantRole`, which refuse the issuer role and then defer
+    to AccessControl's): it is reported as the overridden function with its modifiers."""
     seen: set[str] = set()
+    deferring: dict[str, dict[str, Any]] = {}  # selector -> the override that calls super
     for base in contract["linearizedBaseContracts"]:
         for fn in nodes[base]["nodes"]:
             if (
-                fn["nodeType"] == "FunctionDefinition"
-                and fn["kind"] == "function"
-                and fn["visibility"] in ("external", "public")
-                and fn["implemented"]
-                and fn["functionSelector"] not in seen
+                fn["nodeType"] != "FunctionDefinition"
+                or fn["kind"] != "function"
+                or fn["visibility"] not in ("external", "public")
+                or not fn["implemented"]
             ):
-                seen.add(fn["functionSelector"])
+                continue
+            selector = fn["functionSelector"]
+            if selector in deferring and not _guarded(fn):
+                continue  # still deferring further up
+            if selector in deferring:
+                deferring.pop(selector)
                 yield fn
+                continue
+            if selector in seen:
+                continue
+            seen.add(selector)
+            if not _guarded(fn) and _calls_super(fn):
+                deferring[selector] = fn
+                continue
+            yield fn
+    yield from deferring.values()  # deferred to nothing guarded: reported as they are
+
+
+def _guarded(fn: dict[str, Any]) -> bool:
+    return any(
+        m.get("kind") == "modifierInvocation" and m["modifierName"]["name"] == "onlyRole"
+        for m in fn["modifiers"]
+    )
+
+
+def _calls_super(fn: dict[str, Any]) -> bool:
+    return any(
+        n["nodeType"] == "MemberAccess"
+        and n["memberName"] == fn["name"]
+        and n["expression"].get("name") == "super"
+        for n in _walk(fn.get("body") or {})
+    )
 
 
 def _definitions(ast: dict[str, Any]) -> list[dict[str, Any]]:

@@ -117,10 +117,14 @@ class DeliverySettlementClient(ContractClient):
         delivery_cutoff: dt.datetime | int,
         payment_cutoff: dt.datetime | int,
         grades: Mapping[str, int],
+        unit: str = "kg",
     ) -> Call[Terms]:
         """Open delivery `delivery_id` of `commodity` in `goods` tokens (a goods token client or
         address) at `price_jpy_per_lot`, with the deliverable `grades` and their differentials in
-        yen per lot (`{"RSS3": 0, "RSS1": 2_000}`). The value is the terms as recorded."""
+        yen per lot (`{"RSS3": 0, "RSS1": 2_000}`); `lot_quantity` counts in `unit`, and tokens
+        in another unit are refused. The value is the terms as recorded."""
+        if not unit or len(unit.encode()) > 8:
+            raise InputError(f"unit {unit!r} must be 1-8 bytes (kg, g)")
         for what, value in (("lot quantity", lot_quantity), ("price", price_jpy_per_lot)):
             _positive(value, what)
         if lot_quantity >= _UINT64:
@@ -139,6 +143,7 @@ class DeliverySettlementClient(ContractClient):
             price_jpy_per_lot,
             _unix(delivery_cutoff),
             _unix(payment_cutoff),
+            unit.encode().ljust(8, b"\0"),
         )
         fn = self.contract.functions.openDelivery(
             _id(delivery_id),

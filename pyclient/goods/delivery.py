@@ -89,10 +89,11 @@ class Terms:
     price_jpy_per_lot: int  # the final settlement price of one lot
     delivery_cutoff: dt.datetime
     payment_cutoff: dt.datetime
+    unit: str = "kg"  # what `lot_quantity` counts; a token in another unit is refused
 
     @classmethod
     def from_chain(cls, raw: Sequence[Any]) -> Terms:
-        goods, commodity, lot_quantity, price, delivery_cutoff, payment_cutoff = raw
+        goods, commodity, lot_quantity, price, delivery_cutoff, payment_cutoff, unit = raw
         return cls(
             str(goods),
             from_bytes32(commodity),
@@ -100,6 +101,7 @@ class Terms:
             int(price),
             from_unix(int(delivery_cutoff)),
             from_unix(int(payment_cutoff)),
+            bytes(unit).rstrip(b"\0").decode(errors="replace"),
         )
 
 

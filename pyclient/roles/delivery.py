@@ -21,6 +21,7 @@ from ..contracts.delivery import DeliverySettlementClient
 from ..contracts.goods import GoodsTokenClient
 from ..errors import DeploymentMismatch
 from ..goods.delivery import Pair
+from ..goods.model import GoodsStatus
 from ..units import Amount
 from .base import Role
 
@@ -79,11 +80,33 @@ class DeliveryParty(Role):
         raise DeploymentMismatch(f"goods token {address} is not part of this deployment")
 
     def _check_held(self, goods: GoodsTokenClient, token_ids: list[int]) -> None:
-        """Refuse, as the goods token would once approved, a token this participant lacks."""
+        """Refuse, as the goods token would once approved, whatever else would stop a delivery of
+        these tokens: the first unapproved one hid the rest from the chain's judgement. A token
+        this participant lacks, one not live or frozen; transfers paused; this participant
+        frozen on the token or not active."""
+        context = {"contract": goods.label, "formatter": self.deployment}
+        me = self.deployment.participant(self.address)
+        if not me.active:
+            raise errors.ParticipantNotActive(
+                {"account": self.address, "status": me.status},
+                contract=self.deployment.registry.label,
+                formatter=self.deployment,
+            )
+        if goods.paused():
+            raise errors.EnforcedPause({}, **context)
+        if goods.is_frozen(self.address):
+            raise errors.GoodsAccountFrozen({"account": self.address}, **context)
         for token in goods.tokens(token_ids):
             if token.holder != self.address:
                 raise errors.ERC721IncorrectOwner(
                     {"sender": self.address, "tokenId": token.token_id, "owner": token.holder},
-                    contract=goods.label,
-                    formatter=self.deployment,
+                    **context,
                 )
+            if token.status is not GoodsStatus.LIVE:
+                raise errors.GoodsWrongStatus(
+                    {"tokenId": token.token_id, "status": token.status,
+                     "required": GoodsStatus.LIVE},
+                    **context,
+                )  # fmt: skip
+            if token.frozen:
+                raise errors.GoodsTokenFrozen({"tokenId": token.token_id}, **context)

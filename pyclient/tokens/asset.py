@@ -49,6 +49,7 @@ class AssetSpec:
     # Warehouse receipts of this commodity, pooled: the asset's units are the goods' units (grams)
     # and only pledges of receipts mint them (a GoodsPool, not a plain token).
     pool_commodity: str | None = None
+    pool_unit: str = "g"  # the unit of goods one pool unit is; receipts in another are refused
 
     def __post_init__(self) -> None:
         if not self.symbol or len(self.symbol) > 16 or not self.symbol.replace("-", "").isalnum():
@@ -92,6 +93,7 @@ class AssetSpec:
             "maturity": self.maturity.isoformat() if self.maturity else None,
             "faceUnit": self.face_unit,
             "poolCommodity": self.pool_commodity,
+            "poolUnit": self.pool_unit,
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class AssetSpec:
             maturity=dt.date.fromisoformat(data["maturity"]) if data["maturity"] else None,
             face_unit=data["faceUnit"],
             pool_commodity=data.get("poolCommodity"),
+            pool_unit=data.get("poolUnit", "g"),
         )
 
 

@@ -45,10 +45,12 @@ class DeliveryDesk(Actor):
         delivery_cutoff: dt.datetime | int,
         payment_cutoff: dt.datetime | int,
         grades: Mapping[str, int],
+        unit: str = "kg",
     ) -> Outcome[Terms]:
         """Open a delivery of one contract month: its goods tokens, commodity, lot size, final
-        settlement price per lot, deliverable grades with their differentials (yen per lot), and
-        the two cut-offs (each the last second its step is allowed). The value is the terms."""
+        settlement price per lot, deliverable grades with their differentials (yen per lot), the
+        unit lots count in (`kg`; tokens in another are refused), and the two cut-offs (each the
+        last second its step is allowed). The value is the terms."""
         call = self.settlement.open_delivery(
             delivery_id,
             goods=goods,
@@ -58,6 +60,7 @@ class DeliveryDesk(Actor):
             delivery_cutoff=delivery_cutoff,
             payment_cutoff=payment_cutoff,
             grades=grades,
+            unit=unit,
         )
         return self.send(call)
 
