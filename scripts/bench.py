@@ -6,7 +6,9 @@ every measurement, then `bench/results.json`, and `bench/RESULTS.md` written fro
 SDK only: role methods and their `Outcome`s, the vault client's `Call`s for batches that need a
 gas limit of their own, and `pyclient.chain.devnet` for what only Anvil answers. A measurement is
 a function `measure_x(bench) -> list of rows` in `OPERATIONS`; one not landed yet is in `PENDING`.
-The JDR trust's lifecycle (`measure_jdr`) runs last, after the scale batches, so that its thousand
+Goods (`measure_goods`: delivery orders, delivery versus payment, warehouse receipts as margin)
+runs after the scale batches, on keys of its own, so that its few hundred blocks stay out of the
+throughput's warm-up. The JDR trust's lifecycle (`measure_jdr`) runs last, so that its thousand
 holders and months of chain time stay out of every other figure. `--only SECTION` runs some
 sections alone (`--only jdr`, say): results.json then holds what was measured, and no RESULTS.md.
 """
@@ -64,7 +66,10 @@ from pyclient.contracts import Call
 from pyclient.contracts.base import BatchProgress
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.errors import GasLimitExceeded
+from pyclient.goods.delivery import Pair, price_per_lot
+from pyclient.goods.model import DocumentKind, Goods
 from pyclient.jdr.schedule import earliest_record_date
+from pyclient.roles import Warehouse
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "bench"
 
@@ -125,6 +130,23 @@ JDR_FLAT_TOLERANCE = 1.01  # a claim's gas at 10, 100 and 1,000 holders: largest
 JDR_KEY_OFFSET = 20 + len(SUBSTITUTION_SIZES) + 1  # development keys after the substitution's
 JDR_PARTS = ("bank", "settlor", "first", "claimant", "canceller")  # who signs; the rest never do
 JDR_CLAIM = "jdr.claim_distribution"
+
+# Goods: rubber delivery orders of one lot each (5,000 kg of RSS3, a description of a few short
+# words) from one registered warehouse; physical delivery through the CCP's delivery settlement at
+# DELIVERY_PRICE a lot; gold warehouse receipts (GOLD_BAR grams each, GOLD deployed for them, last)
+# posted as margin through the GOLD pool. Its parties are development keys beyond the JDR's.
+GOODS_KEY_OFFSET = JDR_KEY_OFFSET + len(JDR_PARTS)
+GOODS_PARTS = ("warehouse", "holder", "recipient", "depositor", "short", "long")
+GOODS_PAIRS = 10  # shorts and longs of the settlement batches, paired one to one
+LOT_KG = 5_000
+DELIVERY_PRICE = price_per_lot("300", LOT_KG)  # JPY a lot: 300 JPY/kg
+DELIVERY_BATCHES = {1: 1, 10: 2, 100: GOODS_PAIRS}  # lots settled in one transaction: its pairs
+DELIVERY_FLAT_TOLERANCE = 1.05  # settlement gas per lot at 10 and 100 lots: largest ÷ smallest
+DELIVERY_FUNDS = 50_000_000  # JPY each long starts with
+DAY = 24 * 3600
+SETTLE = "delivery.settle"
+GOLD, GOLD_BAR = "GOLD", 1_000  # grams of every receipt
+GOLD_PRICE, GOLD_RISK = Decimal("14000"), RiskParameters(1_500)  # JPY a gram; 15% haircut
 
 # Scale: batches of N house accounts, each of a clearing member admitted for the purpose.
 SCALE_NS = (1, 10, 100, 500)
@@ -219,10 +241,13 @@ class Bench:
         self.chain, self.say = chain, say
         keys = chain.dev_accounts(20)
         say(f"deploying Kabuto with pyclient.deploy() ({', '.join(MARGIN_ASSETS)} tokens, "
-            f"{len(SUB_ASSETS)} for substitutions and {JDR_UNDERLYING} for the JDR)")  # fmt: skip
+            f"{len(SUB_ASSETS)} for substitutions, {JDR_UNDERLYING} for the JDR and the {GOLD} "
+            "pool for warehouse receipts)")  # fmt: skip
         specs = [next(a for a in DEFAULT_ASSETS if a.symbol == s) for s in MARGIN_ASSETS]
-        # SPY, for the JDR trust, last: the other tokens keep the addresses they had without it.
-        specs += [*SUB_ASSETS, next(a for a in DEFAULT_ASSETS if a.symbol == JDR_UNDERLYING)]
+        # SPY, for the JDR trust, then GOLD, for the goods section, last: the other tokens keep
+        # the addresses they had without them.
+        specs += [*SUB_ASSETS, *(a for s in (JDR_UNDERLYING, GOLD) for a in DEFAULT_ASSETS
+                                 if a.symbol == s)]  # fmt: skip
         self.kabuto = deploy(
             chain, keys[0], assets=specs, issuer=keys[1].address, progress=lambda m: say(f"  {m}")
         )
@@ -560,6 +585,345 @@ def measure_trex_dvd(b: Bench) -> tuple[list[int], list[int]]:
         balances = [suite.token.functions.balanceOf(k.address).call() for k in (maker, taker)]
         check(all(balances), "both DVD parties keep both T-REX tokens")
     return [i for i, _ in swaps], [t for _, t in swaps]
+
+
+# ---------------------------------------------------------------------- goods
+
+
+@dataclass
+class GoodsCast:
+    """Who plays which part in the goods section: a warehouse, clearing members holding and
+    handing delivery orders, posting receipts as margin, and delivering and paying."""
+
+    warehouse: Warehouse
+    holder: ClearingMember  # issued delivery orders, hands some to the recipient
+    recipient: ClearingMember
+    depositor: ClearingMember  # posts gold receipts (and JPY, the baseline) in its house account
+    short: ClearingMember  # the measured delivery and payment: one pair, never settled
+    long: ClearingMember
+    shorts: list[ClearingMember]  # the settlement batches: shorts[i] paired with longs[i]
+    longs: list[ClearingMember]
+
+
+def goods_cast(b: Bench) -> GoodsCast:
+    """The warehouse and the clearing members (development keys beyond the JDR's, given gas
+    money), admitted; each long with yen and each short with some (so that a payment lands in a
+    non-zero balance)."""
+    pairs = [f"{side}-{i:02d}" for side in ("short", "long") for i in range(GOODS_PAIRS)]
+    parts = [*GOODS_PARTS, *pairs]
+    keys = b.chain.dev_accounts(GOODS_KEY_OFFSET + len(parts))[GOODS_KEY_OFFSET:]
+    key = dict(zip(parts, keys, strict=True))
+    for k in keys:
+        devnet.set_balance(b.chain, k.address, 10**20)
+    members = parts[1:]
+    b.ccp.register.admit_many([
+        Admission(key["warehouse"].address, Kind.WAREHOUSE, "bench-warehouse"),
+        *(Admission(key[p].address, Kind.CLEARING_MEMBER, f"bench-goods-{p}") for p in members),
+    ])  # fmt: skip
+    member = {p: ClearingMember(b.kabuto, key[p]) for p in members}
+    cast = GoodsCast(
+        Warehouse(b.kabuto, key["warehouse"]),
+        *(member[p] for p in GOODS_PARTS[1:]),
+        [member[f"short-{i:02d}"] for i in range(GOODS_PAIRS)],
+        [member[f"long-{i:02d}"] for i in range(GOODS_PAIRS)],
+    )
+    longs, shorts = [cast.long, *cast.longs], [cast.short, *cast.shorts]
+    b.issuer.issue_many([
+        *((ASSET, m, DELIVERY_FUNDS, "bench goods long") for m in longs),
+        *((ASSET, m, SEED, "bench goods short") for m in shorts),
+        (ASSET, cast.depositor, MEMBER_FUNDS, "bench goods depositor"),
+    ])  # fmt: skip
+    return cast
+
+
+def rubber(lot: int) -> Goods:
+    """One lot of RSS3 rubber, as a delivery order describes it."""
+    return Goods("RSS3", "RSS3", LOT_KG, "kg", lots=f"lot {lot:04d}", location="Yokohama")
+
+
+def gold_bar(number: int) -> Goods:
+    return Goods(GOLD, "TANAKA 999.9", GOLD_BAR, "g", lots=f"bar {number:04d}", location="Koto")
+
+
+def measure_goods(b: Bench) -> list[Row]:
+    """Delivery orders issued and handed on (against OpenZeppelin's ERC-721), physical delivery
+    through the CCP (a delivery, a payment, settlement batches of 1, 10 and 100 lots), and gold
+    receipts posted as margin and taken back (against the same JPY deposit and withdrawal)."""
+    cast = goods_cast(b)
+    b.publish_market_data()  # fresh, whatever ran before
+    rows = measure_delivery_orders(b, cast)
+    rows += measure_delivery(b, cast)
+    rows += measure_receipts(b, cast)
+    return rows
+
+
+def measure_delivery_orders(b: Bench, cast: GoodsCast) -> list[Row]:
+    """After a first issue (unmeasured) to each, the warehouse issues delivery orders to a holder
+    already holding one; the holder hands each to a recipient holding one, keeping one itself.
+    PlainERC721's mint and transferFrom under the same conditions are the baselines."""
+    warehouse, holder, recipient = cast.warehouse, cast.holder, cast.recipient
+    orders, do = b.kabuto.delivery_orders, DocumentKind.DELIVERY_ORDER
+    warehouse.issue_many(do, [(holder, rubber(1)), (recipient, rubber(2))])
+    issued = [warehouse.issue_delivery_order(holder, rubber(3 + i)) for i in range(WARM_SAMPLES)]
+    issue_samples = [o.gas_used for o in issued]
+    issue = median(issue_samples, "delivery order issues", b.say)
+    moved = [holder.transfer_goods(do, recipient, o.value).gas_used for o in issued]
+    transfer = median(moved, "delivery order transfers", b.say)
+    check(orders.balance_of(holder) == 1, "the holder keeps one delivery order")
+    check(orders.balance_of(recipient) == 1 + WARM_SAMPLES, "the recipient holds them")
+
+    sender, to = b.oz_keys["sender"], b.oz_keys["warm"]
+    oz = b.chain.deploy("PlainERC721", ["Plain goods", "PGOODS"], sender)[0]
+    fn, chain = oz.functions, b.chain
+    for token_id, owner in ((1, sender), (2, to)):
+        chain.transact(fn.mint(owner.address, token_id), sender, label="erc721.mint")
+    ids = range(3, 3 + WARM_SAMPLES)
+    oz_mints = [chain.transact(fn.mint(sender.address, t), sender, label="erc721.mint").gas_used
+                for t in ids]  # fmt: skip
+    oz_moves = [chain.transact(fn.transferFrom(sender.address, to.address, t), sender,
+                               label="erc721.transferFrom").gas_used for t in ids]  # fmt: skip
+    oz_mint = median(oz_mints, "PlainERC721 mints", b.say)
+    oz_transfer = median(oz_moves, "PlainERC721 transfers", b.say)
+    check(fn.balanceOf(sender.address).call() == 1, "the OZ sender keeps one token")
+    b.say(f"  issue {issue:,} (OZ mint {oz_mint:,})  transfer {transfer:,} "
+          f"(OZ transferFrom {oz_transfer:,})")  # fmt: skip
+    base = "openzeppelin.erc721"
+    return [
+        row("goods.issue", issue,
+            "Warehouse.issue_delivery_order by a registered warehouse that has issued before: one "
+            f"lot of rubber ({LOT_KG:,} kg RSS3, its lot number and location a few words each) "
+            "to a clearing member already holding a delivery order; the warehouse's kind and "
+            "status read in the register, the description stored on chain; baseline: "
+            "PlainERC721.mint to a holder of one (nothing described)",
+            {f"{base}.mint": oz_mint}, samples={"token": issue_samples, base: oz_mints}),
+        row("goods.transfer", transfer,
+            "a delivery order's transferFrom by its holder, which keeps one, to a clearing member "
+            "already holding one: the register rules of every Kabuto token (both parties active, "
+            "account and token freezes, pause, not presented); baseline: PlainERC721.transferFrom "
+            "by the owner, same balances",
+            {f"{base}.transfer": oz_transfer}, samples={"token": moved, base: oz_moves}),
+    ]  # fmt: skip
+
+
+def open_rubber_delivery(b: Bench, delivery_id: int) -> None:
+    now = b.kabuto.chain_time()
+    b.ccp.delivery.open_delivery(
+        delivery_id, goods=b.kabuto.delivery_orders, commodity="RSS3", lot_quantity=LOT_KG,
+        price_jpy_per_lot=DELIVERY_PRICE, delivery_cutoff=now + DAY, payment_cutoff=now + 2 * DAY,
+        grades={"RSS3": 0},
+    )  # fmt: skip
+
+
+Stock = dict[str, list[int]]  # one-lot delivery orders each short holds, by address
+
+
+def delivered_and_paid(
+    b: Bench, delivery_id: int, shorts: list[ClearingMember], longs: list[ClearingMember],
+    lots: int, stock: Stock,
+) -> list[Pair]:  # fmt: skip
+    """Open delivery `delivery_id` and allocate `lots` lots evenly, `shorts[i]` to `longs[i]`;
+    every short delivers its pair's one-lot orders (from `stock`) and every long pays their
+    invoice in full."""
+    open_rubber_delivery(b, delivery_id)
+    each = lots // len(shorts)
+    positions = {"shorts": {m.address: each for m in shorts}}
+    positions["longs"] = {m.address: each for m in longs}
+    allocated = b.ccp.delivery.allocate(delivery_id, **positions).value
+    member = {m.address: m for m in (*shorts, *longs)}
+    for p in allocated:
+        tokens = [stock[p.short].pop() for _ in range(p.lots)]
+        member[p.short].deliver(delivery_id, p.index, tokens)
+    settlement = b.kabuto.delivery
+    for p in settlement.pairs(delivery_id):
+        member[p.long].pay(delivery_id, p.index, p.invoiced)
+    return settlement.pairs(delivery_id)
+
+
+def measure_delivery(b: Bench, cast: GoodsCast) -> list[Row]:
+    """Physical delivery of one-lot delivery orders through the CCP. Every short lets the delivery
+    settlement move its orders and every long lets it draw yen without limit (set-up; the SDK
+    approves only what a call needs when nothing is approved); every long holds a delivery order
+    before (so a settled order lands in a non-zero balance) and every short yen. Deliveries of 1,
+    10 and 100 lots are delivered and paid (unmeasured); then a 2-lot pair is delivered and paid
+    one order at a time (the second delivery and payment measured) and left unsettled, so the
+    settlement holds goods and yen throughout; then each delivery settles in one transaction."""
+    settlement, orders = b.kabuto.delivery, b.kabuto.delivery_orders
+    do = DocumentKind.DELIVERY_ORDER
+    shorts, longs = [cast.short, *cast.shorts], [cast.long, *cast.longs]
+    for m in shorts:
+        m.send(orders.set_approval_for_all(settlement.address))
+    for m in longs:
+        m.send(b.kabuto.token(ASSET).approve(settlement.address))
+    # One-lot orders: what each short delivers (its lots over the three batches), 3 for the
+    # measured short (it keeps one), and one for every long to hold.
+    needs = {m.address: 0 for m in shorts}
+    for lots, n in DELIVERY_BATCHES.items():
+        for m in cast.shorts[:n]:
+            needs[m.address] += lots // n
+    needs[cast.short.address] = 3
+    entries = [(a, k) for a, k in needs.items() for _ in range(k)] + [(m.address, 1) for m in longs]
+    ids = cast.warehouse.issue_many(
+        do, [(a, rubber(100 + i)) for i, (a, _) in enumerate(entries)],
+        progress=reporting(b, "issuing delivery orders", 50),
+    ).value  # fmt: skip
+    stock: Stock = {}
+    for (address, _), token_id in zip(entries, ids, strict=True):
+        stock.setdefault(address, []).append(token_id)
+    check(all(orders.balance_of(m) == 1 for m in longs), "every long holds a delivery order")
+
+    batches = {}
+    for delivery_id, (lots, n) in enumerate(DELIVERY_BATCHES.items(), start=1):
+        b.say(f"  delivery {delivery_id}: {lots} lot(s) over {n} pair(s), delivered and paid")
+        settled = delivered_and_paid(b, delivery_id, cast.shorts[:n], cast.longs[:n], lots, stock)
+        batches[lots] = delivery_id, settled
+
+    measured = len(DELIVERY_BATCHES) + 1
+    open_rubber_delivery(b, measured)
+    (pair,) = b.ccp.delivery.allocate(
+        measured, shorts={cast.short.address: 2}, longs={cast.long.address: 2}
+    ).value
+    first, second = stock[cast.short.address][:2]
+    cast.short.deliver(measured, pair.index, [first])
+    delivered = cast.short.deliver(measured, pair.index, [second])
+    cast.long.pay(measured, pair.index, DELIVERY_PRICE)
+    paid = cast.long.pay(measured, pair.index, DELIVERY_PRICE)
+    after = settlement.pair(measured, pair.index)
+    check(after.delivered_lots == 2 and after.paid == 2 * DELIVERY_PRICE, "2 lots in, paid")
+    check(orders.balance_of(cast.short) == 1, "the short keeps a delivery order")
+
+    rows = [
+        row("delivery.deliver", delivered.gas_used,
+            f"DeliverySettlement.deliver by a short of one one-lot delivery order into its pair "
+            f"(2 lots allocated, one already delivered): grade and lots checked, its invoice "
+            f"({DELIVERY_PRICE:,} JPY) recorded, the order into the settlement's custody (which "
+            "already holds orders); the short keeps one; the settlement approved for all its "
+            "orders beforehand"),
+        row("delivery.pay", paid.gas_used,
+            f"DeliverySettlement.pay by the long of {DELIVERY_PRICE:,} JPY, the invoice of the "
+            "second of the pair's two delivered lots (the first already paid): checked against "
+            "the invoice, the yen drawn into the settlement, which already holds yen (an "
+            "unlimited allowance, not rewritten); the long keeps yen"),
+    ]  # fmt: skip
+    gas = {}
+    for lots, (delivery_id, settled_pairs) in batches.items():
+        done = b.ccp.delivery.settle(delivery_id)
+        run = done.value
+        check(len(done) == 1, f"{lots} lots settle in one transaction")
+        check(not run.skipped and run.tokens_released == lots, f"{lots} lots released")
+        check(run.settled_jpy == lots * DELIVERY_PRICE, f"{lots} lots paid to the shorts")
+        gas[lots] = done.gas_used
+        n = len(settled_pairs)
+        b.say(f"  settle {lots:>3} lot(s), {n:>2} pair(s): {done.gas_used:,} "
+              f"({done.gas_used / lots:,.0f} a lot)")  # fmt: skip
+        rows.append(row(
+            f"{SETTLE}.{lots}_lots", done.gas_used,
+            f"DeliverySettlement.settle (ccp.delivery.settle) in one transaction of a delivery of "
+            f"{lots} lot{'s' * (lots > 1)} over {n} pair{'s' * (n > 1)} ({lots // n} one-lot "
+            f"order{'s' * (lots // n > 1)} a pair), each delivered and paid in full beforehand: "
+            "per pair the parties' status and freezes read, its released count and settled "
+            "total written (the total from zero), its orders to the long (holding one already) "
+            f"and its yen to the short (holding some); {done.gas_used / lots:,.0f} gas a lot",
+            lots=lots, pairs=n, gas_per_lot=round(done.gas_used / lots),
+        ))  # fmt: skip
+    lo, hi = sorted(DELIVERY_BATCHES)[-2:]
+    rows[-1]["marginal_gas_per_lot"] = round((gas[hi] - gas[lo]) / (hi - lo))
+    check(settlement.pair(measured, pair.index).released == 0, "the measured pair is unsettled")
+    return rows
+
+
+def sent_since(b: Bench, address: str, block: int) -> list[int]:
+    """Gas of every transaction `address` sent after block `block`, in order."""
+    eth, gas = b.chain.w3.eth, []
+    for n in range(block + 1, eth.block_number + 1):
+        for tx in eth.get_block(n, full_transactions=True)["transactions"]:
+            if tx["from"] == address:
+                gas.append(int(eth.get_transaction_receipt(tx["hash"])["gasUsed"]))
+    return gas
+
+
+def measure_receipts(b: Bench, cast: GoodsCast) -> list[Row]:
+    """Gold receipts posted as margin (`deposit_receipt`: pledge, then deposit) and taken back
+    (`withdraw_receipt`: withdraw, then redeem), each the total of the transactions the verb
+    sends, against a JPY deposit and withdrawal on the same house account in the same run."""
+    member = cast.depositor
+    b.oracle.publish_prices({GOLD: GOLD_PRICE})
+    b.oracle.set_risk_parameters({GOLD: GOLD_RISK})
+    (account,) = b.ccp.margin.open_accounts([(member, AccountKind.HOUSE)]).value
+    pool, vault = b.kabuto.pool(GOLD), b.kabuto.vault
+    # Set-up: the vault approved without limit for JPY and GOLD units, the pool for every
+    # receipt, so each verb sends its two transactions and nothing else.
+    member.approve_vault(ASSET)
+    member.approve_vault(GOLD)
+    member.send(b.kabuto.warehouse_receipts.set_approval_for_all(pool.address))
+    # Bars: one the member keeps in its wallet throughout, one deposited first (unmeasured), the
+    # measured ones, and as many deposited after them (unmeasured), so that no measured bar is
+    # the last of the pool's set of receipts when it is redeemed: its removal moves the last one
+    # into its place, as it does for nearly every receipt of a pool holding many.
+    bars = cast.warehouse.issue_many(
+        DocumentKind.WAREHOUSE_RECEIPT,
+        [(member, gold_bar(7700 + i)) for i in range(2 + 2 * WARM_SAMPLES)],
+    ).value
+    first, measured, after = bars[1], bars[2 : 2 + WARM_SAMPLES], bars[2 + WARM_SAMPLES :]
+    member.deposit(ASSET, SEED)  # unmeasured: the account holds JPY and GOLD before
+    member.deposit_receipt(first)
+    jpy_in = [member.deposit(ASSET, AMOUNT).gas_used for _ in range(WARM_SAMPLES)]
+    gold_in = []
+    for token_id in measured:
+        block = b.chain.w3.eth.block_number
+        out = member.deposit_receipt(token_id)
+        check(out.value == GOLD_BAR, "a bar's grams deposited")
+        gold_in.append(sent_since(b, member.address, block))
+    check(all(len(t) == 2 for t in gold_in), "each receipt deposit sends two transactions")
+    for token_id in after:
+        member.deposit_receipt(token_id)
+
+    b.ccp.margin.post_requirements({account: WITHDRAW_REQUIREMENT}, run_id="bench receipts")
+    jpy_out = [member.withdraw(ASSET, AMOUNT).gas_used for _ in range(WARM_SAMPLES)]
+    gold_out = []
+    for token_id in measured:
+        block = b.chain.w3.eth.block_number
+        out = member.withdraw_receipt(token_id)
+        check(out.value == GOLD_BAR, "a bar's grams withdrawn")
+        gold_out.append(sent_since(b, member.address, block))
+    check(all(len(t) == 2 for t in gold_out), "each receipt withdrawal sends two transactions")
+    kept = (1 + len(after)) * GOLD_BAR
+    held = vault.holdings(account)
+    check(held[ASSET] == SEED and held[GOLD] == kept, "the account keeps JPY and GOLD")
+    supply, grams, holds = pool.invariant()
+    check(holds and supply == grams == kept, "the pool holds the bars in the vault, no more")
+    check(b.kabuto.warehouse_receipts.balance_of(member) == 1 + WARM_SAMPLES, "bars back")
+
+    deposit, withdrawal = (median(s, f"JPY {w}", b.say) for s, w in
+                           ((jpy_in, "deposits"), (jpy_out, "withdrawals")))  # fmt: skip
+    gold_deposit = median([sum(t) for t in gold_in], "receipt deposits", b.say)
+    gold_withdrawal = median([sum(t) for t in gold_out], "receipt withdrawals", b.say)
+    b.say(f"  receipt deposit {gold_deposit:,} ({gold_deposit / deposit:.2f}× JPY {deposit:,})  "
+          f"withdrawal {gold_withdrawal:,} ({gold_withdrawal / withdrawal:.2f}× JPY "
+          f"{withdrawal:,})")  # fmt: skip
+    return [
+        row("collateral.receipt.deposit", gold_deposit,
+            f"ClearingMember.deposit_receipt of a {GOLD_BAR:,} g gold receipt into a house "
+            f"account (opened by ccp.margin.open_accounts) already holding JPY and {GOLD}, in two "
+            f"transactions: GoodsPool.pledge (the receipt into the pool, which holds others; "
+            f"{GOLD_BAR:,} {GOLD} units minted to the member's wallet, which held none) + "
+            f"CollateralVault.deposit of the units (the wallet back to zero); the pool and vault "
+            f"approved beforehand; the member keeps a receipt; baseline: a JPY deposit into the "
+            f"same account ({gold_deposit / deposit:.2f}×)",
+            {"vault.deposit.jpy": deposit}, transactions=gold_in, jpy_samples=jpy_in),
+        row("collateral.receipt.withdraw", gold_withdrawal,
+            f"ClearingMember.withdraw_receipt of a {GOLD_BAR:,} g gold receipt out of the same "
+            f"house account, in two transactions: CollateralVault.withdraw of {GOLD_BAR:,} {GOLD} "
+            f"units against a requirement of {WITHDRAW_REQUIREMENT:,} JPY (the account valued: "
+            f"a quote read for JPY and one for {GOLD}, at {GOLD_PRICE:,} JPY a gram less "
+            f"{GOLD_RISK.haircut_bps / 100:g}%; the account keeps both) + GoodsPool.redeem (the "
+            f"units burnt, the wallet back to zero, the receipt out to the member, which holds "
+            f"receipts); the receipt redeemed is not the last of the pool's set "
+            f"of {2 + len(after)} or more, so its removal moves the last into its place (as "
+            f"for nearly every receipt of a large pool); baseline: a JPY withdrawal out of the "
+            f"same account "
+            f"({gold_withdrawal / withdrawal:.2f}×)",
+            {"vault.withdraw.jpy": withdrawal}, transactions=gold_out, jpy_samples=jpy_out),
+    ]  # fmt: skip
 
 
 OPERATIONS: tuple[Callable[[Bench], list[Row]], ...] = (
@@ -1192,6 +1556,17 @@ def evaluate_targets(
             JDR_CLAIM, "the smallest", JDR_FLAT_TOLERANCE, max(claims) / min(claims),
             measured=f"the largest claim at {holders} holders",
         ))  # fmt: skip
+    lo, hi = sorted(DELIVERY_BATCHES)[-2:]
+    per_lot = [op["gas_per_lot"] for n in (lo, hi) if (op := rows.get(f"{SETTLE}.{n}_lots"))]
+    if len(per_lot) == 2:
+        # Flat per lot: a lot costs no more in a batch of 100 than in one of 10 (within 5%). It
+        # costs less, as the transaction's and each pair's fixed costs spread over more lots; what
+        # the target guards against is a cost per lot that grows with the batch.
+        out.append(judged(
+            "DvP settlement gas per lot does not grow with the batch", SETTLE,
+            f"the gas per lot at {lo} lots", DELIVERY_FLAT_TOLERANCE, per_lot[1] / per_lot[0],
+            measured=f"the gas per lot at {hi} lots",
+        ))  # fmt: skip
     return out
 
 
@@ -1253,6 +1628,15 @@ def parameters() -> dict[str, Any]:
             "proceeds_per_unit_jpy": JDR_PROCEEDS_PER_UNIT,
             "flat_tolerance": JDR_FLAT_TOLERANCE,
         },
+        "goods": {
+            "lot_kg": LOT_KG,
+            "price_jpy_per_lot": DELIVERY_PRICE,
+            "batches": {str(lots): pairs for lots, pairs in DELIVERY_BATCHES.items()},
+            "flat_tolerance": DELIVERY_FLAT_TOLERANCE,
+            "gold_bar_g": GOLD_BAR,
+            "gold_price_jpy": str(GOLD_PRICE),
+            "gold_haircut_bps": GOLD_RISK.haircut_bps,
+        },
     }
 
 
@@ -1263,6 +1647,7 @@ SECTIONS = (
     *(m.__name__.removeprefix("measure_") for m in OPERATIONS),
     "throughput",
     "scale",
+    "goods",
     "jdr",
 )
 
@@ -1288,6 +1673,10 @@ def run(
         # Throughput before scale: the scale set-up adds thousands of members and blocks.
         throughput = measure_throughput(b, k, rounds) if "throughput" in chosen else None
         scale = measure_scale(b) if "scale" in chosen else None
+        goods: list[Row] = []
+        if "goods" in chosen:  # after throughput, whose empty blocks its ~300 blocks would replace
+            say("measuring goods")
+            goods = measure_goods(b)
         jdr: list[Row] = []
         if "jdr" in chosen:  # last: its holders and months of chain time touch nothing above
             say("measuring jdr")
@@ -1297,7 +1686,7 @@ def run(
         names = [op["name"] for op in operations]
         at = names.index("margin.call_with_auto_pull") if "margin_calls" in chosen else len(names)
         operations[at:at] = [scale.pop("per_account"), scale.pop("skipped")]
-    operations += jdr
+    operations += goods + jdr
     results["operations"] = operations + PENDING
     results |= (scale or {}) | ({"throughput": throughput} if throughput else {})
     results["targets"] = evaluate_targets(operations, scale and scale["scale_detail"])

@@ -14,6 +14,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ TEMPLATE = HERE / "bench_report.template.md"
 BENCH = HERE.parent / "bench"
 REQUIREMENTS, CALLS = "margin.requirements_batch", "margin.issue_calls"
 JDR_CLAIM = "jdr.claim_distribution"
+SETTLE = "delivery.settle"
+RECEIPT_VERBS = (  # (verb, the transactions it sends, its JPY baseline)
+    ("deposit", ("pledge", "deposit"), "vault.deposit.jpy"),
+    ("withdraw", ("withdraw", "redeem"), "vault.withdraw.jpy"),
+)
 
 
 def write(results: Path, out: Path) -> Path:
@@ -83,6 +89,7 @@ def fields(r: dict[str, Any]) -> dict[str, Any]:
         "sub": p["substitution"] | {"haircut": p["substitution"]["haircut_bps"] / 100},
         "swap": swap_fields(ops, p["substitution"]["swap_legs"]),
         "jdr": p["jdr"] | jdr_fields(ops, p["jdr"], r["targets"]),
+        "goods": p["goods"] | goods_fields(ops, p["goods"], r["targets"]),
         "samples_agree": "they agree on every token"
         if all(len(set(v)) == 1 for v in samples)
         else "they differ, see `samples` in results.json",
@@ -189,6 +196,63 @@ def jdr_fields(
         "fee": p["trust_fee_bps"] / 100,
         "distribution_usd": f"{Decimal(p['distribution_usd']):,}",
     }
+
+
+def goods_fields(
+    ops: dict[str, Any], p: dict[str, Any], targets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Goods: the settlement batches (their table, and the three solved for a fixed part, a part
+    per pair and a part per lot), the receipt verbs' transactions against the JPY ones."""
+    settles = [ops[f"{SETTLE}.{lots}_lots"] for lots in p["batches"]]
+    rows = [cells(op["lots"], op["pairs"], op["lots"] // op["pairs"], op["gas"], op["gas_per_lot"])
+            for op in settles]  # fmt: skip
+    fixed, per_pair, per_lot = solve([[1, op["pairs"], op["lots"]] for op in settles],
+                                     [op["gas"] for op in settles])  # fmt: skip
+    receipts = []
+    for verb, steps, jpy in RECEIPT_VERBS:
+        op = ops[f"collateral.receipt.{verb}"]
+        sent = next(t for t in op["transactions"] if sum(t) == op["gas"])  # the median's sample
+        each = " + ".join(f"{s} {g:,}" for s, g in zip(steps, sent, strict=True))
+        base = op["baselines"][jpy]
+        receipts.append(cells(f"`{op['name']}`", each, op["gas"], base, f"{op['gas'] / base:.2f}×"))
+    lo, hi = settles[-2], settles[-1]
+    return {
+        "settle_table": "\n".join(rows),
+        "receipts_table": "\n".join(receipts),
+        "flat": next(t for t in targets if t["operation"] == SETTLE),
+        "most_lots": hi["lots"],
+        "most_pairs": hi["pairs"],
+        "per_lot": hi["gas_per_lot"],
+        "per_lot_lo": lo["gas_per_lot"],
+        "lots_lo": lo["lots"],
+        "marginal": hi["marginal_gas_per_lot"],
+        "fixed": round(fixed),
+        "per_pair": round(per_pair),
+        "per_token": round(per_lot),
+        "layout": ", ".join(
+            f"{plural(op['lots'], 'lot')} over {plural(op['pairs'], 'pair')}" for op in settles
+        ),
+        "haircut": p["gold_haircut_bps"] / 100,
+        "gold_price": f"{Decimal(p['gold_price_jpy']):,}",
+    }
+
+
+def plural(n: int, what: str) -> str:
+    return f"{n:,} {what}{'s' * (n != 1)}"
+
+
+def solve(a: list[list[int]], b: list[int]) -> list[float]:
+    """The x with a · x = b, a square and invertible (Gaussian elimination, exact fractions)."""
+    m = [[Fraction(v) for v in row] + [Fraction(y)] for row, y in zip(a, b, strict=True)]
+    n = len(m)
+    for i in range(n):
+        pivot = next(r for r in range(i, n) if m[r][i])
+        m[i], m[pivot] = m[pivot], m[i]
+        for r in range(n):
+            if r != i and m[r][i]:
+                factor = m[r][i] / m[i][i]
+                m[r] = [x - factor * y for x, y in zip(m[r], m[i], strict=True)]
+    return [float(m[i][n] / m[i][i]) for i in range(n)]
 
 
 def scale_table(ns: Sequence[int], req: dict[str, Any], calls: dict[str, Any], item: Any) -> str:

@@ -59,7 +59,9 @@ def test_a_balance_sheet_shows_what_moved_since_the_last(market: Market) -> None
         (w.member_b.address, "USD"): 25,
     }
     assert after.supply == before.supply
-    assert [label for label, _ in after.holders][:3] == ["ccp", "collateral-vault", "issuer"]
+    assert [label for label, _ in after.holders][:5] == [
+        "ccp", "collateral-vault", "gold-pool", "delivery-settlement", "issuer",
+    ]  # fmt: skip
     extra = balance_sheet(d, {"outsider": w.outsider.address}, participants=False)
     assert extra.holders == (("outsider", w.outsider.address),)
 

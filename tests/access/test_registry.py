@@ -58,6 +58,8 @@ def test_participants_are_listed_in_admission_order(world: World) -> None:
     assert names == [
         "ccp",
         "collateral-vault",
+        "gold-pool",
+        "delivery-settlement",
         "issuer",
         "member-a",
         "member-b",

@@ -27,6 +27,7 @@ from pyclient.chain import devnet
 from pyclient.errors import InputError
 from pyclient.events import describe
 from pyclient.goods.delivery import Allocation, PairStatus, TokenInvoice
+from pyclient.goods.model import Goods
 
 ZERO = "0x" + "00" * 20
 
@@ -46,8 +47,10 @@ def _terms(dv: DeliveryWorld, **change: Any) -> tuple[Any, ...]:
         "price": PRICE,
         "delivery": now + DAY,
         "payment": now + 2 * DAY,
+        "unit": b"kg".ljust(8, b"\0"),
     } | change
-    return (t["goods"], t["commodity"], t["lot"], t["price"], t["delivery"], t["payment"])
+    return (t["goods"], t["commodity"], t["lot"], t["price"], t["delivery"], t["payment"],
+            t["unit"])  # fmt: skip
 
 
 def _grade(name: str) -> bytes:
@@ -88,6 +91,7 @@ def test_opening_records_the_terms_and_every_grade_with_its_differential(
     ("change", "what"),
     [
         ({"lot": 0}, "lotQuantity"),
+        ({"unit": b"\0" * 8}, "lotQuantity"),
         ({"price": 0}, "price"),
         ({"goods": "0x000000000000000000000000000000000000dEaD"}, "goods"),
         ({"commodity": b"\0" * 32}, "goods"),
@@ -658,3 +662,48 @@ def test_batch_verbs_split_many_pairs_into_transactions_that_fit(
     by_tokens = dv.settlement.close_many(DELIVERY, tokens_per_tx=2)
     assert [c.fn.args[1] for c in by_tokens] == [[0], [1], [2, 3], [4, 5], [6, 7]]
     assert len(dv.desk.settle(DELIVERY).outcomes) == 1
+
+
+def test_a_suspended_long_is_refused_before_anything_is_sent(delivered: DeliveryWorld) -> None:
+    """Neither the payment nor the approval it would need goes out."""
+    dv = delivered
+    jpy = dv.d.token("JPY")
+    long = _party(dv, "member-b")
+    _suspend(dv, "member-b")
+    block = dv.d.chain.w3.eth.block_number
+    allowance = jpy.allowance(long, dv.settlement.address)
+    with pytest.raises(errors.ParticipantNotActive):
+        long.pay(DELIVERY, 0, PRICE)
+    assert dv.d.chain.w3.eth.block_number == block  # no approval, no payment
+    assert jpy.allowance(long, dv.settlement.address) == allowance
+    assert dv.settlement.pair(DELIVERY, 0).paid == 0
+
+
+def test_a_token_counted_in_another_unit_is_refused_not_invoiced_as_whole_lots(
+    allocated: DeliveryWorld,
+) -> None:
+    """5,000 grams of rubber are not a 5,000 kg lot: the invoice would be a lot's price."""
+    dv = allocated
+    grams = dv.issue("member-a", Goods("RSS3", "RSS3", LOT_KG, "g", lots="lot 9"))
+    err = dv.refused(
+        lambda: _party(dv, "member-a").deliver(DELIVERY, 0, grams), errors.DeliveryWrongUnit
+    )
+    assert (err.unit.rstrip(b"\0"), err.required.rstrip(b"\0")) == (b"g", b"kg")
+    assert dv.settlement.terms(DELIVERY).unit == "kg"
+
+
+def test_a_frozen_token_behind_an_unapproved_one_is_refused_before_any_approval(
+    allocated: DeliveryWorld,
+) -> None:
+    """The chain stops at the first unapproved token; the SDK judges the rest before approving."""
+    dv = allocated
+    first, second = dv.issue("member-a", rss(), rss())
+    short = _party(dv, "member-a")
+    if dv.orders.is_approved(short, dv.settlement.address):
+        short.send(dv.orders.set_approval_for_all(dv.settlement.address, False))
+    dv.world.ccp.agent.freeze_goods(dv.orders.document_kind(), second, reason="inquiry")
+    block = dv.d.chain.w3.eth.block_number
+    with pytest.raises(errors.GoodsTokenFrozen):
+        short.deliver(DELIVERY, 0, [first, second])
+    assert dv.d.chain.w3.eth.block_number == block  # no approval went out
+    assert dv.settlement.pair(DELIVERY, 0).delivered_lots == 0

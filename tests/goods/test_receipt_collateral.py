@@ -15,7 +15,7 @@ transaction at all.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -422,6 +422,10 @@ def test_a_receipt_cannot_be_pledged_unless_live_unfrozen_gold_and_its_warehouse
         platinum, b"PLATINUM".ljust(32, b"\0"), b"GOLD".ljust(32, b"\0"),
     )  # fmt: skip
     gold.refused(lambda: gold.a.deposit_receipt(platinum), errors.InputError)  # no pool takes it
+    # A kilogram written in kilograms would mint one unit, a gram's worth: refused.
+    kilo = gold.warehouse.issue_receipt("member-a", replace(bar(1, 9002), unit="kg")).value
+    err = gold.refused(lambda: gold.a.send(pool.pledge(kilo)), errors.GoodsPoolWrongUnit)
+    assert (err.unit.rstrip(b"\0"), err.poolUnit.rstrip(b"\0")) == (b"kg", b"g")
     gold.refused(lambda: gold.a.send(pool.pledge(99)), errors.GoodsUnknownToken)
 
     w.member_a.present_goods(kind, gold.a1)
