@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -120,6 +120,11 @@ class Show:
         """One line for a mined transaction: what happened (the words `key`), its block and gas."""
         cost = f"[dim]block {outcome.block_number} · gas {outcome.gas_used:,}[/dim]"
         self.line(OK, self.words(key, **fill), cost)
+
+    def txs(self, key: str, done: Sequence[Outcome[Any]], **fill: Any) -> None:
+        """One line for transactions of one kind (the words `key`): how many, and their gas."""
+        gas = f"{len(done)} tx{'s' * (len(done) != 1)} · gas {sum(o.gas_used for o in done):,}"
+        self.line(OK, self.words(key, **fill), f"[dim]{gas}[/dim]")
 
     def table(self, *tables: Table) -> None:
         self.console.print(*tables)  # each on its own lines, as printed one by one

@@ -37,7 +37,6 @@ from pyclient import (
 )
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, to_unix
-from pyclient.contracts.base import Outcome
 from pyclient.goods.delivery import (
     Allocation,
     Pair,
@@ -126,11 +125,6 @@ class Delivery:
         devnet.set_next_timestamp(self.d.chain, to_unix(tokyo(key)))
         return f"{tokyo(key):%H:%M}"
 
-    def txs(self, key: str, done: list[Outcome[Any]], **fill: Any) -> None:
-        """One line for transactions of one kind (the words `key`): how many, and their gas."""
-        gas = f"{len(done)} tx{'s' * (len(done) != 1)} · gas {sum(o.gas_used for o in done):,}"
-        self.show.line(tables.OK, self.show.words(key, **fill), f"[dim]{gas}[/dim]")
-
     def hold(self, moment: int) -> None:
         """What the parties and the settlement hold now: yen, delivery orders and their rubber."""
         d, settlement = self.d, self.d.delivery.address
@@ -172,7 +166,7 @@ class Delivery:
         for (short, goods), token_id in zip(entries, done.value, strict=True):
             self.issued.setdefault(short, []).append((token_id, goods))
         kg = n(sum(g.quantity for _, g in entries))
-        self.txs("issued", done.outcomes, orders=len(entries), kg=kg)
+        self.show.txs("issued", done.outcomes, orders=len(entries), kg=kg)
         tokens = d.delivery_orders.tokens(done.value)
         self.table(goods_tables.goods_table, d, tokens, title=show.words("table"))
         self.hold(0)
@@ -190,7 +184,7 @@ class Delivery:
         shorts, longs = SCENARIO["shorts"], SCENARIO["longs"]
         allocated = desk.allocate(ID, shorts=shorts, longs=longs)
         self.pairs = allocated.value
-        self.txs("allocated", allocated.outcomes, shorts=len(shorts), longs=len(longs),
+        self.show.txs("allocated", allocated.outcomes, shorts=len(shorts), longs=len(longs),
                  pairs=len(self.pairs))  # fmt: skip
         self.table(goods_tables.allocation_table, d, self.pairs, price_jpy_per_lot=PER_LOT,
                    title=show.words("table"))  # fmt: skip

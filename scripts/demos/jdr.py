@@ -40,7 +40,6 @@ from pyclient import (
 )
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, to_unix
-from pyclient.contracts.base import Outcome
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.jdr.model import nav_figures, share
 from pyclient.jdr.monitors import (
@@ -166,11 +165,6 @@ class Jdr:
         a = self.d.asset(symbol)
         return a.format(a.units(amount))
 
-    def txs(self, key: str, done: list[Outcome[Any]], **fill: Any) -> None:
-        """One line for transactions of one kind (the words `key`): how many, and their gas."""
-        gas = f"{len(done)} txs · gas {sum(o.gas_used for o in done):,}"
-        self.show.line(tables.OK, self.show.words(key, **fill), f"[dim]{gas}[/dim]")
-
     def backed(self) -> tuple[bool, str]:
         """Whether the trust's invariant holds, and its supply against the ETF units held."""
         supply, held, holds = self.trust.invariant()
@@ -249,7 +243,7 @@ class Jdr:
         holders = trust.holders_of_record(self.distribution)
         claims = [self.role_of(h).claim_distribution(SYMBOL, self.distribution) for h in holders]
         paid = {h: claimed.value for h, claimed in zip(holders, claims, strict=True)}
-        self.txs("claimed", claims, holders=len(claims), jpy=n(sum(paid.values())))
+        self.show.txs("claimed", claims, holders=len(claims), jpy=n(sum(paid.values())))
         x = trust.distribution(self.distribution)
         self.table(tables.jdr_distributions_table, d, trust.deed(), [x],
                    title=show.words("distributions"))  # fmt: skip
@@ -381,7 +375,7 @@ class Jdr:
             (event,) = claimed.named("TerminationClaimed")
             self.payouts[event["holder"]] = (int(event["units"]), int(event["amountJpy"]))
         paid = sum(jpy for _, jpy in self.payouts.values())
-        self.txs("claimed", claims, holders=len(claims), jpy=n(paid))
+        self.show.txs("claimed", claims, holders=len(claims), jpy=n(paid))
         end = trust.termination()
         self.table(tables.termination_table, d, SYMBOL, end, self.payouts,
                    title=show.words("payouts"))  # fmt: skip
