@@ -61,4 +61,8 @@ library Roles {
     /// @dev Buys JDRs back from holders, delivery versus payment (creating is open to it too).
     /// @custom:holder The settlor (the ETF manager) named in the trust deed, on its JdrTrust.
     bytes32 internal constant SETTLOR = keccak256("SETTLOR_ROLE");
+
+    /// @dev Records obligations of novated ETF creations and redemptions in the settlement books.
+    /// @custom:holder The EtfApplications contract, on EtfSettlement.
+    bytes32 internal constant NOVATOR = keccak256("NOVATOR_ROLE");
 }

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IParticipantRegistry} from "../access/IParticipantRegistry.sol";
+import {Roles} from "../access/Roles.sol";
+import {IPermissionedToken} from "../tokens/IPermissionedToken.sol";
+import {IEtfSettlement} from "./IEtfSettlement.sol";
+import {ITradingCalendar} from "./ITradingCalendar.sol";
+
+/// @title EtfSettlement
+/// @notice See {IEtfSettlement}.
+/// @dev Recording a trade costs a fixed number of storage writes (the member's leg and yen, the
+/// day's running totals), so netting costs the same per member however many members there are;
+/// closing a day walks the day's securities, not its books. Quantities and yen are bounded by
+/// `type(int256).max` through SafeCast.
+contract EtfSettlement is IEtfSettlement, AccessControl {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice The CCP: novates trades, closes the netting, sets DvP prices, settles many books.
+    bytes32 public constant CCP_OPERATOR_ROLE = Roles.CCP_OPERATOR;
+    /// @notice Records the obligations of novated statements (the EtfApplications contract).
+    bytes32 public constant NOVATOR_ROLE = Roles.NOVATOR;
+
+    uint32 private constant _DELIVER_BY = 13 hours;
+    uint32 private constant _RECEIVE_BY = 14 hours + 15 minutes;
+    uint32 private constant _SURPLUS_BY = 14 hours + 45 minutes;
+    uint32 private constant _CANCEL_BY = 15 hours + 30 minutes;
+
+    IParticipantRegistry private immutable _participants;
+    ITradingCalendar private immutable _calendar;
+    IERC20 private immutable _cash;
+
+    mapping(bytes32 bookId => Book) private _books;
+    mapping(bytes32 bookId => IERC20[]) private _bookTokens;
+    mapping(bytes32 bookId => mapping(IERC20 token => Leg)) private _legs;
+    mapping(uint32 day => bytes32[]) private _dayBooks;
+    mapping(uint32 day => IERC20[]) private _dayTokens;
+    mapping(uint32 day => mapping(IERC20 token => int256)) private _dayNet;
+    mapping(uint32 day => mapping(IERC20 token => bool)) private _dayHas;
+    mapping(uint32 day => int256) private _dayCash;
+    mapping(uint32 day => bool) private _closed;
+    mapping(uint32 day => mapping(IERC20 token => uint256)) private _prices;
+    mapping(uint32 day => mapping(IERC20 token => uint256)) private _held;
+
+    constructor(IParticipantRegistry participants, ITradingCalendar calendar_, IERC20 cash_, address admin) {
+        _participants = participants;
+        _calendar = calendar_;
+        _cash = cash_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(Roles.CCP_OPERATOR, admin);
+    }
+
+    // ---------------------------------------------------------------- recording
+
+    /// @inheritdoc IEtfSettlement
+    function recordTrades(uint32 day, Trade[] calldata trades) external onlyRole(Roles.CCP_OPERATOR) {
+        _open(day);
+        if (trades.length == 0) revert EtfNothingToDo();
+        for (uint256 i; i < trades.length; ++i) {
+            Trade calldata t = trades[i];
+            if (
+                t.quantity == 0 || t.priceJpy == 0 || address(t.token) == address(0) || t.token == _cash
+                    || _participants.participant(t.member).kind != IParticipantRegistry.Kind.ClearingMember
+            ) revert EtfTradeInvalid(i);
+            bytes32 id = _book(day, t.member, Stream.Member);
+            int256 quantity = t.quantity.toInt256();
+            int256 value = (t.quantity * t.priceJpy).toInt256();
+            _addLeg(day, id, t.token, t.buy ? quantity : -quantity);
+            _addCash(day, id, t.buy ? -value : value);
+            emit TradeNovated(day, t.member, address(t.token), t.buy, t.quantity, t.priceJpy);
+        }
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function record(
+        uint32 day,
+        address party,
+        Stream stream,
+        IERC20[] calldata tokens,
+        int256[] calldata quantities,
+        int256 cashJpy,
+        bytes32 ref
+    ) external onlyRole(Roles.NOVATOR) {
+        _open(day);
+        if (tokens.length != quantities.length || (tokens.length == 0 && cashJpy == 0) || party == address(0)) {
+            revert EtfObligationInvalid();
+        }
+        bytes32 id = _book(day, party, stream);
+        for (uint256 i; i < tokens.length; ++i) {
+            if (quantities[i] == 0 || tokens[i] == _cash) revert EtfObligationInvalid();
+            _addLeg(day, id, tokens[i], quantities[i]);
+        }
+        if (cashJpy != 0) _addCash(day, id, cashJpy);
+        emit ObligationsRecorded(id, ref, tokens, quantities, cashJpy);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function closeNetting(uint32 day) external onlyRole(Roles.CCP_OPERATOR) {
+        _open(day);
+        IERC20[] storage tokens = _dayTokens[day];
+        for (uint256 i; i < tokens.length; ++i) {
+            int256 imbalance = _dayNet[day][tokens[i]];
+            if (imbalance != 0) revert EtfDayUnbalanced(day, address(tokens[i]), imbalance);
+        }
+        if (_dayCash[day] != 0) revert EtfDayUnbalanced(day, address(_cash), _dayCash[day]);
+        _closed[day] = true;
+        emit NettingClosed(day, _dayBooks[day].length);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function setDvpPrices(uint32 day, IERC20[] calldata tokens, uint256[] calldata pricesJpy)
+        external
+        onlyRole(Roles.CCP_OPERATOR)
+    {
+        if (tokens.length == 0 || tokens.length != pricesJpy.length) revert EtfNothingToDo();
+        for (uint256 i; i < tokens.length; ++i) {
+            if (pricesJpy[i] == 0) revert EtfNoDvpPrice(day, address(tokens[i]));
+            if (_prices[day][tokens[i]] != 0) revert EtfDvpPriceFixed(day, address(tokens[i]));
+            _prices[day][tokens[i]] = pricesJpy[i];
+            emit DvpPriceSet(day, address(tokens[i]), pricesJpy[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- settlement day
+
+    /// @inheritdoc IEtfSettlement
+    function deliver(bytes32 bookId, IERC20 token, uint256 quantity) external {
+        Book storage b = _settling(bookId, Step.Deliver);
+        _onlyParty(bookId, b);
+        if (quantity == 0) revert EtfNothingToDo();
+        Leg storage leg = _legs[bookId][token];
+        uint256 owed = _owed(leg);
+        if (quantity > owed) revert EtfDeliveryExceedsObligation(bookId, address(token), owed, quantity);
+        uint256 value = quantity * _price(b.day, token);
+        leg.delivered += quantity;
+        b.valueIn += value;
+        _held[b.day][token] += quantity;
+        token.safeTransferFrom(b.party, address(this), quantity);
+        emit Delivered(bookId, address(token), quantity, value);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function payIn(bytes32 bookId, uint256 amountJpy) external {
+        Book storage b = _settling(bookId, Step.Deliver);
+        _onlyParty(bookId, b);
+        if (amountJpy == 0) revert EtfNothingToDo();
+        b.cashIn += amountJpy;
+        b.valueIn += amountJpy;
+        _held[b.day][_cash] += amountJpy;
+        _cash.safeTransferFrom(b.party, address(this), amountJpy);
+        emit CashPaidIn(bookId, amountJpy);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function createUnits(bytes32 bookId) external {
+        Book storage b = _settling(bookId, Step.Deliver);
+        _onlyParty(bookId, b);
+        if (b.stream != Stream.Creation) revert EtfWrongStream(bookId, b.stream);
+        IERC20[] storage tokens = _bookTokens[bookId];
+        bool created;
+        for (uint256 i; i < tokens.length; ++i) {
+            Leg storage leg = _legs[bookId][tokens[i]];
+            uint256 owed = _owed(leg);
+            if (owed == 0) continue;
+            uint256 value = owed * _price(b.day, tokens[i]);
+            leg.delivered += owed;
+            b.valueIn += value;
+            _held[b.day][tokens[i]] += owed;
+            // Minted to the trust bank and taken straight in: a unit is never created but into a
+            // creation that clears, and the register's checks on the trust bank apply as to a transfer.
+            IPermissionedToken(address(tokens[i])).mint(b.party, owed, bookId);
+            tokens[i].safeTransferFrom(b.party, address(this), owed);
+            created = true;
+            emit UnitsCreated(bookId, address(tokens[i]), owed);
+            emit Delivered(bookId, address(tokens[i]), owed, value);
+        }
+        if (!created) revert EtfNothingToDo();
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function collect(bytes32 bookId) external {
+        Book storage b = _settling(bookId, Step.Receive);
+        if (_msgSender() != b.party && !hasRole(Roles.CCP_OPERATOR, _msgSender())) {
+            revert EtfNotBookParty(bookId, b.party, _msgSender());
+        }
+        if (!_collect(bookId, b)) revert EtfNothingToDo();
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function collectMany(bytes32[] calldata bookIds) external onlyRole(Roles.CCP_OPERATOR) {
+        if (bookIds.length == 0) revert EtfNothingToDo();
+        for (uint256 i; i < bookIds.length; ++i) {
+            Book storage b = _settling(bookIds[i], Step.Receive);
+            if (!_participants.isActive(b.party)) {
+                emit BookSkipped(bookIds[i]);
+                continue;
+            }
+            _collect(bookIds[i], b);
+        }
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function returnSurplus(bytes32 bookId) external {
+        Book storage b = _settling(bookId, Step.Surplus);
+        if (_msgSender() != b.party && !hasRole(Roles.CCP_OPERATOR, _msgSender())) {
+            revert EtfNotBookParty(bookId, b.party, _msgSender());
+        }
+        IERC20[] storage tokens = _bookTokens[bookId];
+        for (uint256 i; i < tokens.length; ++i) {
+            if (_due(_legs[bookId][tokens[i]]) != 0) revert EtfNothingToDo();
+        }
+        uint256 owedCash = b.cash < 0 ? uint256(-b.cash) : 0;
+        if (b.cashIn <= owedCash) revert EtfNothingToDo();
+        uint256 surplus = b.cashIn - owedCash;
+        // The surplus leaves the book's value too: what it delivered now counts only what it owed.
+        b.cashIn = owedCash;
+        b.valueIn -= surplus;
+        _held[b.day][_cash] -= surplus;
+        _cash.safeTransfer(b.party, surplus);
+        emit SurplusReturned(bookId, surplus);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function cancelUnits(bytes32 bookId) external {
+        Book storage b = _settling(bookId, Step.Cancel);
+        _onlyParty(bookId, b);
+        if (b.stream != Stream.Redemption) revert EtfWrongStream(bookId, b.stream);
+        IERC20[] storage tokens = _bookTokens[bookId];
+        bool cancelled;
+        for (uint256 i; i < tokens.length; ++i) {
+            uint256 quantity = _hand(bookId, b, tokens[i]);
+            if (quantity == 0) continue;
+            // Handed to the trust bank and burnt from it in one step: cancelled units never float.
+            tokens[i].safeTransfer(b.party, quantity);
+            IPermissionedToken(address(tokens[i])).burn(b.party, quantity, bookId);
+            cancelled = true;
+            emit UnitsCancelled(bookId, address(tokens[i]), quantity);
+        }
+        if (!cancelled) revert EtfNothingToDo();
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// @inheritdoc IEtfSettlement
+    function cash() external view returns (IERC20) {
+        return _cash;
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function bookId(uint32 day, address party, Stream stream) public pure returns (bytes32) {
+        return keccak256(abi.encode(day, party, stream));
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function book(bytes32 id) external view returns (Book memory) {
+        return _known(id);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function legs(bytes32 id) external view returns (Leg[] memory out) {
+        _known(id);
+        IERC20[] storage tokens = _bookTokens[id];
+        out = new Leg[](tokens.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            out[i] = _legs[id][tokens[i]];
+        }
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function booksOn(uint32 day) external view returns (bytes32[] memory) {
+        return _dayBooks[day];
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function nettingClosed(uint32 day) external view returns (bool) {
+        return _closed[day];
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function dvpPrice(uint32 day, IERC20 token) external view returns (uint256) {
+        return _prices[day][token];
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function held(uint32 day, IERC20 token) external view returns (uint256) {
+        return _held[day][token];
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function cutoff(uint32 day, Step step) public view returns (uint64) {
+        uint32 at = step == Step.Deliver
+            ? _DELIVER_BY
+            : step == Step.Receive ? _RECEIVE_BY : step == Step.Surplus ? _SURPLUS_BY : _CANCEL_BY;
+        return _calendar.timeOn(day, at);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev Hands book `id` what article 47 allows of its securities, then its yen once it has
+    /// delivered every security it owes. Returns whether anything moved.
+    function _collect(bytes32 id, Book storage b) private returns (bool moved) {
+        if (b.stream == Stream.Redemption) revert EtfWrongStream(id, b.stream);
+        IERC20[] storage tokens = _bookTokens[id];
+        bool allDelivered = true;
+        for (uint256 i; i < tokens.length; ++i) {
+            Leg storage leg = _legs[id][tokens[i]];
+            if (_owed(leg) != 0) allDelivered = false;
+            uint256 quantity = _hand(id, b, tokens[i]);
+            if (quantity == 0) continue;
+            tokens[i].safeTransfer(b.party, quantity);
+            moved = true;
+        }
+        if (allDelivered && b.cash > 0 && uint256(b.cash) > b.cashOut) {
+            uint256 amount = Math.min(uint256(b.cash) - b.cashOut, _held[b.day][_cash]);
+            if (amount != 0) {
+                b.cashOut += amount;
+                b.valueOut += amount;
+                _held[b.day][_cash] -= amount;
+                _cash.safeTransfer(b.party, amount);
+                moved = true;
+                emit CashPaidOut(id, amount);
+            }
+        }
+    }
+
+    /// @dev Books as received the part of `token` due to book `id` that the CCP holds and article 47
+    /// allows (value received never above value delivered); the caller moves the tokens.
+    function _hand(bytes32 id, Book storage b, IERC20 token) private returns (uint256 quantity) {
+        Leg storage leg = _legs[id][token];
+        uint256 due = _due(leg);
+        if (due == 0) return 0;
+        uint256 price = _price(b.day, token);
+        uint256 room = b.valueIn > b.valueOut ? (b.valueIn - b.valueOut) / price : 0;
+        quantity = Math.min(due, Math.min(_held[b.day][token], room));
+        if (quantity == 0) return 0;
+        uint256 value = quantity * price;
+        leg.received += quantity;
+        b.valueOut += value;
+        _held[b.day][token] -= quantity;
+        emit Received(id, address(token), quantity, value);
+    }
+
+    function _book(uint32 day, address party, Stream stream) private returns (bytes32 id) {
+        id = bookId(day, party, stream);
+        Book storage b = _books[id];
+        if (b.party == address(0)) {
+            b.party = party;
+            b.day = day;
+            b.stream = stream;
+            _dayBooks[day].push(id);
+            emit BookOpened(id, day, party, stream);
+        }
+    }
+
+    function _addLeg(uint32 day, bytes32 id, IERC20 token, int256 quantity) private {
+        Leg storage leg = _legs[id][token];
+        if (address(leg.token) == address(0)) {
+            leg.token = token;
+            _bookTokens[id].push(token);
+        }
+        leg.net += quantity;
+        leg.gross += quantity < 0 ? uint256(-quantity) : uint256(quantity);
+        if (!_dayHas[day][token]) {
+            _dayHas[day][token] = true;
+            _dayTokens[day].push(token);
+        }
+        _dayNet[day][token] += quantity;
+    }
+
+    function _addCash(uint32 day, bytes32 id, int256 amount) private {
+        Book storage b = _books[id];
+        b.cash += amount;
+        b.grossCash += amount < 0 ? uint256(-amount) : uint256(amount);
+        _dayCash[day] += amount;
+    }
+
+    /// @dev Recording is open for a business day, today or later, whose netting is not closed.
+    function _open(uint32 day) private view {
+        if (_closed[day]) revert EtfDayClosed(day);
+        uint32 today = _calendar.dayOf(block.timestamp);
+        if (day < today || !_calendar.isBusinessDay(day)) revert EtfNotSettlementDay(day, today);
+    }
+
+    /// @dev Book `id` settles now: its netting is closed, today is its day, `step`'s cut-off not passed.
+    function _settling(bytes32 id, Step step) private view returns (Book storage b) {
+        b = _known(id);
+        if (!_closed[b.day]) revert EtfDayNotClosed(b.day);
+        uint32 today = _calendar.dayOf(block.timestamp);
+        if (today != b.day) revert EtfNotSettlementDay(b.day, today);
+        uint64 by = cutoff(b.day, step);
+        if (block.timestamp > by) revert EtfCutoffPassed(step, by, uint64(block.timestamp));
+    }
+
+    function _onlyParty(bytes32 id, Book storage b) private view {
+        if (_msgSender() != b.party) revert EtfNotBookParty(id, b.party, _msgSender());
+    }
+
+    function _known(bytes32 id) private view returns (Book storage b) {
+        b = _books[id];
+        if (b.party == address(0)) revert EtfBookUnknown(id);
+    }
+
+    function _price(uint32 day, IERC20 token) private view returns (uint256 price) {
+        price = _prices[day][token];
+        if (price == 0) revert EtfNoDvpPrice(day, address(token));
+    }
+
+    /// @dev What the book still owes of a security (its net is negative).
+    function _owed(Leg storage leg) private view returns (uint256) {
+        return leg.net < 0 ? uint256(-leg.net) - leg.delivered : 0;
+    }
+
+    /// @dev What the book is still due of a security (its net is positive).
+    function _due(Leg storage leg) private view returns (uint256) {
+        return leg.net > 0 ? uint256(leg.net) - leg.received : 0;
+    }
+}

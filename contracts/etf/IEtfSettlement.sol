@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title IEtfSettlement
+/// @notice The settlement side of ETF creation and redemption clearing (reference 004, articles 47,
+/// 48 and 50). Every obligation the CCP novates for a settlement day is recorded in a book: one per
+/// clearing member and day (`Member`), netted together with that day's exchange trades, and, for the
+/// ETF special participant, one per trust bank and day for creations (`Creation`) and one for
+/// redemptions and exchanges (`Redemption`), which article 50 keeps apart. A book holds, per
+/// security, the net quantity (positive: the party receives) and one net yen amount; the gross
+/// amounts are kept beside them so that anyone can measure what netting saved. When the CCP closes
+/// the day's netting every security and the yen must net to zero across the day's books: the CCP
+/// is the counterparty to every obligation and keeps no position.
+///
+/// Settlement day, Tokyo time (article 48): pre-funding cash and DvP deliveries by 13:00, DvP
+/// receipts by 14:15, surplus returned by 14:45, ETF units cancelled by 15:30; each cut-off is the
+/// last second its step is allowed, after which the step is refused. Delivery versus payment
+/// (article 47): the CCP hands securities to a party only up to the value that party has delivered
+/// to it, securities at the day's DvP clearing price plus yen paid in, net of what it has already
+/// received, so the CCP is never out of pocket to anyone. Yen owed to a party is paid once it has
+/// delivered every security it owes. A trust bank creates the units of its creation book by minting
+/// them into the settlement (this contract holds the unit tokens' issuer role) and cancels the units
+/// of its redemption book by burning them on receipt.
+/// @dev This contract is a `SystemContract` of the participant register. At any time it holds, per
+/// security and day, exactly what was delivered and not yet handed on, and per day the yen paid in
+/// and not yet paid out or returned.
+interface IEtfSettlement {
+    /// @notice Whose book: a clearing member's (netted with its trades), or a trust bank's for the
+    /// ETF special participant's creations, or for its redemptions and exchanges.
+    enum Stream {
+        Member,
+        Creation,
+        Redemption
+    }
+
+    /// @notice The steps of settlement day, in cut-off order.
+    enum Step {
+        Deliver,
+        Receive,
+        Surplus,
+        Cancel
+    }
+
+    /// @notice One side of an exchange trade the CCP novated: `member` bought (or sold) `quantity` of
+    /// `token` at `priceJpy` yen per unit, settling on the day it is recorded for.
+    struct Trade {
+        address member;
+        IERC20 token;
+        bool buy;
+        uint256 quantity;
+        uint256 priceJpy;
+    }
+
+    /// @notice A book. Yen amounts: `cash` net (positive: the party receives), `cashIn` paid in,
+    /// `cashOut` paid out (surplus returned included), `valueIn` delivered (securities at the DvP
+    /// price plus yen), `valueOut` handed to the party, `grossCash` the sum of every obligation's yen.
+    struct Book {
+        address party;
+        uint32 day;
+        Stream stream;
+        int256 cash;
+        uint256 cashIn;
+        uint256 cashOut;
+        uint256 valueIn;
+        uint256 valueOut;
+        uint256 grossCash;
+    }
+
+    /// @notice A security in a book: the net quantity (positive: the party receives), what it has
+    /// delivered and received of it, and the sum of the quantities of every obligation in it.
+    struct Leg {
+        IERC20 token;
+        int256 net;
+        uint256 delivered;
+        uint256 received;
+        uint256 gross;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The netting of day `day` is closed: nothing more settles on it.
+    error EtfDayClosed(uint32 day);
+    /// @notice The netting of day `day` is not closed yet: it settles once it is.
+    error EtfDayNotClosed(uint32 day);
+    /// @notice Day `day` does not net to zero in `token` (the cash token for yen): off by `imbalance`.
+    error EtfDayUnbalanced(uint32 day, address token, int256 imbalance);
+    /// @notice Trade `index` of the batch is not usable: zero quantity or price, or no clearing member.
+    error EtfTradeInvalid(uint256 index);
+    /// @notice An obligation to record is not usable: empty, mismatched, or zero.
+    error EtfObligationInvalid();
+    /// @notice No book `bookId`.
+    error EtfBookUnknown(bytes32 bookId);
+    /// @notice Only `party` may do this to book `bookId`; `caller` is not it.
+    error EtfNotBookParty(bytes32 bookId, address party, address caller);
+    /// @notice Book `bookId` is not a `stream` book; this step is for those only.
+    error EtfWrongStream(bytes32 bookId, Stream stream);
+    /// @notice Settlement day `day` is not today (`today`).
+    error EtfNotSettlementDay(uint32 day, uint32 today);
+    /// @notice The cut-off for `step` (`cutoff`) has passed (now `at`).
+    error EtfCutoffPassed(Step step, uint64 cutoff, uint64 at);
+    /// @notice No DvP clearing price for `token` on day `day`.
+    error EtfNoDvpPrice(uint32 day, address token);
+    /// @notice The DvP clearing price of `token` on day `day` is set already.
+    error EtfDvpPriceFixed(uint32 day, address token);
+    /// @notice Delivering `quantity` of `token` exceeds what book `bookId` still owes (`owed`).
+    error EtfDeliveryExceedsObligation(bytes32 bookId, address token, uint256 owed, uint256 quantity);
+    /// @notice Nothing to do: a zero amount, or nothing owed or due.
+    error EtfNothingToDo();
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice The CCP novated a trade of `member`: `quantity` of `token` bought (or sold) at `priceJpy`.
+    event TradeNovated(
+        uint32 indexed day, address indexed member, address indexed token, bool buy, uint256 quantity, uint256 priceJpy
+    );
+    /// @notice Book `bookId` (of `party`, `stream`, settling on `day`) was opened by its first obligation.
+    event BookOpened(bytes32 indexed bookId, uint32 indexed day, address indexed party, Stream stream);
+    /// @notice Obligations `ref` entered book `bookId`: `quantities` of `tokens` and `cashJpy` yen.
+    event ObligationsRecorded(
+        bytes32 indexed bookId, bytes32 indexed ref, IERC20[] tokens, int256[] quantities, int256 cashJpy
+    );
+    /// @notice The netting of day `day` closed with `books` books; the day now settles.
+    event NettingClosed(uint32 indexed day, uint256 books);
+    /// @notice The DvP clearing price of `token` on day `day` is `priceJpy`.
+    event DvpPriceSet(uint32 indexed day, address indexed token, uint256 priceJpy);
+    /// @notice Book `bookId` delivered `quantity` of `token`, worth `valueJpy` at the DvP price.
+    event Delivered(bytes32 indexed bookId, address indexed token, uint256 quantity, uint256 valueJpy);
+    /// @notice Book `bookId` paid in `amountJpy` yen.
+    event CashPaidIn(bytes32 indexed bookId, uint256 amountJpy);
+    /// @notice Book `bookId` received `quantity` of `token`, worth `valueJpy` at the DvP price.
+    event Received(bytes32 indexed bookId, address indexed token, uint256 quantity, uint256 valueJpy);
+    /// @notice Book `bookId` was paid `amountJpy` yen it was owed.
+    event CashPaidOut(bytes32 indexed bookId, uint256 amountJpy);
+    /// @notice Book `bookId` had `amountJpy` yen paid in beyond what it owed returned.
+    event SurplusReturned(bytes32 indexed bookId, uint256 amountJpy);
+    /// @notice The trust bank of creation book `bookId` created `quantity` units of `token` into it.
+    event UnitsCreated(bytes32 indexed bookId, address indexed token, uint256 quantity);
+    /// @notice The trust bank of redemption book `bookId` cancelled `quantity` units of `token`.
+    event UnitsCancelled(bytes32 indexed bookId, address indexed token, uint256 quantity);
+    /// @notice Book `bookId` was passed over by a batch: its party cannot receive now.
+    event BookSkipped(bytes32 indexed bookId);
+
+    // ---------------------------------------------------------------- recording (CCP, novator)
+
+    /// @notice Novate exchange trades settling on `day` into the members' books.
+    function recordTrades(uint32 day, Trade[] calldata trades) external;
+
+    /// @notice Record a novated statement's obligations in the book of `party`, `stream`, `day`.
+    function record(
+        uint32 day,
+        address party,
+        Stream stream,
+        IERC20[] calldata tokens,
+        int256[] calldata quantities,
+        int256 cashJpy,
+        bytes32 ref
+    ) external;
+
+    /// @notice Close the netting of `day`: every security and the yen must net to zero.
+    function closeNetting(uint32 day) external;
+
+    /// @notice Set the DvP clearing prices of `day`, once per security.
+    function setDvpPrices(uint32 day, IERC20[] calldata tokens, uint256[] calldata pricesJpy) external;
+
+    // ---------------------------------------------------------------- settlement day
+
+    /// @notice Deliver `quantity` of `token` that book `bookId` owes (its party, by 13:00).
+    function deliver(bytes32 bookId, IERC20 token, uint256 quantity) external;
+
+    /// @notice Pay `amountJpy` yen into book `bookId`: what it owes, and any pre-funding (by 13:00).
+    function payIn(bytes32 bookId, uint256 amountJpy) external;
+
+    /// @notice Create the units creation book `bookId` owes, into the settlement (its trust bank, by 13:00).
+    function createUnits(bytes32 bookId) external;
+
+    /// @notice Hand book `bookId` what it is due as far as article 47 allows, then its yen once it has
+    /// delivered everything (its party or the CCP, by 14:15). Not for redemption books: they cancel.
+    function collect(bytes32 bookId) external;
+
+    /// @notice `collect` for many books (the CCP); a book whose party cannot receive is skipped.
+    function collectMany(bytes32[] calldata bookIds) external;
+
+    /// @notice Return what book `bookId` paid in beyond what it owes, once it has received every
+    /// security due (its party or the CCP, by 14:45).
+    function returnSurplus(bytes32 bookId) external;
+
+    /// @notice Take and cancel the units redemption book `bookId` is due, as far as article 47 allows
+    /// (its trust bank, by 15:30).
+    function cancelUnits(bytes32 bookId) external;
+
+    // ---------------------------------------------------------------- reads
+
+    /// @notice The yen token cash is paid in.
+    function cash() external view returns (IERC20);
+
+    /// @notice The id of the book of `party`, `stream`, `day`.
+    function bookId(uint32 day, address party, Stream stream) external pure returns (bytes32);
+
+    /// @notice Book `bookId`.
+    function book(bytes32 bookId) external view returns (Book memory);
+
+    /// @notice The securities of book `bookId`.
+    function legs(bytes32 bookId) external view returns (Leg[] memory);
+
+    /// @notice The books settling on `day`, in the order they were opened.
+    function booksOn(uint32 day) external view returns (bytes32[] memory);
+
+    /// @notice Whether the netting of `day` is closed.
+    function nettingClosed(uint32 day) external view returns (bool);
+
+    /// @notice The DvP clearing price of `token` on `day` (zero: not set).
+    function dvpPrice(uint32 day, IERC20 token) external view returns (uint256);
+
+    /// @notice What this contract holds of `token` for `day` (the cash token: yen of that day).
+    function held(uint32 day, IERC20 token) external view returns (uint256);
+
+    /// @notice The settlement timetable: the unix time of `step`'s cut-off on `day`.
+    function cutoff(uint32 day, Step step) external view returns (uint64);
+}
