@@ -12,6 +12,7 @@ by name, names things in errors and event sentences, and decodes the suite's eve
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +32,12 @@ from .collateral.vault import AccountKind, split_account_id
 from .contracts.base import Call, ContractClient, send_all
 from .contracts.default_manager import DefaultManagerClient
 from .contracts.delivery import DeliverySettlementClient
+from .contracts.etf import (
+    EtfApplicationsClient,
+    EtfRegistryClient,
+    EtfSettlementClient,
+    TradingCalendarClient,
+)
 from .contracts.goods import GoodsTokenClient
 from .contracts.goods_pool import GoodsPoolClient
 from .contracts.jdr import JdrFactoryClient, JdrTokenClient, JdrTrustClient
@@ -154,6 +161,29 @@ def pools_admitted() -> Wire:
     ]
 
 
+def calendar_published(years_back: int = 1, years_ahead: int = 4) -> Wire:
+    """Wiring: publish the XTKS calendar around the chain's date (a year back, four ahead)."""
+
+    def wire(d: Deployment, _address: str) -> Call[Any]:
+        today = dt.datetime.fromtimestamp(d.chain_time(), dt.UTC).date()
+        first = dt.date(today.year - years_back, 1, 1)
+        last = dt.date(today.year + years_ahead, 12, 31)
+        return d.calendar.publish_xtks(first, last)
+
+    return wire
+
+
+def etf_units_issued() -> Wire:
+    """Wiring: let the ETF settlement create and cancel the units of every domestic ETF (an ETF
+    unit asset in yen) as its trust bank instructs, and only against a cleared creation or
+    redemption."""
+    return lambda d, address: [
+        d.token(a).grant_role("ISSUER_ROLE", address)
+        for a in d.assets.values()
+        if a.spec.asset_class is AssetClass.ETF_UNIT and a.spec.currency == "JPY"
+    ]
+
+
 def assets_listed() -> Wire:
     """Wiring: list every asset of the deployment for pricing."""
     return lambda d, _address: d.market_data.list_assets(d.assets.values())
@@ -234,6 +264,32 @@ SUITE: tuple[Part, ...] = (
         args=lambda s: [s["registry"], s["cash"], s.operator],
         needs=("registry", "cash"),
         wiring=(admitted(Kind.SYSTEM_CONTRACT, "delivery-settlement"),),
+    ),
+    Part(
+        # The exchange's business days, for contracts that count them (ETF clearing).
+        "calendar", TradingCalendarClient, "trading calendar",
+        args=lambda s: [s.operator],
+        wiring=(calendar_published(),),
+    ),
+    Part(
+        # ETFs notified for creation/redemption clearing, registered trust banks, article 46(2).
+        "etf_registry", EtfRegistryClient, "ETF registry",
+        args=lambda s: [s["registry"], s["calendar"], s.operator],
+        needs=("registry", "calendar"),
+    ),
+    Part(
+        # Settlement books of ETF clearing: netting with trades, DvP on the Tokyo timetable.
+        "etf_settlement", EtfSettlementClient, "ETF settlement",
+        args=lambda s: [s["registry"], s["calendar"], s["cash"], s.operator],
+        needs=("registry", "calendar", "cash"),
+        wiring=(admitted(Kind.SYSTEM_CONTRACT, "etf-settlement"), etf_units_issued()),
+    ),
+    Part(
+        # Creation/redemption applications, statements, approval, eligibility and novation.
+        "etf_applications", EtfApplicationsClient, "ETF applications",
+        args=lambda s: [s["registry"], s["etf_registry"], s["etf_settlement"], s.operator],
+        needs=("registry", "etf_registry", "etf_settlement"),
+        wiring=(granted("NOVATOR_ROLE", on="etf_settlement"),),
     ),
 )  # fmt: skip
 
@@ -335,6 +391,22 @@ class Deployment:
     @property
     def delivery(self) -> DeliverySettlementClient:
         return self.part("delivery")  # type: ignore[no-any-return]
+
+    @property
+    def calendar(self) -> TradingCalendarClient:
+        return self.part("calendar")  # type: ignore[no-any-return]
+
+    @property
+    def etf_registry(self) -> EtfRegistryClient:
+        return self.part("etf_registry")  # type: ignore[no-any-return]
+
+    @property
+    def etf_applications(self) -> EtfApplicationsClient:
+        return self.part("etf_applications")  # type: ignore[no-any-return]
+
+    @property
+    def etf_settlement(self) -> EtfSettlementClient:
+        return self.part("etf_settlement")  # type: ignore[no-any-return]
 
     def pool(self, ref: str | Asset) -> GoodsPoolClient:
         """The goods pool behind a pooled-receipt asset (`GOLD`)."""

@@ -224,6 +224,7 @@ _THIRD_PARTY_NOTICES = {
     "EnforcedPause": "the asset is paused: ordinary transfers are halted.",
     "ExpectedPause": "the asset is not paused.",
     "SafeCastOverflowedUintDowncast": "`value` does not fit in `bits` bits.",
+    "SafeCastOverflowedUintToInt": "`value` is too large for a signed 256-bit amount.",
     "SafeERC20FailedOperation": "the transfer of `token` failed.",
     "ReentrancyGuardReentrantCall": "the call re-entered the contract.",
     "InvalidAccountNonce": "`account`'s next nonce is `currentNonce`: an offer or message with"

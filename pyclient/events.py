@@ -27,6 +27,7 @@ from hexbytes import HexBytes
 from .abi import abi_type, bytes_word, typed_arguments
 from .clock import from_unix
 from .errors import KabutoError
+from .etf.model import day_date
 from .jdr.model import Operation, Trigger
 from .oracle.market_data import PRICE_DECIMALS, Purpose
 from .units import format_amount
@@ -133,6 +134,18 @@ def _jpy(value: int) -> str:
 
 def _when(seconds: int) -> str:
     return f"{from_unix(int(seconds)):%Y-%m-%d %H:%M} Tokyo"
+
+
+def _day(day: int) -> str:
+    return f"{day_date(int(day)):%Y-%m-%d}"
+
+
+def _code(code: bytes) -> str:
+    return bytes(code).rstrip(b"\0").decode(errors="replace")
+
+
+def _enum(value: Any) -> str:
+    return str(getattr(value, "name", value))
 
 
 def _why(reason: bytes) -> str:
@@ -643,6 +656,92 @@ _SENTENCES: dict[str, Sentence] = {
         f"{e.contract.removesuffix(' token')} closed by {n.name(e['trust'])} at "
         f"{_when(e['at'])}: it no longer moves"
     ),
+    # ETF creation and redemption clearing
+    "CalendarPublished": lambda e, n: (
+        f"trading calendar published from {_day(e['from'])} to {_day(e['through'])} with "
+        f"{len(e['holidays']):,} weekday holiday{'s' * (len(e['holidays']) != 1)}"
+    ),
+    "TrustBankStatusChanged": lambda e, n: (
+        f"{n.name(e['trustBank'])} for ETF clearing: {_enum(e['previous'])} → {_enum(e['status'])}"
+    ),
+    "EtfNotified": lambda e, n: (
+        f"ETF {_code(e['code'])} notified for clearing: units {n.name(e['etf'][0])}, trust bank "
+        f"{n.name(e['etf'][1])}, manager {n.name(e['etf'][2])}, listing {_day(e['etf'][3])}, "
+        f"{e['etf'][6]:,} units a creation unit"
+    ),
+    "BasketSet": lambda e, n: (
+        f"ETF {_code(e['code'])} basket per creation unit: "
+        + (", ".join(n.amount(q, t) for t, q in e["basket"]) or "no securities")
+        + f" and {_jpy(e['cashPerCreationUnit'])}"
+    ),
+    "DelistingDecided": lambda e, n: (
+        f"ETF {_code(e['code'])} to be delisted: last trading day {_day(e['lastTradingDay'])}"
+    ),
+    "Applied": lambda e, n: (
+        f"{n.name(e['member'])} applied (#{e['id']}) for "
+        f"{_enum(e['kind']).lower().replace('_', ' ')} "
+        f"of {e['creationUnits']:,} creation unit{'s' * (e['creationUnits'] != 1)} of ETF "
+        f"{_code(e['code'])}"
+    ),
+    "ApplicationDeclined": lambda e, n: f"application #{e['id']} declined{_why(e['reason'])}",
+    "StatementDrawnUp": lambda e, n: (
+        f"statement of application #{e['id']} drawn up: the member "
+        + ", ".join(
+            f"{'receives' if q > 0 else 'delivers'} {n.amount(abs(q), t)}"
+            for t, q in zip(e["tokens"], e["quantities"], strict=True)
+        )
+        + (
+            f", {'receives' if e['cashJpy'] > 0 else 'pays'} {_jpy(abs(e['cashJpy']))}"
+            if e["cashJpy"]
+            else ""
+        )
+    ),
+    "StatementApproved": lambda e, n: (
+        f"statement of application #{e['id']} approved by the trust bank: T is "
+        f"{_day(e['statementDay'])}"
+    ),
+    "Novated": lambda e, n: (
+        f"application #{e['id']} novated by the CCP, settling on {_day(e['settlementDay'])}"
+    ),
+    "NovationRefused": lambda e, n: (
+        f"application #{e['id']} refused at novation: not eligible under article 46(2)"
+    ),
+    "TradeNovated": lambda e, n: (
+        f"{n.name(e['member'])} {'bought' if e['buy'] else 'sold'} "
+        f"{n.amount(e['quantity'], e['token'])} at {_jpy(e['priceJpy'])}, novated for "
+        f"{_day(e['day'])}"
+    ),
+    "BookOpened": lambda e, n: (
+        f"settlement book of {n.name(e['party'])} ({_enum(e['stream']).lower()}) opened for "
+        f"{_day(e['day'])}"
+    ),
+    "ObligationsRecorded": lambda e, n: (
+        f"obligations of application #{int.from_bytes(e['ref'], 'big')} recorded: "
+        + ", ".join(
+            f"{'+' if q > 0 else '-'}{n.amount(abs(q), t)}"
+            for t, q in zip(e["tokens"], e["quantities"], strict=True)
+        )
+        + (f", {'+' if e['cashJpy'] > 0 else '-'}{_jpy(abs(e['cashJpy']))}" if e["cashJpy"] else "")
+    ),
+    "NettingClosed": lambda e, n: (
+        f"netting for {_day(e['day'])} closed: {e['books']:,} "
+        f"book{'s' * (e['books'] != 1)} to settle"
+    ),
+    "DvpPriceSet": lambda e, n: (
+        f"DvP clearing price of {n.name(e['token'])} for {_day(e['day'])}: {_jpy(e['priceJpy'])}"
+    ),
+    "Delivered": lambda e, n: (
+        f"{n.amount(e['quantity'], e['token'])} delivered to the CCP (worth {_jpy(e['valueJpy'])})"
+    ),
+    "CashPaidIn": lambda e, n: f"{_jpy(e['amountJpy'])} paid in to the CCP",
+    "Received": lambda e, n: (
+        f"{n.amount(e['quantity'], e['token'])} received from the CCP (worth {_jpy(e['valueJpy'])})"
+    ),
+    "CashPaidOut": lambda e, n: f"{_jpy(e['amountJpy'])} paid out by the CCP",
+    "SurplusReturned": lambda e, n: f"{_jpy(e['amountJpy'])} of pre-funding returned",
+    "UnitsCreated": lambda e, n: f"{n.amount(e['quantity'], e['token'])} created for delivery",
+    "UnitsCancelled": lambda e, n: f"{n.amount(e['quantity'], e['token'])} cancelled",
+    "BookSkipped": lambda e, n: "a settlement book passed over: its party cannot receive now",
 }
 
 

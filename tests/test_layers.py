@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "pyclient.margin.calendar",
         "pyclient.margin.risk", "pyclient.margin.clearing_fund", "pyclient.margin.futures",
         "pyclient.margin", "pyclient.chain", "pyclient.events", "pyclient.valuation",
-        "pyclient.jdr", "pyclient.goods",
+        "pyclient.jdr", "pyclient.goods", "pyclient.etf",
     ),
     ("pyclient.contracts",),
     ("pyclient.deployment",),

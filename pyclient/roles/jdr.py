@@ -36,10 +36,10 @@ from ..jdr.model import (
 )
 from ..tokens.asset import Asset
 from ..units import Amount
-from .base import Role
+from .etf import EtfSpecialParticipant, EtfTrustee
 
 
-class TrustBank(Role):
+class TrustBank(EtfTrustee):
     """The trust bank: creates its series, approves creations, suspends and resumes, announces
     record dates and pays distributions, discloses daily, terminates and liquidates."""
 
@@ -133,7 +133,7 @@ class TrustBank(Role):
         return self._drawing(call, trust.address, [(cash, proceeds_jpy)])
 
 
-class Settlor(Role):
+class Settlor(EtfSpecialParticipant):
     """The settlor, the ETF manager (ETF special participant): creates JDRs in kind and buys
     them back from holders."""
 

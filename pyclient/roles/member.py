@@ -19,12 +19,14 @@ from ..tokens.asset import Asset
 from ..units import Amount
 from ..valuation import account_value
 from .delivery import DeliveryParty
+from .etf import EtfApplicant
 from .receipts import ReceiptHolder
 
 
-class ClearingMember(ReceiptHolder, DeliveryParty):
+class ClearingMember(ReceiptHolder, DeliveryParty, EtfApplicant):
     """A clearing member: posts margin and clearing fund, passes calls on to its clients; posts
-    warehouse receipts as margin; delivers goods and pays for them on futures delivery day."""
+    warehouse receipts as margin; delivers goods and pays for them on futures delivery day;
+    applies for ETF creations and redemptions and settles them with its trades."""
 
     def clients(self) -> list[Participant]:
         return [p for p in self.deployment.participants() if p.clearing_member == self.address]

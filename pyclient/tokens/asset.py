@@ -138,7 +138,8 @@ class Asset:
         return format_amount(units, self.decimals, self.symbol)
 
 
-# The pilot's assets: cash in both currencies, a JGB, a Japanese equity, a foreign ETF, and gold
+# The pilot's assets: cash in both currencies, a JGB, two Japanese equities, a foreign ETF, two
+# domestic ETFs (one created in kind from the equities, one for cash), and gold
 # warehouse receipts pooled as collateral (in grams, priced per gram).
 DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
     AssetSpec("JPY", "JPY deposit token", 0, AssetClass.CASH, "JPY"),
@@ -155,6 +156,9 @@ DEFAULT_ASSETS: tuple[AssetSpec, ...] = (
     ),
     AssetSpec("TYO7203", "Toyota Motor shares", 0, AssetClass.EQUITY, "JPY", isin="JP3633400001"),
     AssetSpec("SPY", "SPDR S&P 500 ETF units", 0, AssetClass.ETF_UNIT, "USD", isin="US78462F1030"),
+    AssetSpec("TYO6758", "Sony Group shares", 0, AssetClass.EQUITY, "JPY", isin="JP3435000009"),
+    AssetSpec("ETF1306", "TOPIX ETF units (in kind)", 0, AssetClass.ETF_UNIT, "JPY"),
+    AssetSpec("ETF2558", "S&P 500 ETF units (cash type)", 0, AssetClass.ETF_UNIT, "JPY"),
     AssetSpec(
         "GOLD", "Gold warehouse receipts (grams)", 0, AssetClass.COMMODITY, "JPY",
         pool_commodity="GOLD",

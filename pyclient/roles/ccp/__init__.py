@@ -7,8 +7,9 @@
     ccp.default.declare(call_id, "missed the 14:00 call")     # the default desk
     ccp.jdr.list_series("SPY-JDR")                            # the JDR desk
     ccp.delivery.settle(delivery_id, pairs)                   # the delivery desk
+    ccp.etf.novate()                                          # the ETF clearing desk
 
-Each desk is one module here; a new area of the CCP's work (ETF clearing, say) is a new desk.
+Each desk is one module here; a new area of the CCP's work is a new desk.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..base import Role
 from .agent import TokenAgentDesk
 from .default import DefaultDesk
 from .delivery import DeliveryDesk
+from .etf import EtfDesk
 from .jdr import JdrDesk
 from .margin import MarginDesk
 from .register import RegisterDesk
@@ -27,7 +29,7 @@ from .register import RegisterDesk
 
 class Ccp(Role):
     """The clearing house's operations: the register, token agent powers, margin, defaults,
-    JDR listings, futures physical delivery."""
+    JDR listings, futures physical delivery, ETF creation and redemption clearing."""
 
     def __init__(self, deployment: Deployment, signer: LocalAccount) -> None:
         super().__init__(deployment, signer)
@@ -37,12 +39,14 @@ class Ccp(Role):
         self.default = DefaultDesk(deployment, signer)
         self.jdr = JdrDesk(deployment, signer)
         self.delivery = DeliveryDesk(deployment, signer)
+        self.etf = EtfDesk(deployment, signer)
 
 
 __all__ = [
     "Ccp",
     "DefaultDesk",
     "DeliveryDesk",
+    "EtfDesk",
     "JdrDesk",
     "MarginDesk",
     "RegisterDesk",
