@@ -32,7 +32,10 @@ from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.roles import Settlor, TrustBank
 from pyclient.views import balance_sheet
 
-PRICES = {"JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600, "GOLD": 20_000}
+PRICES = {
+    "JPY": 1, "USD": 1, "JGB374": 49_250, "TYO7203": 3_000, "SPY": 600, "GOLD": 20_000,
+    "TYO6758": 3_500, "ETF1306": 2_900, "ETF2558": 30_000,
+}  # fmt: skip
 FX = {"USD": "150"}
 VAULT_ASSETS = ("JPY", "USD", "JGB374", "TYO7203")  # what the market's accounts may hold
 RISK = {
@@ -42,6 +45,9 @@ RISK = {
     "TYO7203": RiskParameters(3_000, concentration_bps=4_000),
     "SPY": RiskParameters(1_000, eligible_for=frozenset()),
     "GOLD": RiskParameters(1_500),  # pooled gold receipts, per gram
+    "TYO6758": RiskParameters(3_000),
+    "ETF1306": RiskParameters(1_500),
+    "ETF2558": RiskParameters(1_500),
 }
 
 

@@ -59,8 +59,8 @@ def test_a_balance_sheet_shows_what_moved_since_the_last(market: Market) -> None
         (w.member_b.address, "USD"): 25,
     }
     assert after.supply == before.supply
-    assert [label for label, _ in after.holders][:5] == [
-        "ccp", "collateral-vault", "gold-pool", "delivery-settlement", "issuer",
+    assert [label for label, _ in after.holders][:6] == [
+        "ccp", "collateral-vault", "gold-pool", "delivery-settlement", "etf-settlement", "issuer",
     ]  # fmt: skip
     extra = balance_sheet(d, {"outsider": w.outsider.address}, participants=False)
     assert extra.holders == (("outsider", w.outsider.address),)

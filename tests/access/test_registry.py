@@ -60,6 +60,7 @@ def test_participants_are_listed_in_admission_order(world: World) -> None:
         "collateral-vault",
         "gold-pool",
         "delivery-settlement",
+        "etf-settlement",
         "issuer",
         "member-a",
         "member-b",

@@ -77,7 +77,7 @@ def test_the_foundation_demo_refuses_every_forbidden_call_and_balances_its_books
     (story,) = stories
     assert story.show.told == narrated(module.SCENARIO["narration"])
     assert "✓ all 13 attempts refused as expected; no balance moved, no block was mined" in flat
-    assert re.search(r"✓ Books balance: 6 assets, 13 participants, \d+ transactions, all supply "
+    assert re.search(r"✓ Books balance: 9 assets, 14 participants, \d+ transactions, all supply "
                      r"accounted for\. chain stopped", flat)  # fmt: skip
     assert "member-c is defaulted; JPY balance 201,000,000, free to move 0" in flat
     assert "NOT REFUSED" not in text and "MOVED" not in text
