@@ -742,6 +742,30 @@ _SENTENCES: dict[str, Sentence] = {
     "UnitsCreated": lambda e, n: f"{n.amount(e['quantity'], e['token'])} created for delivery",
     "UnitsCancelled": lambda e, n: f"{n.amount(e['quantity'], e['token'])} cancelled",
     "BookSkipped": lambda e, n: "a settlement book passed over: its party cannot receive now",
+    "DeliveryRolled": lambda e, n: (
+        f"{n.amount(e['quantity'], e['token'])} not delivered (worth {_jpy(e['valueJpy'])}): "
+        f"failed, rolled to the next business day with a late charge of {_jpy(e['chargeJpy'])}"
+    ),
+    "ReceiptRolled": lambda e, n: (
+        f"receipt of {n.amount(e['quantity'], e['token'])} (worth {_jpy(e['valueJpy'])}) rolled "
+        f"to the next business day, owed a late charge of {_jpy(e['chargeJpy'])}"
+    ),
+    "BuyInRequested": lambda e, n: (
+        f"buy-in of {n.name(e['token'])} asked for: it may be designated from {_day(e['from'])}"
+    ),
+    "BuyInDesignated": lambda e, n: (
+        f"the failing party designated to buy in {n.amount(e['quantity'], e['token'])} on its "
+        "own account"
+    ),
+    "ObligationsVoided": lambda e, n: (
+        f"obligations of application #{int.from_bytes(e['ref'], 'big')} voided: it lapsed"
+    ),
+    "DeliveryReturned": lambda e, n: (
+        f"{n.amount(e['quantity'], e['token'])} delivered for a lapsed contract returned"
+    ),
+    "ApplicationLapsed": lambda e, n: (
+        f"application #{e['id']} lapsed: its ETF special participant defaulted before settlement"
+    ),
 }
 
 

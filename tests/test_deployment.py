@@ -28,7 +28,15 @@ def test_manifest_describes_the_deployment(world: World, tmp_path) -> None:
     assert orders["artifact"] == receipts["artifact"] == "GoodsToken"
     assert orders["address"] != receipts["address"]
     assert set(m["assets"]) == {
-        "JPY", "USD", "JGB374", "TYO7203", "SPY", "TYO6758", "ETF1306", "ETF2558", "GOLD",
+        "JPY",
+        "USD",
+        "JGB374",
+        "TYO7203",
+        "SPY",
+        "TYO6758",
+        "ETF1306",
+        "ETF2558",
+        "GOLD",
     }
     assert m["assets"]["GOLD"]["poolCommodity"] == "GOLD"
     assert m["assets"]["GOLD"]["bytecodeSha256"] == artifacts.load("GoodsPool").sha256

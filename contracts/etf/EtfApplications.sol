@@ -126,6 +126,25 @@ contract EtfApplications is IEtfApplications, AccessControl {
         }
     }
 
+    /// @inheritdoc IEtfApplications
+    function lapse(uint256[] calldata ids) external onlyRole(Roles.CCP_OPERATOR) {
+        if (ids.length == 0) revert EtfApplicationsEmpty();
+        for (uint256 i; i < ids.length; ++i) {
+            uint256 id = ids[i];
+            Application storage a = _at(id, Status.Novated);
+            IEtfRegistry.Etf memory e = _etfs.etf(a.code);
+            if (_participants.isActive(e.manager)) revert EtfManagerActive(id, e.manager);
+            (IERC20[] memory tokens, int256[] memory quantities, int256[] memory mirrored) = _legsOf(id);
+            bytes32 ref = bytes32(id);
+            _settlement.void(
+                a.settlementDay, a.member, IEtfSettlement.Stream.Member, tokens, quantities, a.cashJpy, ref
+            );
+            _settlement.void(a.settlementDay, e.trustBank, _stream(a.kind), tokens, mirrored, -a.cashJpy, ref);
+            a.status = Status.Lapsed;
+            emit ApplicationLapsed(id);
+        }
+    }
+
     // ---------------------------------------------------------------- reads
 
     /// @inheritdoc IEtfApplications
@@ -151,16 +170,9 @@ contract EtfApplications is IEtfApplications, AccessControl {
 
     function _novate(uint256 id, Application storage a) private {
         uint32 day = _calendar.addBusinessDays(a.statementDay, 2);
-        IERC20[] memory tokens = _tokens[id];
-        int256[] memory quantities = _quantities[id];
-        int256[] memory mirrored = new int256[](quantities.length);
-        for (uint256 j; j < quantities.length; ++j) {
-            mirrored[j] = -quantities[j];
-        }
+        (IERC20[] memory tokens, int256[] memory quantities, int256[] memory mirrored) = _legsOf(id);
         address trustBank = _etfs.etf(a.code).trustBank;
-        bool creation = a.kind == IEtfRegistry.ApplicationKind.CreationInKind
-            || a.kind == IEtfRegistry.ApplicationKind.CreationCash;
-        IEtfSettlement.Stream stream = creation ? IEtfSettlement.Stream.Creation : IEtfSettlement.Stream.Redemption;
+        IEtfSettlement.Stream stream = _stream(a.kind);
         bytes32 ref = bytes32(id);
         _settlement.record(day, a.member, IEtfSettlement.Stream.Member, tokens, quantities, a.cashJpy, ref);
         _settlement.record(day, trustBank, stream, tokens, mirrored, -a.cashJpy, ref);
@@ -172,6 +184,26 @@ contract EtfApplications is IEtfApplications, AccessControl {
             _settlement.bookId(day, a.member, IEtfSettlement.Stream.Member),
             _settlement.bookId(day, trustBank, stream)
         );
+    }
+
+    function _legsOf(uint256 id)
+        private
+        view
+        returns (IERC20[] memory tokens, int256[] memory quantities, int256[] memory mirrored)
+    {
+        tokens = _tokens[id];
+        quantities = _quantities[id];
+        mirrored = new int256[](quantities.length);
+        for (uint256 j; j < quantities.length; ++j) {
+            mirrored[j] = -quantities[j];
+        }
+    }
+
+    /// @dev The ETF special participant's book a kind settles in: creations apart from the rest.
+    function _stream(IEtfRegistry.ApplicationKind kind) private pure returns (IEtfSettlement.Stream) {
+        bool creation =
+            kind == IEtfRegistry.ApplicationKind.CreationInKind || kind == IEtfRegistry.ApplicationKind.CreationCash;
+        return creation ? IEtfSettlement.Stream.Creation : IEtfSettlement.Stream.Redemption;
     }
 
     function _accepts(IEtfRegistry.EtfType etfType, IEtfRegistry.ApplicationKind kind) private pure returns (bool) {

@@ -32,6 +32,8 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     uint32 private constant _RECEIVE_BY = 14 hours + 15 minutes;
     uint32 private constant _SURPLUS_BY = 14 hours + 45 minutes;
     uint32 private constant _CANCEL_BY = 15 hours + 30 minutes;
+    /// @dev 0.04 % a day: 4 sen per JPY 100 (rules on unsettled deliveries, art. 3).
+    uint256 private constant _LATE_CHARGE_BPS = 4;
 
     IParticipantRegistry private immutable _participants;
     ITradingCalendar private immutable _calendar;
@@ -48,6 +50,11 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     mapping(uint32 day => bool) private _closed;
     mapping(uint32 day => mapping(IERC20 token => uint256)) private _prices;
     mapping(uint32 day => mapping(IERC20 token => uint256)) private _held;
+    mapping(uint32 day => mapping(IERC20 token => uint256)) private _failed;
+    mapping(uint32 day => mapping(IERC20 token => uint256)) private _rolled;
+    mapping(uint32 day => mapping(IERC20 token => uint32)) private _buyInFrom;
+    mapping(bytes32 bookId => mapping(IERC20 token => uint256)) private _rolledIn;
+    mapping(uint32 day => bool) private _lapsed;
 
     constructor(IParticipantRegistry participants, ITradingCalendar calendar_, IERC20 cash_, address admin) {
         _participants = participants;
@@ -148,9 +155,14 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
 
     /// @inheritdoc IEtfSettlement
     function payIn(bytes32 bookId, uint256 amountJpy) external {
-        Book storage b = _settling(bookId, Step.Deliver);
+        Book storage b = _settling(bookId, Step.Surplus);
         _onlyParty(bookId, b);
         if (amountJpy == 0) revert EtfNothingToDo();
+        uint64 by = cutoff(b.day, Step.Deliver);
+        if (block.timestamp > by && amountJpy > _cashOwed(b)) {
+            // After 13:00 only what the book still owes (a fail's yen adjustment), no pre-funding.
+            revert EtfCutoffPassed(Step.Deliver, by, uint64(block.timestamp));
+        }
         b.cashIn += amountJpy;
         b.valueIn += amountJpy;
         _held[b.day][_cash] += amountJpy;
@@ -208,23 +220,41 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
 
     /// @inheritdoc IEtfSettlement
     function returnSurplus(bytes32 bookId) external {
-        Book storage b = _settling(bookId, Step.Surplus);
+        Book storage b = _known(bookId);
+        if (!_lapsed[b.day]) _settling(bookId, Step.Surplus);
         if (_msgSender() != b.party && !hasRole(Roles.CCP_OPERATOR, _msgSender())) {
             revert EtfNotBookParty(bookId, b.party, _msgSender());
         }
         IERC20[] storage tokens = _bookTokens[bookId];
+        bool returned;
         for (uint256 i; i < tokens.length; ++i) {
-            if (_due(_legs[bookId][tokens[i]]) != 0) revert EtfNothingToDo();
+            Leg storage leg = _legs[bookId][tokens[i]];
+            if (_due(leg) != 0) revert EtfNothingToDo();
+            uint256 owes = leg.net < 0 ? uint256(-leg.net) : 0;
+            if (leg.delivered <= owes) continue;
+            // Delivered for an obligation that lapsed: it goes back.
+            uint256 quantity = leg.delivered - owes;
+            uint256 value = quantity * _prices[b.day][tokens[i]];
+            leg.delivered = owes;
+            b.valueIn -= value;
+            _held[b.day][tokens[i]] -= quantity;
+            tokens[i].safeTransfer(b.party, quantity);
+            returned = true;
+            emit DeliveryReturned(bookId, address(tokens[i]), quantity, value);
         }
-        uint256 owedCash = b.cash < 0 ? uint256(-b.cash) : 0;
-        if (b.cashIn <= owedCash) revert EtfNothingToDo();
-        uint256 surplus = b.cashIn - owedCash;
-        // The surplus leaves the book's value too: what it delivered now counts only what it owed.
-        b.cashIn = owedCash;
-        b.valueIn -= surplus;
-        _held[b.day][_cash] -= surplus;
-        _cash.safeTransfer(b.party, surplus);
-        emit SurplusReturned(bookId, surplus);
+        int256 net = b.cash + b.charges;
+        uint256 owedCash = net < 0 ? uint256(-net) : 0;
+        if (b.cashIn > owedCash) {
+            uint256 surplus = b.cashIn - owedCash;
+            // The surplus leaves the book's value too: what it delivered now counts only what it owed.
+            b.cashIn = owedCash;
+            b.valueIn -= surplus;
+            _held[b.day][_cash] -= surplus;
+            _cash.safeTransfer(b.party, surplus);
+            returned = true;
+            emit SurplusReturned(bookId, surplus);
+        }
+        if (!returned) revert EtfNothingToDo();
     }
 
     /// @inheritdoc IEtfSettlement
@@ -246,7 +276,109 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         if (!cancelled) revert EtfNothingToDo();
     }
 
+    // ---------------------------------------------------------------- fails
+
+    /// @inheritdoc IEtfSettlement
+    function declareFail(bytes32 bookId, IERC20 token) external onlyRole(Roles.CCP_OPERATOR) {
+        Book storage b = _settling(bookId, Step.Surplus);
+        _after(b.day, Step.Deliver);
+        Leg storage leg = _legs[bookId][token];
+        uint256 quantity = _owed(leg);
+        if (quantity == 0) revert EtfNothingToDo();
+        uint256 value = quantity * _price(b.day, token);
+        uint32 next = _nextOpen(b.day);
+        uint256 charge = _lateCharge(value, b.day, true);
+        // Out of today's book, securities and their yen at the DvP price...
+        _move(b.day, bookId, token, quantity.toInt256(), -value.toInt256());
+        // ...into tomorrow's, which also owes the late charge.
+        bytes32 to = _book(next, b.party, b.stream);
+        _move(next, to, token, -quantity.toInt256(), value.toInt256());
+        _books[to].charges -= charge.toInt256();
+        _failed[b.day][token] += quantity;
+        _carryBuyIn(b.day, next, token);
+        emit DeliveryRolled(bookId, address(token), quantity, value, to, charge);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function rollReceipt(bytes32 bookId, IERC20 token) external onlyRole(Roles.CCP_OPERATOR) {
+        Book storage b = _settling(bookId, Step.Surplus);
+        _after(b.day, Step.Receive);
+        Leg storage leg = _legs[bookId][token];
+        uint256 quantity = Math.min(_due(leg), _failed[b.day][token] - _rolled[b.day][token]);
+        if (quantity == 0) revert EtfNothingToRoll(bookId, address(token));
+        uint256 value = quantity * _price(b.day, token);
+        uint32 next = _nextOpen(b.day);
+        uint256 charge = _lateCharge(value, b.day, false);
+        _move(b.day, bookId, token, -quantity.toInt256(), value.toInt256());
+        bytes32 to = _book(next, b.party, b.stream);
+        _move(next, to, token, quantity.toInt256(), -value.toInt256());
+        _books[to].charges += charge.toInt256();
+        _rolled[b.day][token] += quantity;
+        _rolledIn[to][token] += quantity;
+        emit ReceiptRolled(bookId, address(token), quantity, value, to, charge);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function requestBuyIn(bytes32 bookId, IERC20 token) external {
+        Book storage b = _known(bookId);
+        _onlyParty(bookId, b);
+        uint32 today = _calendar.dayOf(block.timestamp);
+        if (today > b.day) revert EtfNotSettlementDay(b.day, today);
+        if (_rolledIn[bookId][token] == 0 || _due(_legs[bookId][token]) == 0) {
+            revert EtfNothingToRoll(bookId, address(token));
+        }
+        // The third business day counted from the request day as the first (art. 14(1)); a request
+        // on a closed day counts from the next business day.
+        uint32 from = _calendar.addBusinessDays(today, _calendar.isBusinessDay(today) ? 2 : 3);
+        uint32 current = _buyInFrom[b.day][token];
+        if (current == 0 || from < current) _buyInFrom[b.day][token] = from;
+        emit BuyInRequested(bookId, address(token), from);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function designateBuyIn(bytes32 bookId, IERC20 token) external onlyRole(Roles.CCP_OPERATOR) {
+        Book storage b = _settling(bookId, Step.Surplus);
+        _after(b.day, Step.Deliver);
+        uint256 quantity = _owed(_legs[bookId][token]);
+        if (quantity == 0) revert EtfNothingToDo();
+        uint32 from = _buyInFrom[b.day][token];
+        if (from == 0) revert EtfNoBuyInRequest(b.day, address(token));
+        if (b.day < from) revert EtfBuyInTooEarly(b.day, address(token), from, b.day);
+        emit BuyInDesignated(bookId, address(token), quantity);
+    }
+
+    /// @inheritdoc IEtfSettlement
+    function void(
+        uint32 day,
+        address party,
+        Stream stream,
+        IERC20[] calldata tokens,
+        int256[] calldata quantities,
+        int256 cashJpy,
+        bytes32 ref
+    ) external onlyRole(Roles.NOVATOR) {
+        bytes32 id = bookId(day, party, stream);
+        Book storage b = _known(id);
+        uint32 today = _calendar.dayOf(block.timestamp);
+        if (today > day) revert EtfNotSettlementDay(day, today);
+        if (stream != Stream.Member && (b.valueIn != 0 || b.valueOut != 0)) revert EtfBookSettling(id);
+        if (tokens.length != quantities.length) revert EtfObligationInvalid();
+        for (uint256 i; i < tokens.length; ++i) {
+            _move(day, id, tokens[i], -quantities[i], 0);
+            _legs[id][tokens[i]].gross -= _abs(quantities[i]);
+        }
+        _move(day, id, IERC20(address(0)), 0, -cashJpy);
+        b.grossCash -= _abs(cashJpy);
+        _lapsed[day] = true;
+        emit ObligationsVoided(id, ref);
+    }
+
     // ---------------------------------------------------------------- reads
+
+    /// @inheritdoc IEtfSettlement
+    function buyInFrom(uint32 day, IERC20 token) external view returns (uint32) {
+        return _buyInFrom[day][token];
+    }
 
     /// @inheritdoc IEtfSettlement
     function cash() external view returns (IERC20) {
@@ -317,8 +449,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             tokens[i].safeTransfer(b.party, quantity);
             moved = true;
         }
-        if (allDelivered && b.cash > 0 && uint256(b.cash) > b.cashOut) {
-            uint256 amount = Math.min(uint256(b.cash) - b.cashOut, _held[b.day][_cash]);
+        int256 net = b.cash + b.charges;
+        if (allDelivered && net > 0 && uint256(net) > b.cashOut) {
+            uint256 amount = Math.min(uint256(net) - b.cashOut, _held[b.day][_cash]);
             if (amount != 0) {
                 b.cashOut += amount;
                 b.valueOut += amount;
@@ -372,6 +505,62 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             _dayTokens[day].push(token);
         }
         _dayNet[day][token] += quantity;
+    }
+
+    /// @dev Moves `quantity` of `token` and `cashJpy` yen into book `id`'s nets and the day's
+    /// running totals, without touching the gross amounts (a fail, a roll or a lapse is not a new
+    /// obligation).
+    function _move(uint32 day, bytes32 id, IERC20 token, int256 quantity, int256 cashJpy) private {
+        if (quantity != 0) {
+            Leg storage leg = _legs[id][token];
+            if (address(leg.token) == address(0)) {
+                leg.token = token;
+                _bookTokens[id].push(token);
+            }
+            leg.net += quantity;
+            if (!_dayHas[day][token]) {
+                _dayHas[day][token] = true;
+                _dayTokens[day].push(token);
+            }
+            _dayNet[day][token] += quantity;
+        }
+        if (cashJpy != 0) {
+            _books[id].cash += cashJpy;
+            _dayCash[day] += cashJpy;
+        }
+    }
+
+    function _carryBuyIn(uint32 day, uint32 next, IERC20 token) private {
+        uint32 from = _buyInFrom[day][token];
+        uint32 current = _buyInFrom[next][token];
+        if (from != 0 && (current == 0 || from < current)) _buyInFrom[next][token] = from;
+    }
+
+    /// @dev The late charge on `valueJpy` failed on `day`: 0.04 % times the days it counts, rounded
+    /// up for the payer and down for a receiver.
+    function _lateCharge(uint256 valueJpy, uint32 day, bool payer) private view returns (uint256) {
+        uint256 units = valueJpy * _LATE_CHARGE_BPS * _calendar.chargeDays(day);
+        return payer ? Math.ceilDiv(units, 10_000) : units / 10_000;
+    }
+
+    /// @dev The next business day, whose netting must still be open to take what rolls into it.
+    function _nextOpen(uint32 day) private view returns (uint32 next) {
+        next = _calendar.addBusinessDays(day, 1);
+        if (_closed[next]) revert EtfDayClosed(next);
+    }
+
+    function _after(uint32 day, Step step) private view {
+        uint64 at = cutoff(day, step);
+        if (block.timestamp <= at) revert EtfCutoffNotPassed(step, at, uint64(block.timestamp));
+    }
+
+    function _cashOwed(Book storage b) private view returns (uint256) {
+        int256 net = b.cash + b.charges;
+        return net < 0 && uint256(-net) > b.cashIn ? uint256(-net) - b.cashIn : 0;
+    }
+
+    function _abs(int256 x) private pure returns (uint256) {
+        return x < 0 ? uint256(-x) : uint256(x);
     }
 
     function _addCash(uint32 day, bytes32 id, int256 amount) private {

@@ -29,7 +29,8 @@ interface IEtfApplications {
         Approved,
         Novated,
         Declined,
-        Refused
+        Refused,
+        Lapsed
     }
 
     /// @notice An application. `cashJpy` is the statement's yen on the member's side (zero before the
@@ -63,6 +64,8 @@ interface IEtfApplications {
     error EtfStatementCashInvalid(uint256 id, uint256 expectedJpy, uint256 cashJpy);
     /// @notice The operation needs a non-empty list.
     error EtfApplicationsEmpty();
+    /// @notice Application `id` cannot lapse: its ETF special participant `manager` is active.
+    error EtfManagerActive(uint256 id, address manager);
 
     // ---------------------------------------------------------------- events
 
@@ -83,6 +86,9 @@ interface IEtfApplications {
     event StatementApproved(uint256 indexed id, uint32 statementDay);
     /// @notice The CCP novated application `id`, settling on `settlementDay`.
     event Novated(uint256 indexed id, uint32 settlementDay, bytes32 memberBook, bytes32 trustBankBook);
+    /// @notice Application `id` lapsed back to its application: its ETF special participant defaulted
+    /// before it settled, and its obligations left the settlement books.
+    event ApplicationLapsed(uint256 indexed id);
     /// @notice The CCP refused to novate application `id`: `reason` is the article 46-2 condition it
     /// fails, as the registry's typed error.
     event NovationRefused(uint256 indexed id, bytes reason);
@@ -107,6 +113,10 @@ interface IEtfApplications {
 
     /// @notice Check eligibility and novate the approved applications `ids` (the CCP).
     function novate(uint256[] calldata ids) external;
+
+    /// @notice Let novated applications `ids` lapse (the CCP): their ETF special participant is no
+    /// longer active (suspended or defaulted) and they have not started settling on its side.
+    function lapse(uint256[] calldata ids) external;
 
     // ---------------------------------------------------------------- reads
 

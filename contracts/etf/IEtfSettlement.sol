@@ -23,6 +23,18 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// delivered every security it owes. A trust bank creates the units of its creation book by minting
 /// them into the settlement (this contract holds the unit tokens' issuer role) and cancels the units
 /// of its redemption book by burning them on receipt.
+/// Fails (rules on unsettled deliveries, art. 3 and 14): after the 13:00 cut-off the CCP may declare
+/// what a book has not delivered of a security failed for an unavoidable reason; it rolls, with its
+/// yen at the day's DvP price, into the party's book of the next business day, which also owes a
+/// late charge of 0.04 % of that value a day, counted as `chargeDays` (an ordinary Friday 3).
+/// After the 14:15 cut-off the receipts the fail left the CCP unable to make roll the same way, and
+/// the receivers are owed the late charge on their share. Charges round up for the payer and down
+/// for the receiver, so the CCP never pays out more than it collects. A receiver may ask for a
+/// buy-in on a rolled receipt; from the third business day counted from the request, after that
+/// day's DvP cut-off, the CCP may designate a failing party to buy in on its own account. A fail's
+/// yen adjustment may be paid in until 14:45. When an ETF special participant defaults, the CCP
+/// voids the obligations of its contracts not yet settled (their applications lapse) and the
+/// members' deliveries for them come back as surplus.
 /// @dev This contract is a `SystemContract` of the participant register. At any time it holds, per
 /// security and day, exactly what was delivered and not yet handed on, and per day the yen paid in
 /// and not yet paid out or returned.
@@ -53,14 +65,17 @@ interface IEtfSettlement {
         uint256 priceJpy;
     }
 
-    /// @notice A book. Yen amounts: `cash` net (positive: the party receives), `cashIn` paid in,
-    /// `cashOut` paid out (surplus returned included), `valueIn` delivered (securities at the DvP
-    /// price plus yen), `valueOut` handed to the party, `grossCash` the sum of every obligation's yen.
+    /// @notice A book. Yen amounts: `cash` net (positive: the party receives), `charges` late charges
+    /// of fails (negative: the party pays them; they settle with the book's yen but are not netted),
+    /// `cashIn` paid in, `cashOut` paid out (surplus returned included), `valueIn` delivered
+    /// (securities at the DvP price plus yen), `valueOut` handed to the party, `grossCash` the sum of
+    /// every obligation's yen.
     struct Book {
         address party;
         uint32 day;
         Stream stream;
         int256 cash;
+        int256 charges;
         uint256 cashIn;
         uint256 cashOut;
         uint256 valueIn;
@@ -108,6 +123,16 @@ interface IEtfSettlement {
     error EtfDeliveryExceedsObligation(bytes32 bookId, address token, uint256 owed, uint256 quantity);
     /// @notice Nothing to do: a zero amount, or nothing owed or due.
     error EtfNothingToDo();
+    /// @notice `step`'s cut-off (`cutoff`) has not passed yet (now `at`): this comes after it.
+    error EtfCutoffNotPassed(Step step, uint64 cutoff, uint64 at);
+    /// @notice Book `bookId` is due no receipt of `token` that a fail left the CCP unable to make.
+    error EtfNothingToRoll(bytes32 bookId, address token);
+    /// @notice Nobody has asked for a buy-in of `token` settling on `day`.
+    error EtfNoBuyInRequest(uint32 day, address token);
+    /// @notice A buy-in of `token` settling on `day` may be designated from `earliest` (now `today`).
+    error EtfBuyInTooEarly(uint32 day, address token, uint32 earliest, uint32 today);
+    /// @notice Book `bookId` has started settling: its obligations can no longer be voided.
+    error EtfBookSettling(bytes32 bookId);
 
     // ---------------------------------------------------------------- events
 
@@ -133,6 +158,8 @@ interface IEtfSettlement {
     event Received(bytes32 indexed bookId, address indexed token, uint256 quantity, uint256 valueJpy);
     /// @notice Book `bookId` was paid `amountJpy` yen it was owed.
     event CashPaidOut(bytes32 indexed bookId, uint256 amountJpy);
+    /// @notice Book `bookId` had `quantity` of `token` it delivered for a lapsed obligation returned.
+    event DeliveryReturned(bytes32 indexed bookId, address indexed token, uint256 quantity, uint256 valueJpy);
     /// @notice Book `bookId` had `amountJpy` yen paid in beyond what it owed returned.
     event SurplusReturned(bytes32 indexed bookId, uint256 amountJpy);
     /// @notice The trust bank of creation book `bookId` created `quantity` units of `token` into it.
@@ -141,6 +168,33 @@ interface IEtfSettlement {
     event UnitsCancelled(bytes32 indexed bookId, address indexed token, uint256 quantity);
     /// @notice Book `bookId` was passed over by a batch: its party cannot receive now.
     event BookSkipped(bytes32 indexed bookId);
+    /// @notice Book `bookId` failed to deliver `quantity` of `token` (worth `valueJpy` at the DvP
+    /// price): it rolls to book `toBookId` of the next business day with a late charge of `chargeJpy`.
+    event DeliveryRolled(
+        bytes32 indexed bookId,
+        address indexed token,
+        uint256 quantity,
+        uint256 valueJpy,
+        bytes32 toBookId,
+        uint256 chargeJpy
+    );
+    /// @notice Book `bookId`'s receipt of `quantity` of `token` rolls to book `toBookId`, which is owed
+    /// a late charge of `chargeJpy`.
+    event ReceiptRolled(
+        bytes32 indexed bookId,
+        address indexed token,
+        uint256 quantity,
+        uint256 valueJpy,
+        bytes32 toBookId,
+        uint256 chargeJpy
+    );
+    /// @notice The party of book `bookId` asked for a buy-in of `token`, which may be designated from `from`.
+    event BuyInRequested(bytes32 indexed bookId, address indexed token, uint32 from);
+    /// @notice The CCP designated the party of book `bookId` to buy in `quantity` of `token` on its
+    /// own account and deliver it.
+    event BuyInDesignated(bytes32 indexed bookId, address indexed token, uint256 quantity);
+    /// @notice Obligations `ref` were taken out of book `bookId`: the contract lapsed.
+    event ObligationsVoided(bytes32 indexed bookId, bytes32 indexed ref);
 
     // ---------------------------------------------------------------- recording (CCP, novator)
 
@@ -164,12 +218,25 @@ interface IEtfSettlement {
     /// @notice Set the DvP clearing prices of `day`, once per security.
     function setDvpPrices(uint32 day, IERC20[] calldata tokens, uint256[] calldata pricesJpy) external;
 
+    /// @notice Take obligations `ref` out of the book of `party`, `stream`, `day` (a lapsed contract,
+    /// the novator); refused once a trust bank's book has started settling.
+    function void(
+        uint32 day,
+        address party,
+        Stream stream,
+        IERC20[] calldata tokens,
+        int256[] calldata quantities,
+        int256 cashJpy,
+        bytes32 ref
+    ) external;
+
     // ---------------------------------------------------------------- settlement day
 
     /// @notice Deliver `quantity` of `token` that book `bookId` owes (its party, by 13:00).
     function deliver(bytes32 bookId, IERC20 token, uint256 quantity) external;
 
-    /// @notice Pay `amountJpy` yen into book `bookId`: what it owes, and any pre-funding (by 13:00).
+    /// @notice Pay `amountJpy` yen into book `bookId`: what it owes, and any pre-funding (by 13:00);
+    /// after 13:00 and by 14:45, only what it still owes (a fail's yen adjustment).
     function payIn(bytes32 bookId, uint256 amountJpy) external;
 
     /// @notice Create the units creation book `bookId` owes, into the settlement (its trust bank, by 13:00).
@@ -182,13 +249,30 @@ interface IEtfSettlement {
     /// @notice `collect` for many books (the CCP); a book whose party cannot receive is skipped.
     function collectMany(bytes32[] calldata bookIds) external;
 
-    /// @notice Return what book `bookId` paid in beyond what it owes, once it has received every
-    /// security due (its party or the CCP, by 14:45).
+    /// @notice Return what book `bookId` delivered beyond what it owes, yen and securities, as far as
+    /// what it is still due stays covered (its party or the CCP, by 14:45; after a lapse, any time).
     function returnSurplus(bytes32 bookId) external;
 
     /// @notice Take and cancel the units redemption book `bookId` is due, as far as article 47 allows
     /// (its trust bank, by 15:30).
     function cancelUnits(bytes32 bookId) external;
+
+    // ---------------------------------------------------------------- fails
+
+    /// @notice Declare what book `bookId` has not delivered of `token` failed (the CCP, after 13:00
+    /// and by 14:45 on the day): it rolls to the next business day with its late charge.
+    function declareFail(bytes32 bookId, IERC20 token) external;
+
+    /// @notice Roll book `bookId`'s receipt of `token` that the day's fails left unmade (the CCP,
+    /// after 14:15 and by 14:45): to the next business day, with the late charge owed to it.
+    function rollReceipt(bytes32 bookId, IERC20 token) external;
+
+    /// @notice Ask for a buy-in of `token` rolled into book `bookId` (its party).
+    function requestBuyIn(bytes32 bookId, IERC20 token) external;
+
+    /// @notice Designate book `bookId`'s party, failing to deliver `token`, to buy it in (the CCP,
+    /// after the day's 13:00 cut-off, from the third business day counted from the request).
+    function designateBuyIn(bytes32 bookId, IERC20 token) external;
 
     // ---------------------------------------------------------------- reads
 
@@ -215,6 +299,9 @@ interface IEtfSettlement {
 
     /// @notice What this contract holds of `token` for `day` (the cash token: yen of that day).
     function held(uint32 day, IERC20 token) external view returns (uint256);
+
+    /// @notice The first day a buy-in of `token` settling on `day` may be designated (zero: none asked).
+    function buyInFrom(uint32 day, IERC20 token) external view returns (uint32);
 
     /// @notice The settlement timetable: the unix time of `step`'s cut-off on `day`.
     function cutoff(uint32 day, Step step) external view returns (uint64);

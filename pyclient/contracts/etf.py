@@ -238,6 +238,16 @@ class EtfApplicationsClient(ContractClient):
         fn = self.contract.functions.novate(list(ids))
         return self._call(fn, "novate", result=self._run)
 
+    def lapse(self, ids: Sequence[int]) -> Call[list[int]]:
+        """Let novated applications `ids` lapse (their ETF special participant is not active and
+        its side has not started settling); the value is the ids that lapsed."""
+        if not ids:
+            raise InputError("no application to lapse")
+        fn = self.contract.functions.lapse(list(ids))
+        return self._call(
+            fn, "lapse", result=lambda o: [int(e["id"]) for e in o.named("ApplicationLapsed")]
+        )
+
     def novate_many(
         self, ids: Sequence[int], *, per_tx: int = NOVATIONS_PER_TX
     ) -> list[Call[NovationRun]]:
@@ -294,6 +304,12 @@ class EtfSettlementClient(ContractClient):
         fn = self.contract.functions.held(_date(day, "a day"), self.suite.asset(asset).address)
         return int(self._read(fn))
 
+    def buy_in_from(self, day: date, asset: Any) -> date | None:
+        """The first day a buy-in of `asset` settling on `day` may be designated (None: none)."""
+        fn = self.contract.functions.buyInFrom(_date(day, "a day"), self.suite.asset(asset).address)
+        raw = int(self._read(fn))
+        return day_date(raw) if raw else None
+
     def cutoff(self, day: date, step: Step) -> int:
         """The unix time of `step`'s cut-off on `day` (the last second it is allowed)."""
         return int(self._read(self.contract.functions.cutoff(_date(day, "a day"), int(Step(step)))))
@@ -345,6 +361,40 @@ class EtfSettlementClient(ContractClient):
             )
             for part in _chunks(list(ids), per_tx)
         ]  # fmt: skip
+
+    def declare_fail(self, id_: bytes, asset: Any) -> Call[Any]:
+        """Declare what book `id_` has not delivered of `asset` failed (after 13:00): it rolls to
+        the next business day with its late charge. The value is the `DeliveryRolled` event."""
+        a = self.suite.asset(asset)
+        fn = self.contract.functions.declareFail(id_, a.address)
+        return self._call(fn, "declareFail", asset=a, result=lambda o: o.named("DeliveryRolled")[0])
+
+    def roll_receipt(self, id_: bytes, asset: Any) -> Call[Any]:
+        """Roll book `id_`'s receipt of `asset` a fail left unmade (after 14:15); the value is the
+        `ReceiptRolled` event."""
+        a = self.suite.asset(asset)
+        fn = self.contract.functions.rollReceipt(id_, a.address)
+        return self._call(fn, "rollReceipt", asset=a, result=lambda o: o.named("ReceiptRolled")[0])
+
+    def request_buy_in(self, id_: bytes, asset: Any) -> Call[date]:
+        """Ask for a buy-in of `asset` rolled into book `id_`; the value is the first day it may be
+        designated."""
+        a = self.suite.asset(asset)
+        fn = self.contract.functions.requestBuyIn(id_, a.address)
+        return self._call(
+            fn, "requestBuyIn", asset=a,
+            result=lambda o: day_date(int(o.named("BuyInRequested")[0]["from"])),
+        )  # fmt: skip
+
+    def designate_buy_in(self, id_: bytes, asset: Any) -> Call[int]:
+        """Designate book `id_`'s party to buy in what it fails to deliver of `asset`; the value is
+        the quantity."""
+        a = self.suite.asset(asset)
+        fn = self.contract.functions.designateBuyIn(id_, a.address)
+        return self._call(
+            fn, "designateBuyIn", asset=a,
+            result=lambda o: int(o.named("BuyInDesignated")[0]["quantity"]),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ parties
 

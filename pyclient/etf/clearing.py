@@ -22,7 +22,7 @@ from .model import ApplicationKind, EtfType, TrustBankStatus, day_date, epoch_da
 from .netting import Book, Stream, Trade
 
 __all__ = [
-    "Application", "ApplicationStatus", "NotifiedEtf", "NovationRun", "SettlementBook",
+    "Application", "ApplicationStatus", "Fail", "NotifiedEtf", "NovationRun", "SettlementBook",
     "SettlementLeg", "Step", "book_id", "netting_book",
 ]  # fmt: skip
 
@@ -37,6 +37,7 @@ class ApplicationStatus(IntEnum):
     NOVATED = 4
     DECLINED = 5
     REFUSED = 6
+    LAPSED = 7
 
 
 class Step(IntEnum):
@@ -121,6 +122,21 @@ class NovationRun:
 
 
 @dataclass(frozen=True)
+class Fail:
+    """A fail on `day`: `party` did not deliver (`delivery`) or could not receive `quantity` of
+    `symbol`, worth `value_jpy` at the day's DvP price; it rolled to the next business day with a
+    late charge of `charge_jpy`, paid by a deliverer and owed to a receiver."""
+
+    party: str
+    symbol: str
+    quantity: int
+    value_jpy: int
+    day: date
+    charge_jpy: int
+    delivery: bool
+
+
+@dataclass(frozen=True)
 class SettlementLeg:
     """One security of a book: `net` (+ the party receives), what it delivered and received."""
 
@@ -143,13 +159,15 @@ class SettlementLeg:
 
 @dataclass(frozen=True)
 class SettlementBook:
-    """A settlement book as the chain holds it; yen amounts whole yen."""
+    """A settlement book as the chain holds it; yen amounts whole yen. `charges` are late charges
+    of fails (negative: the party pays them), settled with `cash` but outside the netting."""
 
     id: bytes
     party: str
     day: date
     stream: Stream
     cash: int
+    charges: int
     cash_in: int
     cash_out: int
     value_in: int
@@ -159,27 +177,33 @@ class SettlementBook:
 
     @classmethod
     def from_chain(cls, id_: bytes, raw: Any, legs: Iterable[Any]) -> SettlementBook:
-        party, day, stream, cash, cin, cout, vin, vout, gross = raw
+        party, day, stream, cash, charges, cin, cout, vin, vout, gross = raw
         return cls(
-            bytes(id_), str(party), day_date(int(day)), Stream(int(stream)), int(cash), int(cin),
+            bytes(id_), str(party), day_date(int(day)), Stream(int(stream)), int(cash),
+            int(charges), int(cin),
             int(cout), int(vin), int(vout), int(gross),
             tuple(SettlementLeg(str(t), int(n), int(d), int(r), int(g)) for t, n, d, r, g in legs),
         )  # fmt: skip
 
     @property
+    def net_cash(self) -> int:
+        """What the book settles in yen: its netted cash and its late charges."""
+        return self.cash + self.charges
+
+    @property
     def cash_owed(self) -> int:
         """Yen the party still has to pay in."""
-        return max(-self.cash - self.cash_in, 0)
+        return max(-self.net_cash - self.cash_in, 0)
 
     @property
     def cash_due(self) -> int:
         """Yen still to be paid to the party."""
-        return max(self.cash - self.cash_out, 0) if self.cash > 0 else 0
+        return max(self.net_cash - self.cash_out, 0) if self.net_cash > 0 else 0
 
     @property
     def surplus(self) -> int:
         """Yen paid in beyond what the party owes (pre-funding to return)."""
-        return max(self.cash_in - max(-self.cash, 0), 0)
+        return max(self.cash_in - max(-self.net_cash, 0), 0)
 
     def prefund_needed(self, prices: Mapping[str, int]) -> int:
         """Yen to pay in beyond what the book owes so that article 47 lets it receive everything
@@ -194,7 +218,10 @@ class SettlementBook:
     def settled(self) -> bool:
         """Everything delivered and received, every yen paid both ways, no surplus left."""
         return (
-            all(leg.owed == 0 and leg.due == 0 for leg in self.legs)
+            all(
+                leg.owed == 0 and leg.due == 0 and leg.delivered <= max(-leg.net, 0)
+                for leg in self.legs
+            )
             and self.cash_owed == 0
             and self.cash_due == 0
             and self.surplus == 0

@@ -43,6 +43,14 @@ class _EtfParty(Role):
         """This participant's settlement book of `day` (`EtfBookUnknown` if it has none)."""
         return self._etf_settlement.book(book_id(day, self.address, stream))
 
+    def request_buy_in(
+        self, day: date, asset: str, stream: Stream = Stream.MEMBER
+    ) -> Outcome[date]:
+        """Ask for a buy-in of `asset` whose receipt rolled into this participant's book of `day`;
+        the value is the first day the CCP may designate the failing party to buy it in."""
+        book = self.etf_book(day, stream)
+        return self.send(self._etf_settlement.request_buy_in(book.id, asset))
+
     def return_etf_surplus(self, day: date, stream: Stream = Stream.MEMBER) -> Outcome[int]:
         """By 14:45: have the yen paid into the book of `day` beyond what it owed returned, once
         it has received everything due; the value is how much came back."""

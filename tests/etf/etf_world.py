@@ -60,7 +60,8 @@ def first_business_day_after(day: date, days: int) -> date:
     return d
 
 
-def make_world(market: Market, *, listing_offset: int = -30) -> EtfWorld:
+def make_world(market: Market, *, listing_offset: int = -30, t: date | None = None) -> EtfWorld:
+    """The cast, with T the first business day two days after the chain's date, or `t`."""
     w = market.world
     d = w.deployment
     bank_key, manager_key = w.keys[8], w.keys[9]
@@ -71,7 +72,9 @@ def make_world(market: Market, *, listing_offset: int = -30) -> EtfWorld:
         ]
     )
     today = from_unix(d.chain_time()).date()
-    t = first_business_day_after(today, 2)
+    if t is None:
+        t = first_business_day_after(today, 2)
+    assert t > today, f"T {t} must be after the chain's date {today}"
     world = EtfWorld(
         market, TrustBank(d, bank_key), Settlor(d, manager_key), w.member_a, w.member_b, t
     )

@@ -24,8 +24,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ...clock import from_unix
 from ...contracts.base import BatchOutcome, BatchProgress, Outcome
-from ...etf.clearing import ApplicationStatus, NotifiedEtf, NovationRun, netting_book
+from ...etf.clearing import (
+    ApplicationStatus,
+    Fail,
+    NotifiedEtf,
+    NovationRun,
+    book_id,
+    netting_book,
+)
 from ...etf.model import EtfType, TrustBankStatus, day_date
 from ...etf.netting import Book, NettingReport, Side, Stream, Trade, load_trades
 from ..base import Actor
@@ -167,6 +175,98 @@ class EtfDesk(Actor):
         return NettingReport(books)
 
     # ------------------------------------------------------------------ settlement day
+
+    def declare_fails(
+        self, day: date, books: Sequence[tuple[Any, Stream]] | None = None
+    ) -> list[Fail]:
+        """After 13:00 on `day`: declare failed what each book still owes (every book of the day,
+        or those named as (party, stream)); each fail rolls to the next business day with its late
+        charge. The value is the fails declared."""
+        return self._roll(day, books, owed=True)
+
+    def roll_receipts(
+        self, day: date, books: Sequence[tuple[Any, Stream]] | None = None
+    ) -> list[Fail]:
+        """After 14:15 on `day`: roll the receipts the day's fails left unmade, each owed its
+        share of the late charge. The value is the receipts rolled."""
+        return self._roll(day, books, owed=False)
+
+    def designate_buy_ins(self, day: date) -> list[tuple[str, str, int]]:
+        """After 13:00 on `day`: designate every book still failing a security a buy-in was asked
+        for (from the third business day after the request) to buy it in on its own account. The
+        value is (party, symbol, quantity) for each designation."""
+        d = self.deployment
+        settlement = d.etf_settlement
+        out = []
+        for book in settlement.books(day):
+            for leg in book.legs:
+                when = settlement.buy_in_from(day, leg.token)
+                if leg.owed and when is not None and when <= day:
+                    quantity = self.send(settlement.designate_buy_in(book.id, leg.token)).value
+                    out.append(
+                        (d.participant(book.party).name, d.asset(leg.token).symbol, quantity)
+                    )
+        return out
+
+    def _roll(
+        self, day: date, books: Sequence[tuple[Any, Stream]] | None, *, owed: bool
+    ) -> list[Fail]:
+        d = self.deployment
+        settlement = d.etf_settlement
+        if books is None:
+            chosen = settlement.books(day)
+        else:
+            chosen = settlement.books(day, [book_id(day, d.address_of(p), s) for p, s in books])
+        planned = []
+        for book in chosen:
+            for leg in book.legs:
+                if owed and leg.owed:
+                    planned.append((book, settlement.declare_fail(book.id, leg.token)))
+                elif not owed and leg.due and settlement.held(day, leg.token) == 0:
+                    planned.append((book, settlement.roll_receipt(book.id, leg.token)))
+        fails = []
+        for book, call in planned:
+            e = self.send(call).value
+            fail = Fail(
+                d.participant(book.party).name, d.asset(e["token"]).symbol, int(e["quantity"]),
+                int(e["valueJpy"]), day, int(e["chargeJpy"]), owed,
+            )  # fmt: skip
+            fails.append(fail)
+        return fails
+
+    def lapse(self, manager: Any) -> list[int]:
+        """After ETF special participant `manager` is suspended or defaulted: let its novated
+        applications that have not settled lapse, so that their obligations leave the books and
+        what members delivered for them comes back (`return_surplus`). The value is the ids."""
+        d = self.deployment
+        address = d.address_of(manager)
+        mine = {e.code for e in d.etf_registry.etfs() if e.manager == address}
+        today = from_unix(d.chain_time()).date()
+        ids = [
+            a.id
+            for a in d.etf_applications.applications()
+            if a.code in mine
+            and a.status is ApplicationStatus.NOVATED
+            and a.settlement_date is not None
+            and a.settlement_date >= today
+        ]
+        if not ids:
+            return []
+        return self.send(d.etf_applications.lapse(ids)).value
+
+    def return_surplus(self, day: date) -> dict[str, int]:
+        """Return every book's surplus of `day` (pre-funding, and deliveries for lapsed
+        contracts); the value is the yen returned by participant."""
+        d = self.deployment
+        settlement = d.etf_settlement
+        out: dict[str, int] = {}
+        for book in settlement.books(day):
+            over = any(leg.delivered > max(-leg.net, 0) for leg in book.legs)
+            if (book.surplus or over) and not any(leg.due for leg in book.legs):
+                out[d.participant(book.party).name] = self.send(
+                    settlement.return_surplus(book.id)
+                ).value
+        return out
 
     def collect_all(self, day: date, *, progress: BatchProgress | None = None) -> list[bytes]:
         """DvP receipts (by 14:15) for every book of `day` that is due something and is not a
