@@ -15,6 +15,7 @@ A user of `pyclient` never sees a bare web3 `ContractLogicError` or a hex blob.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
@@ -164,8 +165,10 @@ class ContractError(KabutoError):
             ),
             context_asset,
         )
+        types = {i["name"]: i["type"] for i in self.inputs}
         words = {
-            name: self._word(name, value, fmt, asset) for name, value in self.args_by_name.items()
+            name: _moment(name, types.get(name), value) or self._word(name, value, fmt, asset)
+            for name, value in self.args_by_name.items()
         }
         if self.notice:
             return re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), self.notice)
@@ -188,6 +191,25 @@ class ContractError(KabutoError):
         if isinstance(value, bytes):
             return bytes_word(value)
         return str(value)
+
+
+# Arguments that hold a unix time (cut-offs and the moment of the call) or a Tokyo calendar day
+# (days since 1970-01-01, as the trading calendar and ETF clearing count them).
+_TIME_ARGS = frozenset({"cutoff", "at"})
+_DAY_ARGS = frozenset(
+    {"day", "earliest", "lastTradingDay", "today", "first", "last", "from", "through"}
+)
+
+
+def _moment(name: str, abi_type: str | None, value: Any) -> str | None:
+    """A time or day argument as people read it: `2027-01-08 13:00:00 Tokyo`, `2027-01-08`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if abi_type == "uint64" and name in _TIME_ARGS:
+        return f"{_TOKYO_EPOCH + dt.timedelta(seconds=value):%Y-%m-%d %H:%M:%S} Tokyo"
+    if abi_type == "uint32" and name in _DAY_ARGS and value:
+        return f"{dt.date(1970, 1, 1) + dt.timedelta(days=value):%Y-%m-%d}"
+    return None
 
 
 class ContractPanic(KabutoError):
@@ -233,6 +255,8 @@ _THIRD_PARTY_NOTICES = {
     "StringTooLong": "`str` is longer than 31 bytes.",
     "CheckpointUnorderedInsertion": "a balance checkpoint was written before the latest one.",
 }
+
+_TOKYO_EPOCH = dt.datetime(1970, 1, 1, 9)  # unix zero, read on a Tokyo clock (UTC+9 all year)
 
 _BY_SELECTOR: dict[bytes, type[ContractError]] = {}
 _PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")

@@ -54,7 +54,16 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     mapping(uint32 day => mapping(IERC20 token => uint256)) private _rolled;
     mapping(uint32 day => mapping(IERC20 token => uint32)) private _buyInFrom;
     mapping(bytes32 bookId => mapping(IERC20 token => uint256)) private _rolledIn;
-    mapping(uint32 day => bool) private _lapsed;
+    /// @dev Books a lapse took obligations out of: their surplus and returns know no cut-off.
+    mapping(bytes32 bookId => bool) private _voided;
+    /// @dev Books a fail rolled out of or into: their obligations can no longer be voided.
+    mapping(bytes32 bookId => bool) private _rolledBook;
+    /// @dev Yen paid in beyond what each book owes (pre-funding), per book and per day: never paid
+    /// out to anyone but its payer.
+    mapping(bytes32 bookId => uint256) private _surplusOf;
+    mapping(uint32 day => uint256) private _surplusHeld;
+    /// @dev What parties delivered for obligations that then lapsed: held for them, never handed on.
+    mapping(uint32 day => mapping(IERC20 token => uint256)) private _reserved;
 
     constructor(IParticipantRegistry participants, ITradingCalendar calendar_, IERC20 cash_, address admin) {
         _participants = participants;
@@ -111,6 +120,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     /// @inheritdoc IEtfSettlement
     function closeNetting(uint32 day) external onlyRole(Roles.CCP_OPERATOR) {
         _open(day);
+        // What the previous business day fails rolls into this one, until its 14:45 cut-off.
+        uint32 previous = _calendar.subBusinessDays(day, 1);
+        _after(previous, Step.Surplus);
         IERC20[] storage tokens = _dayTokens[day];
         for (uint256 i; i < tokens.length; ++i) {
             int256 imbalance = _dayNet[day][tokens[i]];
@@ -159,13 +171,15 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         _onlyParty(bookId, b);
         if (amountJpy == 0) revert EtfNothingToDo();
         uint64 by = cutoff(b.day, Step.Deliver);
-        if (block.timestamp > by && amountJpy > _cashOwed(b)) {
-            // After 13:00 only what the book still owes (a fail's yen adjustment), no pre-funding.
+        if (block.timestamp > by && amountJpy > Math.max(_cashOwed(b), _uncovered(bookId, b))) {
+            // After 13:00 only what the book still owes (a fail's yen adjustment) or what article 47
+            // needs to hand it what it is due (a fail took value it had counted on), no more.
             revert EtfCutoffPassed(Step.Deliver, by, uint64(block.timestamp));
         }
         b.cashIn += amountJpy;
         b.valueIn += amountJpy;
         _held[b.day][_cash] += amountJpy;
+        _sync(bookId, b);
         _cash.safeTransferFrom(b.party, address(this), amountJpy);
         emit CashPaidIn(bookId, amountJpy);
     }
@@ -221,23 +235,27 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     /// @inheritdoc IEtfSettlement
     function returnSurplus(bytes32 bookId) external {
         Book storage b = _known(bookId);
-        if (!_lapsed[b.day]) _settling(bookId, Step.Surplus);
+        // A redemption book receives its units as it cancels them, by 15:30: its surplus with them.
+        if (!_voided[bookId]) _settling(bookId, b.stream == Stream.Redemption ? Step.Cancel : Step.Surplus);
         if (_msgSender() != b.party && !hasRole(Roles.CCP_OPERATOR, _msgSender())) {
             revert EtfNotBookParty(bookId, b.party, _msgSender());
         }
         IERC20[] storage tokens = _bookTokens[bookId];
-        bool returned;
+        // Yen still due, a receipt's that rolled after 14:15 (a non-DvP payment), goes first.
+        bool returned = _payDue(bookId, b);
         for (uint256 i; i < tokens.length; ++i) {
             Leg storage leg = _legs[bookId][tokens[i]];
-            if (_due(leg) != 0) revert EtfNothingToDo();
+            uint256 due = _due(leg);
+            if (due != 0) revert EtfStillDue(bookId, address(tokens[i]), due);
             uint256 owes = leg.net < 0 ? uint256(-leg.net) : 0;
             if (leg.delivered <= owes) continue;
-            // Delivered for an obligation that lapsed: it goes back.
+            // Delivered for an obligation that lapsed: it goes back (its value left the book's when
+            // the obligation was voided).
             uint256 quantity = leg.delivered - owes;
             uint256 value = quantity * _prices[b.day][tokens[i]];
             leg.delivered = owes;
-            b.valueIn -= value;
             _held[b.day][tokens[i]] -= quantity;
+            _reserved[b.day][tokens[i]] -= quantity;
             tokens[i].safeTransfer(b.party, quantity);
             returned = true;
             emit DeliveryReturned(bookId, address(tokens[i]), quantity, value);
@@ -250,6 +268,7 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             b.cashIn = owedCash;
             b.valueIn -= surplus;
             _held[b.day][_cash] -= surplus;
+            _sync(bookId, b);
             _cash.safeTransfer(b.party, surplus);
             returned = true;
             emit SurplusReturned(bookId, surplus);
@@ -294,6 +313,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         bytes32 to = _book(next, b.party, b.stream);
         _move(next, to, token, -quantity.toInt256(), value.toInt256());
         _books[to].charges -= charge.toInt256();
+        _rolledBook[bookId] = _rolledBook[to] = true;
+        _sync(bookId, b);
+        _sync(to, _books[to]);
         _failed[b.day][token] += quantity;
         _carryBuyIn(b.day, next, token);
         emit DeliveryRolled(bookId, address(token), quantity, value, to, charge);
@@ -313,6 +335,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         bytes32 to = _book(next, b.party, b.stream);
         _move(next, to, token, quantity.toInt256(), -value.toInt256());
         _books[to].charges += charge.toInt256();
+        _rolledBook[bookId] = _rolledBook[to] = true;
+        _sync(bookId, b);
+        _sync(to, _books[to]);
         _rolled[b.day][token] += quantity;
         _rolledIn[to][token] += quantity;
         emit ReceiptRolled(bookId, address(token), quantity, value, to, charge);
@@ -361,15 +386,31 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         Book storage b = _known(id);
         uint32 today = _calendar.dayOf(block.timestamp);
         if (today > day) revert EtfNotSettlementDay(day, today);
-        if (stream != Stream.Member && (b.valueIn != 0 || b.valueOut != 0)) revert EtfBookSettling(id);
+        // Only obligations nothing has been handed against, and that no fail has rolled, can go:
+        // the trust bank's side untouched, the member paid and handed nothing yet.
+        if (_rolledBook[id] || b.valueOut != 0 || b.cashOut != 0 || (stream != Stream.Member && b.valueIn != 0)) {
+            revert EtfBookSettling(id);
+        }
         if (tokens.length != quantities.length) revert EtfObligationInvalid();
         for (uint256 i; i < tokens.length; ++i) {
+            Leg storage leg = _legs[id][tokens[i]];
+            uint256 overBefore = _over(leg);
             _move(day, id, tokens[i], -quantities[i], 0);
-            _legs[id][tokens[i]].gross -= _abs(quantities[i]);
+            leg.gross -= _abs(quantities[i]);
+            uint256 overAfter = _over(leg);
+            if (overAfter > overBefore) {
+                // What it delivered for the lapsed obligation is kept for it, out of what the CCP
+                // may hand on and out of the value article 47 lets it draw against.
+                uint256 extra = overAfter - overBefore;
+                if (_held[day][tokens[i]] - _reserved[day][tokens[i]] < extra) revert EtfBookSettling(id);
+                _reserved[day][tokens[i]] += extra;
+                b.valueIn -= extra * _prices[day][tokens[i]];
+            }
         }
         _move(day, id, IERC20(address(0)), 0, -cashJpy);
         b.grossCash -= _abs(cashJpy);
-        _lapsed[day] = true;
+        _sync(id, b);
+        _voided[id] = true;
         emit ObligationsVoided(id, ref);
     }
 
@@ -440,27 +481,47 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     function _collect(bytes32 id, Book storage b) private returns (bool moved) {
         if (b.stream == Stream.Redemption) revert EtfWrongStream(id, b.stream);
         IERC20[] storage tokens = _bookTokens[id];
-        bool allDelivered = true;
         for (uint256 i; i < tokens.length; ++i) {
-            Leg storage leg = _legs[id][tokens[i]];
-            if (_owed(leg) != 0) allDelivered = false;
             uint256 quantity = _hand(id, b, tokens[i]);
             if (quantity == 0) continue;
             tokens[i].safeTransfer(b.party, quantity);
             moved = true;
         }
-        int256 net = b.cash + b.charges;
-        if (allDelivered && net > 0 && uint256(net) > b.cashOut) {
-            uint256 amount = Math.min(uint256(net) - b.cashOut, _held[b.day][_cash]);
-            if (amount != 0) {
-                b.cashOut += amount;
-                b.valueOut += amount;
-                _held[b.day][_cash] -= amount;
-                _cash.safeTransfer(b.party, amount);
-                moved = true;
-                emit CashPaidOut(id, amount);
-            }
+        if (_payDue(id, b)) moved = true;
+    }
+
+    /// @dev Pays book `id` the yen it is due, as far as the day's yen allows, once it owes no
+    /// security. Returns whether anything was paid.
+    function _payDue(bytes32 id, Book storage b) private returns (bool) {
+        IERC20[] storage tokens = _bookTokens[id];
+        for (uint256 i; i < tokens.length; ++i) {
+            if (_owed(_legs[id][tokens[i]]) != 0) return false;
         }
+        int256 net = b.cash + b.charges;
+        if (net <= 0 || uint256(net) <= b.cashOut) return false;
+        uint256 held_ = _held[b.day][_cash];
+        uint256 spare = held_ > _surplusHeld[b.day] ? held_ - _surplusHeld[b.day] : 0;
+        uint256 amount = Math.min(uint256(net) - b.cashOut, spare);
+        if (amount == 0) return false;
+        b.cashOut += amount;
+        b.valueOut += amount;
+        _held[b.day][_cash] -= amount;
+        _cash.safeTransfer(b.party, amount);
+        emit CashPaidOut(id, amount);
+        return true;
+    }
+
+    /// @dev The yen book `id` would need to pay in for article 47 to hand it every security it is
+    /// still due: their value at the DvP price beyond what it has delivered and not received.
+    function _uncovered(bytes32 id, Book storage b) private view returns (uint256) {
+        IERC20[] storage tokens = _bookTokens[id];
+        uint256 dueValue;
+        for (uint256 i; i < tokens.length; ++i) {
+            uint256 due = _due(_legs[id][tokens[i]]);
+            if (due != 0) dueValue += due * _price(b.day, tokens[i]);
+        }
+        uint256 room = b.valueIn > b.valueOut ? b.valueIn - b.valueOut : 0;
+        return dueValue > room ? dueValue - room : 0;
     }
 
     /// @dev Books as received the part of `token` due to book `id` that the CCP holds and article 47
@@ -471,7 +532,8 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         if (due == 0) return 0;
         uint256 price = _price(b.day, token);
         uint256 room = b.valueIn > b.valueOut ? (b.valueIn - b.valueOut) / price : 0;
-        quantity = Math.min(due, Math.min(_held[b.day][token], room));
+        uint256 available = _held[b.day][token] - _reserved[b.day][token];
+        quantity = Math.min(due, Math.min(available, room));
         if (quantity == 0) return 0;
         uint256 value = quantity * price;
         leg.received += quantity;
@@ -528,6 +590,18 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             _books[id].cash += cashJpy;
             _dayCash[day] += cashJpy;
         }
+    }
+
+    /// @dev Keeps the day's count of pre-funding in step with book `id`'s: what it paid in beyond
+    /// what it owes, which only its payer may get back.
+    function _sync(bytes32 id, Book storage b) private {
+        int256 net = b.cash + b.charges;
+        uint256 owes = net < 0 ? uint256(-net) : 0;
+        uint256 surplus = b.cashIn > owes ? b.cashIn - owes : 0;
+        uint256 before = _surplusOf[id];
+        if (surplus == before) return;
+        _surplusOf[id] = surplus;
+        _surplusHeld[b.day] = _surplusHeld[b.day] + surplus - before;
     }
 
     function _carryBuyIn(uint32 day, uint32 next, IERC20 token) private {
@@ -603,11 +677,19 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
 
     /// @dev What the book still owes of a security (its net is negative).
     function _owed(Leg storage leg) private view returns (uint256) {
-        return leg.net < 0 ? uint256(-leg.net) - leg.delivered : 0;
+        uint256 owes = leg.net < 0 ? uint256(-leg.net) : 0;
+        return owes > leg.delivered ? owes - leg.delivered : 0; // a lapse may leave it over-delivered
+    }
+
+    /// @dev What the book delivered of a security beyond what it owes (only a lapse leaves any).
+    function _over(Leg storage leg) private view returns (uint256) {
+        uint256 owes = leg.net < 0 ? uint256(-leg.net) : 0;
+        return leg.delivered > owes ? leg.delivered - owes : 0;
     }
 
     /// @dev What the book is still due of a security (its net is positive).
     function _due(Leg storage leg) private view returns (uint256) {
-        return leg.net > 0 ? uint256(leg.net) - leg.received : 0;
+        uint256 gets = leg.net > 0 ? uint256(leg.net) : 0;
+        return gets > leg.received ? gets - leg.received : 0;
     }
 }

@@ -19,7 +19,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// last second its step is allowed, after which the step is refused. Delivery versus payment
 /// (article 47): the CCP hands securities to a party only up to the value that party has delivered
 /// to it, securities at the day's DvP clearing price plus yen paid in, net of what it has already
-/// received, so the CCP is never out of pocket to anyone. Yen owed to a party is paid once it has
+/// received (securities at the DvP price and yen paid out). Yen owed to a party is paid once it has
 /// delivered every security it owes. A trust bank creates the units of its creation book by minting
 /// them into the settlement (this contract holds the unit tokens' issuer role) and cancels the units
 /// of its redemption book by burning them on receipt.
@@ -67,7 +67,7 @@ interface IEtfSettlement {
 
     /// @notice A book. Yen amounts: `cash` net (positive: the party receives), `charges` late charges
     /// of fails (negative: the party pays them; they settle with the book's yen but are not netted),
-    /// `cashIn` paid in, `cashOut` paid out (surplus returned included), `valueIn` delivered
+    /// `cashIn` paid in (less any surplus returned), `cashOut` paid out, `valueIn` delivered
     /// (securities at the DvP price plus yen), `valueOut` handed to the party, `grossCash` the sum of
     /// every obligation's yen.
     struct Book {
@@ -131,8 +131,11 @@ interface IEtfSettlement {
     error EtfNoBuyInRequest(uint32 day, address token);
     /// @notice A buy-in of `token` settling on `day` may be designated from `earliest` (now `today`).
     error EtfBuyInTooEarly(uint32 day, address token, uint32 earliest, uint32 today);
-    /// @notice Book `bookId` has started settling: its obligations can no longer be voided.
+    /// @notice Book `bookId` has started settling (something handed to it, a fail rolled, or what
+    /// it delivered already handed on): its obligations can no longer be voided.
     error EtfBookSettling(bytes32 bookId);
+    /// @notice Book `bookId` is still due `due` of `token`: it receives, or rolls, first.
+    error EtfStillDue(bytes32 bookId, address token, uint256 due);
 
     // ---------------------------------------------------------------- events
 
@@ -212,7 +215,8 @@ interface IEtfSettlement {
         bytes32 ref
     ) external;
 
-    /// @notice Close the netting of `day`: every security and the yen must net to zero.
+    /// @notice Close the netting of `day`: every security and the yen must net to zero, and the
+    /// previous business day's 14:45 cut-off must have passed (what its fails roll comes first).
     function closeNetting(uint32 day) external;
 
     /// @notice Set the DvP clearing prices of `day`, once per security.
@@ -236,7 +240,8 @@ interface IEtfSettlement {
     function deliver(bytes32 bookId, IERC20 token, uint256 quantity) external;
 
     /// @notice Pay `amountJpy` yen into book `bookId`: what it owes, and any pre-funding (by 13:00);
-    /// after 13:00 and by 14:45, only what it still owes (a fail's yen adjustment).
+    /// after 13:00 and by 14:45, no more than what it still owes (a fail's yen adjustment) or, if
+    /// more, what article 47 needs to hand it what it is still due.
     function payIn(bytes32 bookId, uint256 amountJpy) external;
 
     /// @notice Create the units creation book `bookId` owes, into the settlement (its trust bank, by 13:00).
@@ -249,8 +254,10 @@ interface IEtfSettlement {
     /// @notice `collect` for many books (the CCP); a book whose party cannot receive is skipped.
     function collectMany(bytes32[] calldata bookIds) external;
 
-    /// @notice Return what book `bookId` delivered beyond what it owes, yen and securities, as far as
-    /// what it is still due stays covered (its party or the CCP, by 14:45; after a lapse, any time).
+    /// @notice Pay book `bookId` the yen it is still due (a receipt that rolled after 14:15 is a
+    /// non-DvP payment), then return what it delivered beyond what it owes, yen and securities, once
+    /// it is due no security (its party or the CCP, by 14:45, a redemption book by 15:30 as it
+    /// cancels its units; after a lapse, any time).
     function returnSurplus(bytes32 bookId) external;
 
     /// @notice Take and cancel the units redemption book `bookId` is due, as far as article 47 allows

@@ -414,10 +414,13 @@ class EtfSettlementClient(ContractClient):
         return self._call(self.contract.functions.collect(id_), "collect")
 
     def return_surplus(self, id_: bytes) -> Call[int]:
+        """Return what book `id_` paid in beyond what it owes and what it delivered for lapsed
+        obligations; the value is the yen returned (securities returned are in the events)."""
         fn = self.contract.functions.returnSurplus(id_)
         return self._call(
-            fn, "returnSurplus", result=lambda o: int(o.named("SurplusReturned")[0]["amountJpy"])
-        )
+            fn, "returnSurplus",
+            result=lambda o: sum(int(e["amountJpy"]) for e in o.named("SurplusReturned")),
+        )  # fmt: skip
 
     def cancel_units(self, id_: bytes) -> Call[None]:
         return self._call(self.contract.functions.cancelUnits(id_), "cancelUnits")

@@ -22,8 +22,8 @@ from .model import ApplicationKind, EtfType, TrustBankStatus, day_date, epoch_da
 from .netting import Book, Stream, Trade
 
 __all__ = [
-    "Application", "ApplicationStatus", "Fail", "NotifiedEtf", "NovationRun", "SettlementBook",
-    "SettlementLeg", "Step", "book_id", "netting_book",
+    "Application", "ApplicationStatus", "Fail", "LapseRun", "NotifiedEtf", "NovationRun",
+    "SettlementBook", "SettlementLeg", "Step", "book_id", "netting_book",
 ]  # fmt: skip
 
 
@@ -122,6 +122,15 @@ class NovationRun:
 
 
 @dataclass(frozen=True)
+class LapseRun:
+    """What a lapse did: the applications that lapsed, and the typed reason each refused one
+    (it had started settling) was kept."""
+
+    lapsed: tuple[int, ...]
+    refused: Mapping[int, Exception]
+
+
+@dataclass(frozen=True)
 class Fail:
     """A fail on `day`: `party` did not deliver (`delivery`) or could not receive `quantity` of
     `symbol`, worth `value_jpy` at the day's DvP price; it rolled to the next business day with a
@@ -149,12 +158,12 @@ class SettlementLeg:
     @property
     def owed(self) -> int:
         """What the party still has to deliver."""
-        return -self.net - self.delivered if self.net < 0 else 0
+        return max(-self.net - self.delivered, 0) if self.net < 0 else 0
 
     @property
     def due(self) -> int:
         """What the party is still to receive."""
-        return self.net - self.received if self.net > 0 else 0
+        return max(self.net - self.received, 0) if self.net > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -205,11 +214,15 @@ class SettlementBook:
         """Yen paid in beyond what the party owes (pre-funding to return)."""
         return max(self.cash_in - max(-self.net_cash, 0), 0)
 
-    def prefund_needed(self, prices: Mapping[str, int]) -> int:
+    def prefund_needed(
+        self, prices: Mapping[str, int], withheld: Mapping[str, int] | None = None
+    ) -> int:
         """Yen to pay in beyond what the book owes so that article 47 lets it receive everything
         due: the value due (at `prices`, token address -> DvP price) less what the book has
-        delivered and will deliver, never below zero."""
-        owed = sum(leg.owed * prices[leg.token] for leg in self.legs)
+        delivered and will deliver (all it owes but `withheld`, token address -> quantity), never
+        below zero. Pre-funding for what is withheld also covers that fail's yen adjustment."""
+        kept = withheld or {}
+        owed = sum((leg.owed - kept.get(leg.token, 0)) * prices[leg.token] for leg in self.legs)
         due = sum(leg.due * prices[leg.token] for leg in self.legs)
         after = self.value_in + owed + self.cash_owed
         return max(self.value_out + due - after, 0)

@@ -547,10 +547,12 @@ def buy_in_from(request_day: date) -> date:
     の日), the CCP designates a failing deliverer to buy in, on that day. The source counts from
     the *request* day, not the original settlement day; a receiver that requests on the original
     settlement day (the day the fail arises) gets a buy-in on original + 2 business days, the
-    earliest possible. Days are business days (a settlement deferred to a non-business day rolls
-    to the next one).
+    earliest possible. Days are business days: a request made on a day the exchange is closed
+    counts from the next business day as its first (as the settlement contract counts it).
     """
-    return add_business_days(_business_day(request_day, "a buy-in request day"), BUY_IN_DAY - 1)
+    day = _plain_date(request_day, "a buy-in request day")
+    first = day if is_business_day(day) else next_business_day(day)
+    return first if BUY_IN_DAY == 1 else add_business_days(first, BUY_IN_DAY - 1)
 
 
 def cutoff(step: str, day: date) -> int:

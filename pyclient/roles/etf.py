@@ -19,13 +19,15 @@ has judged the call (`Role._drawing`), so a refused step leaves no allowance beh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
+from .. import errors
 from ..contracts.base import Outcome
 from ..contracts.etf import EtfApplicationsClient, EtfSettlementClient
 from ..errors import InputError
 from ..etf.clearing import Application, ApplicationStatus, SettlementBook, book_id
-from ..etf.model import ApplicationKind
+from ..etf.model import ApplicationKind, epoch_day
 from ..etf.netting import Stream
 from .base import Role
 
@@ -57,22 +59,49 @@ class _EtfParty(Role):
         return self.send(self._etf_settlement.return_surplus(self.etf_book(day, stream).id))
 
     def _deliver_owed(
-        self, book: SettlementBook, *, prefund_jpy: int | None = None
+        self,
+        book: SettlementBook,
+        *,
+        prefund_jpy: int | None = None,
+        withhold: Mapping[str, int] | None = None,
     ) -> list[Outcome[None]]:
-        """Deliver every security `book` still owes and pay its yen, plus `prefund_jpy` (by
-        default what article 47 needs at the day's DvP prices: `SettlementBook.prefund_needed`)."""
+        """Deliver every security `book` still owes, but `withhold` (symbol -> quantity not
+        delivered: what will fail), and pay its yen, plus `prefund_jpy` (by default what article
+        47 needs at the day's DvP prices: `SettlementBook.prefund_needed`)."""
         settlement = self._etf_settlement
+        kept = {self.deployment.asset(s).address: q for s, q in (withhold or {}).items()}
+        for token, q in kept.items():
+            leg = next((leg for leg in book.legs if leg.token == token), None)
+            if (
+                isinstance(q, bool)
+                or not isinstance(q, int)
+                or q <= 0
+                or leg is None
+                or q > leg.owed
+            ):
+                owed = leg.owed if leg else 0
+                raise InputError(
+                    f"cannot withhold {q!r} {self.deployment.asset(token).symbol}: "
+                    f"the book owes {owed:,}"
+                )
         if prefund_jpy is None:
             prices = {leg.token: settlement.dvp_price(book.day, leg.token) for leg in book.legs}
-            prefund_jpy = book.prefund_needed(prices)
+            for token, price in prices.items():
+                if not price:  # refused as the chain would, before anything is sent
+                    raise errors.EtfNoDvpPrice(
+                        {"day": epoch_day(book.day), "token": token},
+                        contract=settlement.label, formatter=self.deployment,
+                    )  # fmt: skip
+            prefund_jpy = book.prefund_needed(prices, kept)
         elif isinstance(prefund_jpy, bool) or not isinstance(prefund_jpy, int) or prefund_jpy < 0:
             raise InputError(f"pre-funding must be whole yen, not {prefund_jpy!r}")
         sent = []
         for leg in book.legs:
-            if leg.owed:
+            quantity = leg.owed - kept.get(leg.token, 0)
+            if quantity:
                 asset = self.deployment.asset(leg.token)
-                call = settlement.deliver(book.id, asset, leg.owed)
-                sent.append(self._drawing(call, settlement.address, [(asset, leg.owed)]))
+                call = settlement.deliver(book.id, asset, quantity)
+                sent.append(self._drawing(call, settlement.address, [(asset, quantity)]))
         pay = book.cash_owed + prefund_jpy
         if pay:
             cash = self.deployment.asset(settlement.cash_address())
@@ -92,13 +121,18 @@ class EtfApplicant(_EtfParty):
         return [a for a in self._etf_applications.applications() if a.member == self.address]
 
     def settle_etf_deliveries(
-        self, day: date, *, prefund_jpy: int | None = None
+        self,
+        day: date,
+        *,
+        prefund_jpy: int | None = None,
+        withhold: Mapping[str, int] | None = None,
     ) -> list[Outcome[None]]:
         """By 13:00 on `day`: deliver every security the member's book owes, pay the yen it owes,
         and pre-fund what article 47 needs: where what it is due is worth more at the day's DvP
         prices than what it delivers, the difference (or `prefund_jpy`); the surplus comes back
-        (`return_etf_surplus`)."""
-        return self._deliver_owed(self.etf_book(day), prefund_jpy=prefund_jpy)
+        (`return_etf_surplus`). `withhold` ({symbol: quantity}) is what the member cannot deliver
+        today: the CCP declares it failed after 13:00."""
+        return self._deliver_owed(self.etf_book(day), prefund_jpy=prefund_jpy, withhold=withhold)
 
     def collect_etf(self, day: date) -> Outcome[None]:
         """By 14:15: take what the member's book is due, as far as article 47 allows."""
@@ -159,24 +193,44 @@ class EtfTrustee(_EtfParty):
         """Approve the statement of `application_id`: today becomes its statement date T."""
         return self.send(self._etf_applications.approve(application_id))
 
-    def create_units(self, day: date) -> Outcome[None]:
+    def create_units(self, day: date, *, prefund_jpy: int | None = None) -> Outcome[None] | None:
         """By 13:00 on `day`: create the units the day's creations deliver, straight into the
-        settlement (then deliver anything else the creation book owes)."""
+        settlement, then pay any yen the creation book owes (a receipt rolled in from a fail) and
+        what article 47 needs to hand it the baskets (by default the difference at DvP prices).
+        The chain judges the creation first; the settlement is approved for exactly the units
+        only when a missing allowance is all that stands in the way. The value is the creation's
+        outcome, None when every unit was created already (a retry pays the yen only)."""
         book = self.etf_book(day, Stream.CREATION)
         settlement = self._etf_settlement
-        for leg in book.legs:
-            if leg.owed:  # minted to the bank and drawn in the same transaction
-                self._approve_up_to(self.deployment.asset(leg.token), settlement.address, leg.owed)
-        return self.send(settlement.create_units(book.id))
+        created = None
+        if any(leg.owed for leg in book.legs):
+            call = settlement.create_units(book.id)
+            try:
+                created = self.send(call)
+            except errors.ERC20InsufficientAllowance:
+                for leg in book.legs:  # minted to the bank and drawn in the same transaction
+                    if leg.owed:
+                        asset = self.deployment.asset(leg.token)
+                        self._approve_up_to(asset, settlement.address, leg.owed)
+                created = self.send(call)
+        self._deliver_owed(self.etf_book(day, Stream.CREATION), prefund_jpy=prefund_jpy)
+        return created
 
     def settle_redemptions(
-        self, day: date, *, prefund_jpy: int | None = None
+        self,
+        day: date,
+        *,
+        prefund_jpy: int | None = None,
+        withhold: Mapping[str, int] | None = None,
     ) -> list[Outcome[None]]:
         """By 13:00 on `day`: deliver the basket of the day's exchanges and pay the yen of its cash
         redemptions (the redemption book's side), and `prefund_jpy` more where the units due are
         worth more at the DvP price than what the book delivers (by default the difference: article
-        47 binds the ETF special participant's side as it binds a member's)."""
-        return self._deliver_owed(self.etf_book(day, Stream.REDEMPTION), prefund_jpy=prefund_jpy)
+        47 binds the ETF special participant's side as it binds a member's). `withhold`
+        ({symbol: quantity}) is what the bank cannot deliver today: the CCP declares it failed
+        after 13:00."""
+        book = self.etf_book(day, Stream.REDEMPTION)
+        return self._deliver_owed(book, prefund_jpy=prefund_jpy, withhold=withhold)
 
     def collect_creations(self, day: date) -> Outcome[None]:
         """By 14:15: receive the basket and yen of the day's creations."""

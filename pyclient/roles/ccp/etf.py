@@ -24,11 +24,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ... import errors
 from ...clock import from_unix
 from ...contracts.base import BatchOutcome, BatchProgress, Outcome
 from ...etf.clearing import (
     ApplicationStatus,
     Fail,
+    LapseRun,
     NotifiedEtf,
     NovationRun,
     book_id,
@@ -188,7 +190,8 @@ class EtfDesk(Actor):
         self, day: date, books: Sequence[tuple[Any, Stream]] | None = None
     ) -> list[Fail]:
         """After 14:15 on `day`: roll the receipts the day's fails left unmade, each owed its
-        share of the late charge. The value is the receipts rolled."""
+        share of the late charge; a receipt still due for another reason (its party did not
+        collect) is left alone. The value is the receipts rolled."""
         return self._roll(day, books, owed=False)
 
     def designate_buy_ins(self, day: date) -> list[tuple[str, str, int]]:
@@ -222,11 +225,14 @@ class EtfDesk(Actor):
             for leg in book.legs:
                 if owed and leg.owed:
                     planned.append((book, settlement.declare_fail(book.id, leg.token)))
-                elif not owed and leg.due and settlement.held(day, leg.token) == 0:
+                elif not owed and leg.due:
                     planned.append((book, settlement.roll_receipt(book.id, leg.token)))
         fails = []
         for book, call in planned:
-            e = self.send(call).value
+            try:
+                e = self.send(call).value
+            except errors.EtfNothingToRoll:  # judged before sending: due, but no fail behind it
+                continue
             fail = Fail(
                 d.participant(book.party).name, d.asset(e["token"]).symbol, int(e["quantity"]),
                 int(e["valueJpy"]), day, int(e["chargeJpy"]), owed,
@@ -234,10 +240,12 @@ class EtfDesk(Actor):
             fails.append(fail)
         return fails
 
-    def lapse(self, manager: Any) -> list[int]:
-        """After ETF special participant `manager` is suspended or defaulted: let its novated
-        applications that have not settled lapse, so that their obligations leave the books and
-        what members delivered for them comes back (`return_surplus`). The value is the ids."""
+    def lapse(self, manager: Any) -> LapseRun:
+        """After ETF special participant `manager` is suspended or defaulted: let each of its
+        novated applications that settles today or later lapse, so that its obligations leave the
+        books and what the member delivered for it comes back (`return_surplus`). One application
+        a transaction: one that has started settling (something handed against it, a fail
+        rolled) is refused with its typed reason and the others go on."""
         d = self.deployment
         address = d.address_of(manager)
         mine = {e.code for e in d.etf_registry.etfs() if e.manager == address}
@@ -250,22 +258,34 @@ class EtfDesk(Actor):
             and a.settlement_date is not None
             and a.settlement_date >= today
         ]
-        if not ids:
-            return []
-        return self.send(d.etf_applications.lapse(ids)).value
+        lapsed: list[int] = []
+        refused: dict[int, Exception] = {}
+        for id_ in ids:
+            try:
+                lapsed += self.send(d.etf_applications.lapse([id_])).value
+            except errors.ContractError as exc:  # judged before sending: nothing sent
+                refused[id_] = exc
+        return LapseRun(tuple(lapsed), refused)
 
     def return_surplus(self, day: date) -> dict[str, int]:
-        """Return every book's surplus of `day` (pre-funding, and deliveries for lapsed
-        contracts); the value is the yen returned by participant."""
+        """By 14:45 on `day`: pay every book the yen it is still due (receipts that rolled after
+        14:15) from yen paid towards what is owed, and return its surplus (pre-funding, and
+        deliveries for lapsed contracts); the value is the surplus yen returned by participant. A
+        book due yen that nobody has paid yet is left as it is."""
         d = self.deployment
         settlement = d.etf_settlement
         out: dict[str, int] = {}
         for book in settlement.books(day):
             over = any(leg.delivered > max(-leg.net, 0) for leg in book.legs)
-            if (book.surplus or over) and not any(leg.due for leg in book.legs):
-                out[d.participant(book.party).name] = self.send(
-                    settlement.return_surplus(book.id)
-                ).value
+            owes = any(leg.owed for leg in book.legs)
+            pays = book.cash_due and not owes
+            if (book.surplus or over or pays) and not any(leg.due for leg in book.legs):
+                try:
+                    returned = self.send(settlement.return_surplus(book.id)).value
+                except errors.EtfNothingToDo:  # judged before sending: no yen to pay it yet
+                    continue
+                if returned:
+                    out[d.participant(book.party).name] = returned
         return out
 
     def collect_all(self, day: date, *, progress: BatchProgress | None = None) -> list[bytes]:
