@@ -33,6 +33,7 @@ demo: setup
 	$(PY) scripts/demos/substitution.py
 	$(PY) scripts/demos/jdr.py
 	$(PY) scripts/demos/delivery.py
+	$(PY) scripts/demos/etf_clearing.py
 
 test: setup
 	$(PY) -m pytest

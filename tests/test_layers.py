@@ -29,7 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("pyclient.views", "pyclient.reconcile"),
     ("pyclient.margin.engine",),
     ("pyclient.roles",),
-    ("pyclient.tables", "pyclient.goods_tables", "pyclient.cli", "pyclient.narration"),
+    ("pyclient.tables", "pyclient.goods_tables", "pyclient.etf_tables", "pyclient.cli",
+     "pyclient.narration"),
     ("pyclient",),  # the package's __init__: the public surface, above everything
 ]  # fmt: skip
 

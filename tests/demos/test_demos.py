@@ -294,3 +294,27 @@ def test_the_delivery_demo_settles_dvp_closes_a_late_payer_and_takes_gold_home(
     assert "NOT REFUSED" not in text and "MOVED" not in text
     assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
                      flat)  # fmt: skip
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_etf_clearing_demo_nets_settles_rolls_a_fail_and_lapses_a_defaulters_creation(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11, told: applications to novation (one refused as too early), article 50 netting
+    with the day's trades, DvP on the Tokyo timetable, a Friday fail rolled to Tuesday with four
+    days of late charge, and an ETF special participant's creation lapsed."""
+    module = demo("etf_clearing")
+    stories = kept(monkeypatch, module.EtfClearing)
+    code, text, flat = told(module, width)
+    assert code == 0, text[-3000:]
+    (story,) = stories
+    assert story.show.told == narrated(module.SCENARIO["narration"])
+    assert [e for e, ok, _ in story.checks.rows if ok] == list(module.EXPECTED.values())
+    for error in ("EtfApplicationOutOfOrder", "EtfCutoffPassed", "EtfBeforeListingWindow"):
+        assert error in flat
+    if width == 110:  # at 80 columns the observation wraps inside its cell
+        assert "JPY 350,000 × 0.04 % × 4 = JPY 560" in flat
+    assert "pays 560" in flat and "owed 560" in flat  # the fails table: payer and receiver
+    assert "NOT REFUSED" not in text and "MOVED" not in text
+    assert re.search(r"✓ Every expected outcome held and the books reconcile: \d+ transactions\.",
+                     flat)  # fmt: skip

@@ -14,7 +14,7 @@ from support import Market
 from pyclient import Admission, Kind
 from pyclient.chain import devnet
 from pyclient.clock import TOKYO, from_unix, to_unix
-from pyclient.etf.model import EtfType, settlement_date
+from pyclient.etf.model import EtfType, settlement_date, sub_business_days
 from pyclient.margin.calendar import add_business_days, is_business_day
 from pyclient.roles import ClearingMember, Settlor, TrustBank
 
@@ -44,6 +44,15 @@ class EtfWorld:
     @property
     def s(self) -> date:
         return settlement_date(self.t)
+
+    @property
+    def eve(self) -> date:
+        """The business day before the settlement day: its netting closes after 14:45 on it."""
+        return sub_business_days(self.s, 1)
+
+    def before_netting(self) -> None:
+        """The clock to 14:46 on the eve of the settlement day: what the eve's fails roll is in."""
+        self.at(self.eve, 14, 46)
 
     def at(self, day: date, hh: int, mm: int = 0, ss: int = 0) -> None:
         """Move the chain clock to `day` hh:mm:ss Tokyo (the next block's time)."""

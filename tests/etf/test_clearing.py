@@ -51,6 +51,7 @@ def test_a_day_of_applications_nets_with_trades_and_settles_delivery_versus_paym
         Trade("member-a", "TYO7203", Side.BUY, 200, 3_010),
     ]
     etf.ccp.etf.record_trades(etf.s, trades)
+    etf.before_netting()
     assert etf.ccp.etf.close_netting(etf.s).value == 4  # two members, two trust bank streams
 
     # The chain's books are the model's: article 50 netting of the same trades and statements.

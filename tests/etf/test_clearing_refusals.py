@@ -298,6 +298,10 @@ def test_the_netting_closes_only_when_the_day_nets_to_zero(etf: EtfWorld) -> Non
     _refused(etf, lambda: etf.a.send(d.etf_settlement.deliver(book.id, "TYO7203", 1)),
              errors.EtfDayNotClosed)  # fmt: skip
     desk.record_trades(s, [Trade("member-a", "TYO7203", Side.BUY, 100, 3_000)])
+    # Not before the eve's 14:45: what the eve's fails roll into the day comes first.
+    err = _refused(etf, lambda: desk.close_netting(s), errors.EtfCutoffNotPassed)
+    assert err.cutoff == to_unix(datetime.combine(etf.eve, time(14, 45), TOKYO))
+    etf.before_netting()
     err = _refused(etf, lambda: desk.close_netting(s), errors.EtfDayUnbalanced)
     assert err.imbalance != 0
     desk.record_trades(s, [Trade("member-b", "TYO7203", Side.SELL, 100, 3_000)])
@@ -317,13 +321,14 @@ def test_the_settlement_day_timetable_and_who_may_deliver(etf: EtfWorld) -> None
     _novated_day(etf)
     s, desk, d = etf.s, etf.ccp.etf, etf.d
     settlement = d.etf_settlement
+    etf.before_netting()
     assert desk.close_netting(s).value == 4
     desk.set_dvp_prices(s, PRICES)
     _approve_all(etf)
     a_book = etf.a.etf_book(s)
     deliver = settlement.deliver
 
-    # T is not the settlement day.
+    # The eve is not the settlement day.
     _refused(etf, lambda: etf.a.send(deliver(a_book.id, "TYO7203", 1)), errors.EtfNotSettlementDay)
     etf.at(s, 9)
     # More than owed (600 per creation unit), and another party into A's book.
@@ -361,6 +366,7 @@ def test_a_partial_delivery_receives_no_more_than_it_is_worth_and_no_yen(etf: Et
     _novated_day(etf)
     s, desk, d = etf.s, etf.ccp.etf, etf.d
     settlement = d.etf_settlement
+    etf.before_netting()
     desk.close_netting(s)
     desk.set_dvp_prices(s, PRICES)
     _approve_all(etf)

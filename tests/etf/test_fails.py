@@ -15,7 +15,13 @@ from support import Market, refused
 
 from pyclient import errors
 from pyclient.etf.clearing import ApplicationStatus
-from pyclient.etf.model import ApplicationKind, late_charge, late_charge_days, settlement_date
+from pyclient.etf.model import (
+    ApplicationKind,
+    late_charge,
+    late_charge_days,
+    settlement_date,
+    sub_business_days,
+)
 from pyclient.etf.netting import Side, Trade
 
 # Friday 8 January 2027 comes before Coming of Age Day, Monday 11 January: a fail on it counts
@@ -41,6 +47,7 @@ def _trade_day(etf: EtfWorld, day: date, quantity: int = 100) -> None:
             Trade("member-a", "TYO6758", Side.BUY, quantity, 3_500),
         ],
     )
+    etf.at(sub_business_days(day, 1), 14, 46)  # the eve's fails are in
     etf.ccp.etf.close_netting(day)
     etf.ccp.etf.set_dvp_prices(day, {"TYO6758": 3_500})
 
@@ -84,6 +91,12 @@ def test_a_fail_on_the_friday_before_a_monday_holiday_rolls_to_tuesday_with_four
     for book in etf.d.etf_settlement.books(FRIDAY):
         assert book.settled, book
 
+    # Tuesday's netting closes only once Friday's 14:45 cut-off has passed: what Friday's fails
+    # roll comes first.
+    etf.at(FRIDAY, 14, 45, 0)
+    refused(etf.market.world, ASSETS, lambda: etf.ccp.etf.close_netting(TUESDAY),
+            errors.EtfCutoffNotPassed)  # fmt: skip
+    etf.at(FRIDAY, 14, 45, 1)
     # Tuesday: the rolled delivery and receipt settle, the charge with them.
     etf.ccp.etf.close_netting(TUESDAY)
     etf.ccp.etf.set_dvp_prices(TUESDAY, {"TYO6758": 3_600})
@@ -113,6 +126,7 @@ def test_a_buy_in_is_designated_only_from_the_third_business_day_counted_from_th
     etf.ccp.etf.declare_fails(FRIDAY)
     etf.at(FRIDAY, 14, 16)
     etf.ccp.etf.roll_receipts(FRIDAY)
+    etf.at(FRIDAY, 14, 46)
     etf.ccp.etf.close_netting(TUESDAY)
     etf.ccp.etf.set_dvp_prices(TUESDAY, {"TYO6758": 3_500})
     etf.at(TUESDAY, 9)
@@ -128,6 +142,7 @@ def test_a_buy_in_is_designated_only_from_the_third_business_day_counted_from_th
         etf.ccp.etf.declare_fails(day)
         etf.at(day, 14, 16)
         etf.ccp.etf.roll_receipts(day)
+        etf.at(day, 14, 46)
         etf.ccp.etf.close_netting(following)
         etf.ccp.etf.set_dvp_prices(following, {"TYO6758": 3_500})
     thursday = days[-1]
@@ -152,6 +167,7 @@ def test_an_etf_special_participant_default_lapses_its_contracts_and_returns_wha
     etf.manager.draw_up_statement(app)
     etf.bank.approve_statement(app)
     etf.ccp.etf.novate()
+    etf.at(date(2027, 1, 7), 14, 46)  # Thursday, after its 14:45: Friday's netting may close
     etf.ccp.etf.close_netting(FRIDAY)
     etf.ccp.etf.set_dvp_prices(FRIDAY, PRICES)
     holders = ("member-a", "trust-bank")
@@ -163,7 +179,8 @@ def test_an_etf_special_participant_default_lapses_its_contracts_and_returns_wha
     with pytest.raises(errors.EtfManagerActive):
         etf.ccp.send(d.etf_applications.lapse([app]))
     etf.ccp.register.suspend("etf-manager", reason="insolvent")
-    assert etf.ccp.etf.lapse("etf-manager") == [app]
+    run = etf.ccp.etf.lapse("etf-manager")
+    assert run.lapsed == (app,) and run.refused == {}
     assert d.etf_applications.application(app).status is ApplicationStatus.LAPSED
     etf.ccp.etf.return_surplus(FRIDAY)
     after = {(h, s): d.token(s).balance_of(d.address_of(h)) for h in holders for s in ASSETS}

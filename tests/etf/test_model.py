@@ -429,8 +429,10 @@ def test_a_buy_in_falls_on_the_third_business_day_counting_the_request_day() -> 
     assert buy_in_from(date(2026, 3, 10)) == date(2026, 3, 12)  # Tue -> Thu
     assert buy_in_from(date(2026, 3, 12)) == date(2026, 3, 16)  # Thu -> Mon
     assert buy_in_from(date(2026, 4, 30)) == date(2026, 5, 7)  # over Golden Week
-    with pytest.raises(TimetableError, match="not an XTKS business day"):
-        buy_in_from(date(2026, 5, 5))
+    # Asked on a holiday (5 May): Thursday 7 May is day 1, so Monday 11 May is day 3, as on chain.
+    assert buy_in_from(date(2026, 5, 5)) == date(2026, 5, 11)
+    with pytest.raises(TimetableError, match="must be a date"):
+        buy_in_from("2026-05-05")  # type: ignore[arg-type]
 
 
 def test_the_settlement_day_cut_offs_in_tokyo_time() -> None:

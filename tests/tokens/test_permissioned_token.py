@@ -392,7 +392,7 @@ def test_assets_are_instances_of_one_token_with_their_own_description(world: Wor
     assert d.token("JPY").contract.functions.decimals().call() == 0
     plain = [a for a in d.assets.values() if a.spec.pool_commodity is None]  # GOLD: a GoodsPool
     code = {world.chain.w3.eth.get_code(a.address) for a in plain}
-    assert len(code) == len(plain)  # immutables differ...
+    assert len(code) > 1  # immutables differ (two ETFs described alike share them)...
     sizes = {len(c) for c in code}
     assert len(sizes) == 1  # ...but it is the same contract code everywhere
 
