@@ -8,9 +8,11 @@ gas limit of their own, and `pyclient.chain.devnet` for what only Anvil answers.
 a function `measure_x(bench) -> list of rows` in `OPERATIONS`; one not landed yet is in `PENDING`.
 Goods (`measure_goods`: delivery orders, delivery versus payment, warehouse receipts as margin)
 runs after the scale batches, on keys of its own, so that its few hundred blocks stay out of the
-throughput's warm-up. The JDR trust's lifecycle (`measure_jdr`) runs last, so that its thousand
-holders and months of chain time stay out of every other figure. `--only SECTION` runs some
-sections alone (`--only jdr`, say): results.json then holds what was measured, and no RESULTS.md.
+throughput's warm-up. The JDR trust's lifecycle (`measure_jdr`) runs after them, so that its
+thousand holders and months of chain time stay out of every other figure; ETF creation clearing
+(`measure_etf`, its chain work in `bench_etf`) runs last, on assets and members of its own.
+`--only SECTION` runs some sections alone (`--only jdr`, say): results.json then holds what was
+measured, and no RESULTS.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import bench_etf
 import bench_report
 import trex_baseline
 from eth_account.signers.local import LocalAccount
@@ -66,6 +69,7 @@ from pyclient.contracts import Call
 from pyclient.contracts.base import BatchProgress
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.errors import GasLimitExceeded
+from pyclient.etf.model import ApplicationKind
 from pyclient.goods.delivery import Pair, price_per_lot
 from pyclient.goods.model import DocumentKind, Goods
 from pyclient.jdr.schedule import earliest_record_date
@@ -147,6 +151,14 @@ DAY = 24 * 3600
 SETTLE = "delivery.settle"
 GOLD, GOLD_BAR = "GOLD", 1_000  # grams of every receipt
 GOLD_PRICE, GOLD_RISK = Decimal("14000"), RiskParameters(1_500)  # JPY a gram; 15% haircut
+
+# ETF creation clearing (bench_etf): one clearing day for each group of ETF_MEMBERS clearing
+# members (disjoint groups, generated keys), each member in one pair trading TYO7203, a tenth of
+# them also applying for an in-kind creation of ETF1306 and a tenth for a cash creation of ETF2558
+# (one creation unit each); the application steps are read from the largest day.
+ETF_MEMBERS = (10, 100, 500)
+ETF_FLAT_TOLERANCE = 1.05  # per-member gas at the most members ÷ at the fewest
+ETF_SETTLE, ETF_TRADES = "etf.settlement", "etf.record_trades"
 
 # Scale: batches of N house accounts, each of a clearing member admitted for the purpose.
 SCALE_NS = (1, 10, 100, 500)
@@ -1507,6 +1519,103 @@ def measure_jdr_termination(b: Bench, cast: JdrCast) -> list[Row]:
     ]  # fmt: skip
 
 
+# ---------------------------------------------------------------------- ETF creation clearing
+
+
+ETF_KINDS = {
+    ApplicationKind.CREATION_IN_KIND: ("creation_in_kind", "an in-kind creation of ETF1306"),
+    ApplicationKind.CREATION_CASH: ("creation_cash", "a cash creation of ETF2558"),
+}
+
+
+def measure_etf(b: Bench) -> list[Row]:
+    """ETF creation clearing: a day of applications to novation, netting with the day's trades and
+    DvP settlement, for each group size in ETF_MEMBERS (bench_etf does the chain work)."""
+    b.say("  deploying the ETF's assets (TYO7203, TYO6758, ETF1306, ETF2558)")
+    bench_etf.add_etf_assets(b)
+    cast = bench_etf.etf_cast(b, ETF_MEMBERS, b.say)
+    days, t = {}, bench_etf.first_day(b)
+    for n in ETF_MEMBERS:
+        days[n] = day = bench_etf.run_day(b, cast, n, t, b.say)
+        t = bench_etf.next_day(day.s)
+    return etf_application_rows(b, days[ETF_MEMBERS[-1]]) + etf_day_rows(b, days)
+
+
+def etf_application_rows(b: Bench, day: bench_etf.Day) -> list[Row]:
+    rows = []
+    for kind, (slug, what) in ETF_KINDS.items():
+        steps = {
+            step: median(gas, f"{slug} {step}", b.say) for step, gas in day.steps[kind].items()
+        }
+        gas, n, txs = day.novate[kind]
+        steps["novate"] = round(gas / n)
+        total = sum(steps.values())
+        b.say(f"  {slug}: " + "  ".join(f"{k} {v:,}" for k, v in steps.items()) + f"  = {total:,}")
+        rows.append(row(
+            f"etf.application_to_novation.{slug}", total,
+            f"{what}, one creation unit, from application to novation, per application: "
+            f"applyFor by a clearing member ({steps['apply']:,}), drawUpStatement by the ETF "
+            f"special participant ({steps['statement']:,}), approve by the trust bank (T fixed; "
+            f"{steps['approve']:,}) and its share of novate in the SDK's batches ({n} "
+            f"applications in {txs} transaction{'s' * (txs > 1)}: eligibility checked, the "
+            f"member's book and the trust bank's creation book written; {steps['novate']:,}); "
+            f"medians over the {n} applications of the {day.members}-member day",
+            steps=steps, applications=n, novate_transactions=txs, novate_gas=gas,
+            samples=day.steps[kind],
+        ))  # fmt: skip
+    return rows
+
+
+def etf_day_rows(b: Bench, days: dict[int, bench_etf.Day]) -> list[Row]:
+    rows: list[Row] = []
+    for n, day in days.items():
+        gas, txs = day.record_trades
+        rows.append(row(
+            f"{ETF_TRADES}.{n}_members", round(gas / n),
+            f"EtfSettlement.recordTrades (ccp.etf.record_trades, {txs} transaction"
+            f"{'s' * (txs > 1)}) of the day's {n} trade sides, one a member ({n // 2} pairs "
+            f"trading {bench_etf.TRADE_QUANTITY} TYO7203), after the applications' novation: "
+            f"receipt gas ÷ {n}",
+            members=n, transactions=txs, total_gas=gas,
+        ))  # fmt: skip
+    for n, day in days.items():
+        prices = bench_etf.DVP_PRICES
+        assert day.report is not None
+        gross, net = day.report.gross_value(prices), day.report.net_value(prices)
+        efficiency = float(day.report.efficiency(prices))
+        rows.append(row(
+            f"etf.close_netting.{n}_members", day.close_netting,
+            f"EtfSettlement.closeNetting of a day of {day.books} books ({n} members' and the "
+            f"trust bank's creation book): every security and the yen checked to net to zero, "
+            f"one transaction; {day.close_netting / n:,.0f} a member; article 50 netting saves "
+            f"{efficiency:.1%} of the gross value at DvP prices ({net:,} of {gross:,} JPY move)",
+            members=n, books=day.books, per_member=round(day.close_netting / n),
+            gross_value_jpy=gross, net_value_jpy=net, netting_efficiency=round(efficiency, 4),
+        ))  # fmt: skip
+    for n, day in days.items():
+        collect, txs = day.collect
+        moved = sum(day.deliver) + sum(day.pay_in)
+        per_member = round((moved + collect) / n)
+        b.say(f"  N={n}: record_trades {day.record_trades[0] / n:,.0f}/member  close_netting "
+              f"{day.close_netting:,} ({day.close_netting / n:,.0f}/member)  settlement "
+              f"{per_member:,}/member")  # fmt: skip
+        rows.append(row(
+            f"{ETF_SETTLE}.{n}_members", per_member,
+            f"settlement day of {n} members, per member: by 13:00 each delivers the security its "
+            f"book owes (EtfSettlement.deliver: {len(day.deliver)} deliveries, median "
+            f"{statistics.median(day.deliver):,.0f}) and pays the yen it owes (payIn: "
+            f"{len(day.pay_in)}, median {statistics.median(day.pay_in):,.0f}), the settlement "
+            f"approved without limit beforehand; at 14:00 the CCP collects every member book "
+            f"(collectMany, {txs} transaction{'s' * (txs > 1)}, {collect / n:,.0f} a book: what "
+            "article 47 allows, all of it here, into non-zero balances); the trust bank's "
+            "createUnits and collection not included",
+            members=n, deliver=day.deliver, pay_in=day.pay_in, collect_gas=collect,
+            collect_transactions=txs, create_units_gas=day.create_units,
+            trust_bank_collect_gas=day.collect_creations,
+        ))  # fmt: skip
+    return rows
+
+
 # ---------------------------------------------------------------------- what the run was
 
 
@@ -1567,6 +1676,15 @@ def evaluate_targets(
             f"the gas per lot at {lo} lots", DELIVERY_FLAT_TOLERANCE, per_lot[1] / per_lot[0],
             measured=f"the gas per lot at {hi} lots",
         ))  # fmt: skip
+    lo, hi = f"{ETF_MEMBERS[0]}_members", f"{ETF_MEMBERS[-1]}_members"
+    for name, what in ((ETF_SETTLE, "ETF settlement"), (ETF_TRADES, "ETF trade recording")):
+        flat = [op["gas"] for m in (lo, hi) if (op := rows.get(f"{name}.{m}"))]
+        if len(flat) == 2:  # flat: per member no more at the most members than at the fewest
+            out.append(judged(
+                f"{what} gas per member does not grow with the members", name,
+                f"the gas per member at {ETF_MEMBERS[0]} members", ETF_FLAT_TOLERANCE,
+                flat[1] / flat[0], measured=f"the gas per member at {ETF_MEMBERS[-1]} members",
+            ))  # fmt: skip
     return out
 
 
@@ -1637,6 +1755,18 @@ def parameters() -> dict[str, Any]:
             "gold_price_jpy": str(GOLD_PRICE),
             "gold_haircut_bps": GOLD_RISK.haircut_bps,
         },
+        "etf": {
+            "members": list(ETF_MEMBERS),
+            "dvp_prices_jpy": bench_etf.DVP_PRICES,
+            "trade": {
+                "symbol": bench_etf.TRADED,
+                "quantity": bench_etf.TRADE_QUANTITY,
+                "price_jpy": bench_etf.TRADE_PRICE,
+            },
+            "applications": "a tenth of the members in kind (ETF1306), a tenth cash (ETF2558)",
+            "holdings": bench_etf.HOLDINGS,
+            "flat_tolerance": ETF_FLAT_TOLERANCE,
+        },
     }
 
 
@@ -1649,6 +1779,7 @@ SECTIONS = (
     "scale",
     "goods",
     "jdr",
+    "etf",
 )
 
 
@@ -1681,12 +1812,16 @@ def run(
         if "jdr" in chosen:  # last: its holders and months of chain time touch nothing above
             say("measuring jdr")
             jdr = measure_jdr(b)
+        etf: list[Row] = []
+        if "etf" in chosen:  # after the JDR's: its days and members touch nothing above
+            say("measuring etf")
+            etf = measure_etf(b)
     if scale is not None:
         # The rows measured with the batches go after the vault's, before the calls'.
         names = [op["name"] for op in operations]
         at = names.index("margin.call_with_auto_pull") if "margin_calls" in chosen else len(names)
         operations[at:at] = [scale.pop("per_account"), scale.pop("skipped")]
-    operations += goods + jdr
+    operations += goods + jdr + etf
     results["operations"] = operations + PENDING
     results |= (scale or {}) | ({"throughput": throughput} if throughput else {})
     results["targets"] = evaluate_targets(operations, scale and scale["scale_detail"])

@@ -90,6 +90,7 @@ def fields(r: dict[str, Any]) -> dict[str, Any]:
         "swap": swap_fields(ops, p["substitution"]["swap_legs"]),
         "jdr": p["jdr"] | jdr_fields(ops, p["jdr"], r["targets"]),
         "goods": p["goods"] | goods_fields(ops, p["goods"], r["targets"]),
+        "etf": etf_fields(ops, p["etf"], r["targets"]),
         "samples_agree": "they agree on every token"
         if all(len(set(v)) == 1 for v in samples)
         else "they differ, see `samples` in results.json",
@@ -234,6 +235,48 @@ def goods_fields(
         ),
         "haircut": p["gold_haircut_bps"] / 100,
         "gold_price": f"{Decimal(p['gold_price_jpy']):,}",
+    }
+
+
+def etf_fields(
+    ops: dict[str, Any], p: dict[str, Any], targets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """ETF clearing: application to novation per kind, and the per-member figures at each size."""
+    apps = []
+    for kind, label in (
+        ("creation_in_kind", "in-kind creation"),
+        ("creation_cash", "cash creation"),
+    ):
+        op = ops[f"etf.application_to_novation.{kind}"]
+        st = op["steps"]
+        apps.append(cells(label, st["apply"], st["statement"], st["approve"], st["novate"],
+                          op["gas"]))  # fmt: skip
+    members = p["members"]
+    rows = []
+    for n in members:
+        close, settle = ops[f"etf.close_netting.{n}_members"], ops[f"etf.settlement.{n}_members"]
+        trade = ops[f"etf.record_trades.{n}_members"]["gas"]
+        rows.append(cells(n, trade, close["gas"], close["per_member"], settle["gas"]))
+    last = ops[f"etf.close_netting.{members[-1]}_members"]
+    trades = [ops[f"etf.record_trades.{n}_members"]["gas"] for n in members]
+    settles = [ops[f"etf.settlement.{n}_members"]["gas"] for n in members]
+    t = p["trade"]
+    return {
+        "app_table": "\n".join(apps),
+        "scale_table": "\n".join(rows),
+        "app_in_kind": ops["etf.application_to_novation.creation_in_kind"]["gas"],
+        "app_cash": ops["etf.application_to_novation.creation_cash"]["gas"],
+        "close": last["gas"],
+        "gross": last["gross_value_jpy"],
+        "net": last["net_value_jpy"],
+        "efficiency": last["netting_efficiency"],
+        "members_text": " / ".join(f"{n:,}" for n in members),
+        "members_lo": members[0],
+        "trades_range": " / ".join(f"{g:,}" for g in trades),
+        "settle_range": " / ".join(f"{g:,}" for g in settles),
+        "flat_settle": next(x for x in targets if x["operation"] == "etf.settlement"),
+        "flat_trades": next(x for x in targets if x["operation"] == "etf.record_trades"),
+        "trade": f"{t['quantity']:,} {t['symbol']} at {t['price_jpy']:,} JPY",
     }
 
 
