@@ -120,9 +120,11 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     /// @inheritdoc IEtfSettlement
     function closeNetting(uint32 day) external onlyRole(Roles.CCP_OPERATOR) {
         _open(day);
-        // What the previous business day fails rolls into this one, until its 14:45 cut-off.
-        uint32 previous = _calendar.subBusinessDays(day, 1);
-        _after(previous, Step.Surplus);
+        // What the previous business day fails rolls into this one, until its 14:45 cut-off (the
+        // calendar's first business day has none before it, so nothing can roll into it).
+        try _calendar.subBusinessDays(day, 1) returns (uint32 previous) {
+            _after(previous, Step.Surplus);
+        } catch {}
         IERC20[] storage tokens = _dayTokens[day];
         for (uint256 i; i < tokens.length; ++i) {
             int256 imbalance = _dayNet[day][tokens[i]];
@@ -171,9 +173,12 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         _onlyParty(bookId, b);
         if (amountJpy == 0) revert EtfNothingToDo();
         uint64 by = cutoff(b.day, Step.Deliver);
-        if (block.timestamp > by && amountJpy > Math.max(_cashOwed(b), _uncovered(bookId, b))) {
-            // After 13:00 only what the book still owes (a fail's yen adjustment) or what article 47
-            // needs to hand it what it is due (a fail took value it had counted on), no more.
+        if (
+            block.timestamp > by && amountJpy > _cashOwed(b)
+                && (block.timestamp > cutoff(b.day, Step.Receive) || amountJpy > _uncovered(bookId, b))
+        ) {
+            // After 13:00 only what the book still owes (a fail's yen adjustment), or, until 14:15,
+            // what article 47 needs to hand it what it is due (a fail took value it counted on).
             revert EtfCutoffPassed(Step.Deliver, by, uint64(block.timestamp));
         }
         b.cashIn += amountJpy;
@@ -223,7 +228,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
     function collectMany(bytes32[] calldata bookIds) external onlyRole(Roles.CCP_OPERATOR) {
         if (bookIds.length == 0) revert EtfNothingToDo();
         for (uint256 i; i < bookIds.length; ++i) {
-            Book storage b = _settling(bookIds[i], Step.Receive);
+            // The CCP may still hand what it holds after 14:15, until 14:45, before it rolls what
+            // the day's fails left unmade: a receipt late, rather than stock stranded.
+            Book storage b = _settling(bookIds[i], Step.Surplus);
             if (!_participants.isActive(b.party)) {
                 emit BookSkipped(bookIds[i]);
                 continue;
@@ -247,6 +254,9 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             Leg storage leg = _legs[bookId][tokens[i]];
             uint256 due = _due(leg);
             if (due != 0) revert EtfStillDue(bookId, address(tokens[i]), due);
+            // Pre-funding stands behind what the book still owes until it delivers or fails.
+            uint256 owed = _owed(leg);
+            if (owed != 0) revert EtfStillOwed(bookId, address(tokens[i]), owed);
             uint256 owes = leg.net < 0 ? uint256(-leg.net) : 0;
             if (leg.delivered <= owes) continue;
             // Delivered for an obligation that lapsed: it goes back (its value left the book's when
@@ -262,10 +272,12 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         }
         int256 net = b.cash + b.charges;
         uint256 owedCash = net < 0 ? uint256(-net) : 0;
-        if (b.cashIn > owedCash) {
-            uint256 surplus = b.cashIn - owedCash;
+        if (b.cashIn > owedCash && _held[b.day][_cash] != 0) {
+            // All of it, unless yen it paid went on to others before a lapse or a roll made it
+            // surplus: then what the day holds now, the rest once those who owe it pay.
+            uint256 surplus = Math.min(b.cashIn - owedCash, _held[b.day][_cash]);
             // The surplus leaves the book's value too: what it delivered now counts only what it owed.
-            b.cashIn = owedCash;
+            b.cashIn -= surplus;
             b.valueIn -= surplus;
             _held[b.day][_cash] -= surplus;
             _sync(bookId, b);
@@ -313,7 +325,7 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         bytes32 to = _book(next, b.party, b.stream);
         _move(next, to, token, -quantity.toInt256(), value.toInt256());
         _books[to].charges -= charge.toInt256();
-        _rolledBook[bookId] = _rolledBook[to] = true;
+        _rolledBook[bookId] = true;
         _sync(bookId, b);
         _sync(to, _books[to]);
         _failed[b.day][token] += quantity;
@@ -335,7 +347,7 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
         bytes32 to = _book(next, b.party, b.stream);
         _move(next, to, token, quantity.toInt256(), -value.toInt256());
         _books[to].charges += charge.toInt256();
-        _rolledBook[bookId] = _rolledBook[to] = true;
+        _rolledBook[bookId] = true;
         _sync(bookId, b);
         _sync(to, _books[to]);
         _rolled[b.day][token] += quantity;
@@ -398,18 +410,26 @@ contract EtfSettlement is IEtfSettlement, AccessControl {
             _move(day, id, tokens[i], -quantities[i], 0);
             leg.gross -= _abs(quantities[i]);
             uint256 overAfter = _over(leg);
+            uint256 price = _prices[day][tokens[i]];
             if (overAfter > overBefore) {
                 // What it delivered for the lapsed obligation is kept for it, out of what the CCP
                 // may hand on and out of the value article 47 lets it draw against.
                 uint256 extra = overAfter - overBefore;
                 if (_held[day][tokens[i]] - _reserved[day][tokens[i]] < extra) revert EtfBookSettling(id);
                 _reserved[day][tokens[i]] += extra;
-                b.valueIn -= extra * _prices[day][tokens[i]];
+                b.valueIn -= extra * price;
+            } else if (overAfter < overBefore) {
+                // A lapse that raises what it owes takes back part of what was kept for it.
+                uint256 back = overBefore - overAfter;
+                _reserved[day][tokens[i]] -= back;
+                b.valueIn += back * price;
             }
         }
         _move(day, id, IERC20(address(0)), 0, -cashJpy);
         b.grossCash -= _abs(cashJpy);
         _sync(id, b);
+        // Yen it paid that now comes back to it must still be here, not paid on to others.
+        if (_surplusHeld[day] > _held[day][_cash]) revert EtfBookSettling(id);
         _voided[id] = true;
         emit ObligationsVoided(id, ref);
     }

@@ -136,6 +136,8 @@ interface IEtfSettlement {
     error EtfBookSettling(bytes32 bookId);
     /// @notice Book `bookId` is still due `due` of `token`: it receives, or rolls, first.
     error EtfStillDue(bytes32 bookId, address token, uint256 due);
+    /// @notice Book `bookId` still owes `owed` of `token`: it delivers, or fails, first.
+    error EtfStillOwed(bytes32 bookId, address token, uint256 owed);
 
     // ---------------------------------------------------------------- events
 
@@ -240,8 +242,8 @@ interface IEtfSettlement {
     function deliver(bytes32 bookId, IERC20 token, uint256 quantity) external;
 
     /// @notice Pay `amountJpy` yen into book `bookId`: what it owes, and any pre-funding (by 13:00);
-    /// after 13:00 and by 14:45, no more than what it still owes (a fail's yen adjustment) or, if
-    /// more, what article 47 needs to hand it what it is still due.
+    /// after 13:00 and by 14:45, no more than what it still owes (a fail's yen adjustment) or, until
+    /// 14:15 and if more, what article 47 needs to hand it what it is still due.
     function payIn(bytes32 bookId, uint256 amountJpy) external;
 
     /// @notice Create the units creation book `bookId` owes, into the settlement (its trust bank, by 13:00).
@@ -251,12 +253,14 @@ interface IEtfSettlement {
     /// delivered everything (its party or the CCP, by 14:15). Not for redemption books: they cancel.
     function collect(bytes32 bookId) external;
 
-    /// @notice `collect` for many books (the CCP); a book whose party cannot receive is skipped.
+    /// @notice `collect` for many books (the CCP; late, after 14:15, until 14:45, before rolling
+    /// what the day's fails left unmade); a book whose party cannot receive is skipped.
     function collectMany(bytes32[] calldata bookIds) external;
 
     /// @notice Pay book `bookId` the yen it is still due (a receipt that rolled after 14:15 is a
     /// non-DvP payment), then return what it delivered beyond what it owes, yen and securities, once
-    /// it is due no security (its party or the CCP, by 14:45, a redemption book by 15:30 as it
+    /// it neither owes nor is due any security (yen as far as the day holds it: what it paid that
+    /// went on to others before a lapse or a roll comes back once those who owe it pay) (its party or the CCP, by 14:45, a redemption book by 15:30 as it
     /// cancels its units; after a lapse, any time).
     function returnSurplus(bytes32 bookId) external;
 

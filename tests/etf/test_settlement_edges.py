@@ -162,3 +162,74 @@ def test_a_lapse_is_refused_once_what_the_member_delivered_was_handed_on(etf: Et
         etf.ccp.send(d.etf_applications.lapse([app]))
     assert d.etf_settlement.book_of(FRIDAY, "member-a") == before
     assert d.etf_settlement.book_of(FRIDAY, "trust-bank", Stream.CREATION).legs
+
+
+def test_pre_funding_does_not_come_back_while_the_book_still_owes(etf: EtfWorld) -> None:
+    trades = [Trade("member-a", SONY, Side.BUY, 100, 3_500),
+              Trade("member-b", SONY, Side.SELL, 100, 3_500),
+              Trade("member-a", TOYOTA, Side.SELL, 100, 3_500),
+              Trade("member-b", TOYOTA, Side.BUY, 100, 3_500)]  # fmt: skip
+    etf.market.world.issuer.issue(SONY, "member-b", 100, ref="edge")
+    _close(etf, trades, {SONY: 3_500, TOYOTA: 3_500})
+    etf.at(FRIDAY, 10)
+    etf.b.settle_etf_deliveries(FRIDAY)
+    # member-a owes no yen but will not deliver its Toyota: it pre-funds the Sony it is due.
+    etf.a.settle_etf_deliveries(FRIDAY, withhold={TOYOTA: 100})
+    assert etf.a.etf_book(FRIDAY).cash_in == 350_000
+    etf.a.collect_etf(FRIDAY)  # the Sony, against the pre-funding
+    book = etf.a.etf_book(FRIDAY)
+    err = refused(etf.market.world, ASSETS,
+                  lambda: etf.a.send(etf.d.etf_settlement.return_surplus(book.id)),
+                  errors.EtfStillOwed)  # fmt: skip
+    assert err.owed == 100
+    # Once the Toyota fails, the pre-funding is what the fail's yen needs: nothing comes back.
+    etf.at(FRIDAY, 13, 1)
+    etf.ccp.etf.declare_fails(FRIDAY)
+    assert etf.a.etf_book(FRIDAY).surplus == 0
+
+
+def test_a_lapse_is_refused_once_the_yen_it_would_return_was_paid_on(etf: EtfWorld) -> None:
+    c = _member_c(etf)
+    etf.market.world.issuer.issue(SONY, "member-c", 100, ref="edge")
+    app = etf.a.apply_etf("2558", ApplicationKind.CREATION_CASH, 1).value
+    etf.manager.draw_up_statement(app, 3_000_000)
+    etf.bank.approve_statement(app)
+    etf.ccp.etf.novate()
+    trades = [Trade("member-c", SONY, Side.SELL, 100, 3_500),
+              Trade("member-b", SONY, Side.BUY, 100, 3_500)]  # fmt: skip
+    _close(etf, trades, {SONY: 3_500, "ETF2558": 30_000})
+    etf.at(FRIDAY, 10)
+    etf.a.settle_etf_deliveries(FRIDAY)  # 3,000,000 towards its creation
+    c.settle_etf_deliveries(FRIDAY)  # member-b has not paid yet
+    c.collect_etf(FRIDAY)  # member-c is paid 350,000 out of member-a's yen
+    etf.ccp.register.suspend("etf-manager", reason="insolvent")
+    run = etf.ccp.etf.lapse("etf-manager")
+    assert run.lapsed == () and isinstance(run.refused[app], errors.EtfBookSettling)
+
+
+def test_lapses_that_raise_what_a_member_owes_release_what_was_kept_for_it(etf: EtfWorld) -> None:
+    creation = etf.a.apply_etf("1306", ApplicationKind.CREATION_IN_KIND, 2).value
+    exchange = etf.a.apply_etf("1306", ApplicationKind.EXCHANGE, 1).value
+    for app in (creation, exchange):
+        etf.manager.draw_up_statement(app)
+        etf.bank.approve_statement(app)
+    etf.ccp.etf.novate()
+    etf.market.world.issuer.issue("ETF1306", "member-a", 1_000, ref="edge")
+    trades = [Trade("member-a", TOYOTA, Side.SELL, 600, 3_000),
+              Trade("member-b", TOYOTA, Side.BUY, 600, 3_000)]  # fmt: skip
+    _close(etf, trades, {TOYOTA: 3_000, SONY: 3_500, "ETF1306": 2_900})
+    etf.at(FRIDAY, 10)
+    a0 = etf.d.token(TOYOTA).balance_of(etf.a.address)
+    etf.a.settle_etf_deliveries(FRIDAY)  # 1,200 Toyota: 1,200 for the creation, +600 - 600
+    etf.ccp.register.suspend("etf-manager", reason="insolvent")
+    run = etf.ccp.etf.lapse("etf-manager")
+    assert run.lapsed == (creation, exchange)
+    # After both, member-a owes its trade's 600 and delivered 1,200: 600 are kept for it, and the
+    # other 600 go to member-b, who bought them.
+    etf.b.settle_etf_deliveries(FRIDAY)
+    etf.b.collect_etf(FRIDAY)
+    assert etf.d.token(TOYOTA).balance_of(etf.b.address) >= 600
+    etf.at(FRIDAY, 14, 30)
+    etf.ccp.etf.return_surplus(FRIDAY)
+    assert etf.d.token(TOYOTA).balance_of(etf.a.address) == a0 - 600
+    assert etf.d.etf_settlement.held(FRIDAY, TOYOTA) == 0

@@ -33,6 +33,7 @@ from ...etf.clearing import (
     LapseRun,
     NotifiedEtf,
     NovationRun,
+    Step,
     book_id,
     netting_book,
 )
@@ -189,9 +190,12 @@ class EtfDesk(Actor):
     def roll_receipts(
         self, day: date, books: Sequence[tuple[Any, Stream]] | None = None
     ) -> list[Fail]:
-        """After 14:15 on `day`: roll the receipts the day's fails left unmade, each owed its
-        share of the late charge; a receipt still due for another reason (its party did not
-        collect) is left alone. The value is the receipts rolled."""
+        """After 14:15 on `day`: hand late what the CCP still holds (`collect_all`, allowed to the
+        CCP until 14:45), then roll the receipts the day's fails left unmade, each owed its share
+        of the late charge. The value is the receipts rolled."""
+        settlement = self.deployment.etf_settlement
+        if books is None and self.deployment.chain_time() > settlement.cutoff(day, Step.RECEIVE):
+            self.collect_all(day)  # late receipts first: held stock is handed, not rolled
         return self._roll(day, books, owed=False)
 
     def designate_buy_ins(self, day: date) -> list[tuple[str, str, int]]:
@@ -282,16 +286,16 @@ class EtfDesk(Actor):
             if (book.surplus or over or pays) and not any(leg.due for leg in book.legs):
                 try:
                     returned = self.send(settlement.return_surplus(book.id)).value
-                except errors.EtfNothingToDo:  # judged before sending: no yen to pay it yet
-                    continue
+                except errors.ContractError:  # judged before sending: nothing to pay it yet,
+                    continue  # still owing, or past its cut-off; the other books go on
                 if returned:
                     out[d.participant(book.party).name] = returned
         return out
 
     def collect_all(self, day: date, *, progress: BatchProgress | None = None) -> list[bytes]:
-        """DvP receipts (by 14:15) for every book of `day` that is due something and is not a
-        redemption book (those cancel their units); the value is the books passed over because
-        their party cannot receive."""
+        """DvP receipts for every book of `day` that is due something and is not a redemption
+        book (those cancel their units): by 14:15, or late until 14:45; the value is the books
+        passed over because their party cannot receive."""
         settlement = self.deployment.etf_settlement
         ids = [
             b.id
