@@ -1394,7 +1394,11 @@ def measure_jdr_cancel(b: Bench, cast: JdrCast) -> list[Row]:
     cancelled = canceller.cancel_in_kind(JDR, JDR_CANCEL)
     check(cancelled.value == JDR_CANCEL // JDR_RATIO, "one SPY unit back")
     check(canceller.balance(JDR) > 0 and trust.invariant()[2], "holder keeps JDR; invariant holds")
-    moved = canceller.transfer(JDR, cast.first, 1)  # both hold JDR already; a new block each
+    # Both hold JDR already. Checkpoints are keyed by time: a transfer in the same second as a
+    # holder's last checkpoint rewrites it instead of adding one, so the measured transfer goes
+    # into a later second, whatever the wall clock did (the figure is deterministic).
+    devnet.set_next_timestamp(b.chain, b.kabuto.chain_time() + 1)
+    moved = canceller.transfer(JDR, cast.first, 1)
     oz, permissioned = same_amount(b, 1)
     b.say(f"  cancel in kind {cancelled.gas_used:,}  transfer {moved.gas_used:,}")
     return [
