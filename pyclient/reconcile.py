@@ -17,6 +17,8 @@ by anyone, at any block:
   cash it owes holders;
 * `goods_in_custody`: each goods pool's units equal the goods of the receipts it holds, and the
   delivery settlement holds exactly the yen and goods tokens its open pairs have not passed on;
+* `etf_settlement_held`: the ETF settlement holds, of every asset, exactly what its days say
+  they hold for their books (delivered and not yet handed on, yen paid in and not yet paid out);
 * `requirements_against`: requirements on chain equal what the margin engine computed.
 
 `reconcile(d)` runs all but the last; `kabuto reconcile` prints them and exits non-zero on a break.
@@ -306,6 +308,29 @@ def goods_in_custody(d: Deployment) -> Check:
     )
 
 
+def etf_settlement_held(d: Deployment) -> Check:
+    """Per asset, the ETF settlement's balance against the sum over its settlement days of what
+    each day holds for its books (`held(day, token)`): nothing in it belongs to no day. The
+    rounding of late charges (payers rounded up, receivers down) stays held by its day."""
+    settlement = d.etf_settlement
+    days = sorted({int(e["day"]) for e in settlement.history("BookOpened")})
+    assets = list(d.assets.values())
+    balances = {a.symbol: d.token(a).balance_of(settlement.address) for a in assets}
+    fns = settlement.contract.functions
+    raw = d.chain.read_many([fns.held(day, a.address) for day in days for a in assets])
+    held: dict[str, int] = defaultdict(int)
+    for i, value in enumerate(raw):
+        held[assets[i % len(assets)].symbol] += int(value)
+    lines = tuple(
+        Line(a.symbol, a.whole(held[a.symbol]), balances[a.symbol], a.symbol,
+             _count(len(days), "settlement day"))
+        for a in assets
+        if held[a.symbol] or balances[a.symbol]
+    )  # fmt: skip
+    return Check("etf", "ETF settlement: what its days hold against its balances",
+                 "days hold", "balance", lines)  # fmt: skip
+
+
 def _quotes(d: Deployment, symbols: list[str]) -> list[Quote | None]:
     """Each asset's quote now, None where it cannot be had (a stale price)."""
     fns = d.market_data.contract.functions
@@ -336,6 +361,7 @@ def reconcile(d: Deployment) -> Reconciliation:
             substitutions_against_legs(d),
             jdr_trusts_backed(d),
             goods_in_custody(d),
+            etf_settlement_held(d),
         ),
     )
 

@@ -26,7 +26,9 @@ def test_a_clean_ledger_passes_every_control(market: Market) -> None:
     result = reconcile.reconcile(d)
     assert result.ok and result.block == d.chain.w3.eth.block_number
     by_name = {c.name: c for c in result.checks}
-    assert set(by_name) == {"supply", "vault", "omnibus", "values", "substitutions", "jdr", "goods"}
+    assert set(by_name) == {
+        "supply", "vault", "omnibus", "values", "substitutions", "jdr", "goods", "etf",
+    }  # fmt: skip
     jpy = next(line for line in by_name["vault"].lines if line.subject == "JPY")
     assert jpy.actual == jpy.expected == Decimal(6_100_000)
     omnibus = {line.subject: line for line in by_name["omnibus"].lines}
@@ -47,6 +49,14 @@ def test_tokens_sent_to_the_vault_outside_its_ledger_are_a_break(market: Market)
     (line,) = check.breaks
     assert (line.subject, line.expected, line.actual) == ("JPY", 6_100_007, 6_100_000)
     assert reconcile.supply_against_register(w.deployment).ok  # the tokens are still somewhere
+
+
+def test_yen_sent_to_the_etf_settlement_outside_any_book_is_a_break(market: Market) -> None:
+    w = market.world
+    assert reconcile.etf_settlement_held(w.deployment).ok
+    w.member_b.transfer("JPY", w.deployment.etf_settlement.address, 7)
+    (line,) = reconcile.etf_settlement_held(w.deployment).breaks
+    assert (line.subject, line.expected, line.actual) == ("JPY", 0, 7)
 
 
 def test_requirements_are_checked_against_what_the_engine_computed(market: Market) -> None:

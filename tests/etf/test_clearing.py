@@ -7,6 +7,7 @@ import pytest
 from etf.etf_world import CU_2558, EtfWorld, make_world
 from support import Market
 
+from pyclient import reconcile
 from pyclient.etf.clearing import ApplicationStatus
 from pyclient.etf.model import ApplicationKind
 from pyclient.etf.netting import Side, Stream, Trade, net
@@ -115,6 +116,7 @@ def test_a_day_of_applications_nets_with_trades_and_settles_delivery_versus_paym
     settlement = d.etf_settlement.address
     for symbol in ("JPY", "ETF1306", "ETF2558", "TYO7203", "TYO6758"):
         assert d.token(symbol).balance_of(settlement) == 0
+    assert reconcile.etf_settlement_held(d).ok
 
 
 def _legs(d, securities, cash):

@@ -13,7 +13,7 @@ import pytest
 from etf.etf_world import EtfWorld, make_world
 from support import Market, refused
 
-from pyclient import errors
+from pyclient import errors, reconcile
 from pyclient.etf.clearing import ApplicationStatus
 from pyclient.etf.model import (
     ApplicationKind,
@@ -70,6 +70,8 @@ def test_a_fail_on_the_friday_before_a_monday_holiday_rolls_to_tuesday_with_four
     sa0, sb0 = _sony(etf, "member-a"), _sony(etf, "member-b")
     etf.at(FRIDAY, 10)
     etf.a.settle_etf_deliveries(FRIDAY)  # pays 350,000; member-b delivers nothing
+    check = reconcile.etf_settlement_held(etf.d)  # the day holds member-a's yen, and says so
+    assert check.ok and [(x.subject, x.actual) for x in check.lines] == [("JPY", 350_000)]
     etf.at(FRIDAY, 13, 0, 0)
     refused(etf.market.world, ASSETS, lambda: etf.ccp.etf.declare_fails(FRIDAY),
             errors.EtfCutoffNotPassed)  # fmt: skip
