@@ -1351,6 +1351,14 @@ def jdr_create_series_row(gas: int) -> Row:
     )  # fmt: skip
 
 
+def _new_second(b: Bench) -> None:
+    """The next block one second after the last. JDR balances are checkpointed by time: a write in
+    the same second as a holder's last checkpoint rewrites it (cheaper) instead of adding one, so
+    every measured JDR call goes into a second of its own and its figure does not depend on how
+    fast the wall clock ran."""
+    devnet.set_next_timestamp(b.chain, b.kabuto.chain_time() + 1)
+
+
 def measure_jdr_creation(b: Bench, cast: JdrCast) -> list[Row]:
     """A first creation (unmeasured), then one requested by the settlor and approved by the bank."""
     bank, settlor, trust = cast.bank, cast.settlor, cast.trust
@@ -1358,6 +1366,7 @@ def measure_jdr_creation(b: Bench, cast: JdrCast) -> list[Row]:
     first = settlor.create(JDR, JDR_SEEDED)
     bank.approve_creation(JDR, first.value.id)
     requested = settlor.create(JDR, JDR_CREATION)
+    _new_second(b)  # the approval writes new checkpoints (balance, supply), never rewrites one
     approved = bank.approve_creation(JDR, requested.value.id)
     supply, held, holds = trust.invariant()
     check(holds and supply == JDR_RATIO * held, "JDR supply = ratio × SPY held")
@@ -1391,13 +1400,11 @@ def measure_jdr_cancel(b: Bench, cast: JdrCast) -> list[Row]:
     ])  # fmt: skip
     cast.bank.confirm_cancel_eligible(JDR, canceller)
     canceller.cancel_in_kind(JDR, JDR_CANCEL)
+    _new_second(b)  # as for every JDR figure: new checkpoints, whatever the wall clock did
     cancelled = canceller.cancel_in_kind(JDR, JDR_CANCEL)
     check(cancelled.value == JDR_CANCEL // JDR_RATIO, "one SPY unit back")
     check(canceller.balance(JDR) > 0 and trust.invariant()[2], "holder keeps JDR; invariant holds")
-    # Both hold JDR already. Checkpoints are keyed by time: a transfer in the same second as a
-    # holder's last checkpoint rewrites it instead of adding one, so the measured transfer goes
-    # into a later second, whatever the wall clock did (the figure is deterministic).
-    devnet.set_next_timestamp(b.chain, b.kabuto.chain_time() + 1)
+    _new_second(b)  # both hold JDR already: a new checkpoint each
     moved = canceller.transfer(JDR, cast.first, 1)
     oz, permissioned = same_amount(b, 1)
     b.say(f"  cancel in kind {cancelled.gas_used:,}  transfer {moved.gas_used:,}")
