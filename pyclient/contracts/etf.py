@@ -124,7 +124,11 @@ class EtfRegistryClient(ContractClient):
         return NotifiedEtf.from_chain(code, raw, basket)
 
     def etfs(self) -> list[NotifiedEtf]:
-        return [self.etf(code) for code in self.codes()]
+        """Every notified ETF, read in one batch."""
+        codes = self.codes()
+        f = self.contract.functions
+        raw = self._read_many([fn for c in codes for fn in (f.etf(_code(c)), f.basket(_code(c)))])
+        return [NotifiedEtf.from_chain(c, raw[2 * n], raw[2 * n + 1]) for n, c in enumerate(codes)]
 
     def trust_bank_status(self, trust_bank: Any) -> TrustBankStatus:
         fn = self.contract.functions.trustBankStatus(self.suite.address_of(trust_bank))

@@ -242,12 +242,17 @@ class SettlementBook:
 
 
 def netting_book(
-    book: SettlementBook, symbols: Mapping[str, str], trades: Iterable[Trade] = ()
+    book: SettlementBook,
+    symbols: Mapping[str, str],
+    trades: Iterable[Trade] = (),
+    *,
+    party: str | None = None,
 ) -> Book:
     """The article-50 view of chain book `book` (`symbols`: token address -> symbol), with the
-    trades novated into it, for `pyclient.etf.netting.decompose` and the netting report."""
+    trades novated into it, for `pyclient.etf.netting.decompose` and the netting report; filed
+    under `party` (a participant's name, say) instead of the book's address when given."""
     return Book(
-        party=book.party,
+        party=book.party if party is None else party,
         stream=book.stream,
         securities={symbols[leg.token]: leg.net for leg in book.legs if leg.net},
         cash=book.cash,

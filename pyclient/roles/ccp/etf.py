@@ -170,11 +170,7 @@ class EtfDesk(Actor):
         for book in d.etf_settlement.books(day):
             name = d.participant(book.party).name
             trades = by_member.get(name, ()) if book.stream is Stream.MEMBER else ()
-            nb = netting_book(book, symbols, trades)
-            books[(name, book.stream)] = Book(
-                name, nb.stream, nb.securities, nb.cash, nb.gross_securities, nb.gross_cash,
-                tuple(trades),
-            )  # fmt: skip
+            books[(name, book.stream)] = netting_book(book, symbols, trades, party=name)
         return NettingReport(books)
 
     # ------------------------------------------------------------------ settlement day
