@@ -9,11 +9,16 @@ instead (see `pyclient.chain.client.connect`); nothing outside this module and t
 from __future__ import annotations
 
 import atexit
+import ctypes
+import fcntl
+import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -26,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_CHAIN_ID = 31337
 BLOCK_GAS_LIMIT = 30_000_000
+PR_SET_PDEATHSIG = 1  # prctl(2)
+STATE_INTERVAL = 5  # seconds between saves of a persisted chain, so a crash loses at most these
 
 
 def find_anvil() -> Path:
@@ -72,12 +79,94 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on `port` of loopback (another chain, say)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds: past TIME_WAIT
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _stop_with_parent() -> None:
+    """In the node's process before it runs: on Linux, ask for SIGTERM when the Python process
+    that started it dies, however it dies (killed, say), so no orphan node keeps the port and
+    writes over the state file that a later node loads (SIGTERM: Anvil saves, then exits)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class StateLock:
+    """One node per state file: the node that runs a state file holds an exclusive lock on
+    `<state file>.lock`, which also says where it answers, so another process uses that node
+    instead of starting a second one that would overwrite the file when it stops.
+
+    The lock is the operating system's (`flock`): it goes when its process does, even killed, so
+    a stale lock file never blocks anyone."""
+
+    def __init__(self, state_file: str | os.PathLike[str]) -> None:
+        state = Path(state_file)
+        self.path = state.with_name(state.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self, url: str) -> bool:
+        """Take the lock and record `url` in it; False if another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"url": url, "pid": os.getpid()}).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return True
+
+    def holder(self) -> dict[str, object] | None:
+        """`{"url", "pid"}` of the node another process runs on this state file, or None."""
+        if self._fd is not None or not self.path.exists():
+            return None
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # held: read who holds it
+                try:
+                    return json.loads(self.path.read_text() or "{}") or None
+                except ValueError:
+                    return None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def running_chain(state_file: str | os.PathLike[str]) -> str | None:
+    """The URL of the node another process runs on `state_file`, or None if none runs it."""
+    holder = StateLock(state_file).holder()
+    return str(holder["url"]) if holder and holder.get("url") else None
+
+
 class EmbeddedAnvil:
     """An Anvil process owned by this Python process; stopped at exit.
 
-    With `state_file`, the chain is loaded from it when it exists and written back to it when the
-    node stops, so deployments and balances survive a restart. With `genesis_timestamp` (unix
-    seconds), the chain's clock starts then rather than now: a story set on a fixed date.
+    With `state_file`, the chain is loaded from it when it exists, saved to it every
+    `STATE_INTERVAL` seconds and when the node stops, so deployments and balances survive a
+    restart, and even a crash loses only the last seconds; while it runs it holds the file's
+    `StateLock`, so no second node runs (and later overwrites) the same file. With
+    `genesis_timestamp` (unix seconds), the chain's clock starts then rather than now: a story set
+    on a fixed date.
     """
 
     def __init__(
@@ -97,6 +186,7 @@ class EmbeddedAnvil:
         self.genesis_timestamp = genesis_timestamp
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self._lock = StateLock(self.state_file) if self.state_file else None
         self.cache_dir: Path | None = None  # where Anvil spills old states; removed on stop
 
     @property
@@ -110,6 +200,17 @@ class EmbeddedAnvil:
     def start(self) -> EmbeddedAnvil:
         if self.running:
             return self
+        if self._lock is not None and not self._lock.acquire(self.url):
+            where = running_chain(self.state_file or "") or "another process"
+            raise ChainUnavailable(
+                f"a chain already runs on {self.state_file} (at {where}): use it, or stop it first"
+            )
+        if port_in_use(self.port):
+            self._release()
+            raise ChainUnavailable(
+                f"port {self.port} is in use (another chain?): stop what listens there or choose "
+                "another port"
+            )
         cmd = [
             str(find_anvil()),
             "--host", "127.0.0.1",
@@ -125,7 +226,7 @@ class EmbeddedAnvil:
             cmd += ["--timestamp", str(self.genesis_timestamp)]
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            cmd += ["--state", str(self.state_file)]
+            cmd += ["--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL)]
         # Past a few hundred blocks Anvil writes older states to disk, by default under
         # ~/.foundry/anvil/tmp, and never removes them: every session would leave its chain's
         # history there (tens of gigabytes over a few days of test runs). A directory of the
@@ -133,7 +234,11 @@ class EmbeddedAnvil:
         self.cache_dir = Path(tempfile.mkdtemp(prefix="kabuto-anvil-"))
         cmd += ["--cache-path", str(self.cache_dir)]
         self._process = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_stop_with_parent,
         )
         atexit.register(self.stop)
         self._wait_ready()
@@ -152,6 +257,11 @@ class EmbeddedAnvil:
         if self.cache_dir is not None:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
             self.cache_dir = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -160,6 +270,7 @@ class EmbeddedAnvil:
             assert self._process is not None
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode() if self._process.stderr else ""
+                self.stop()
                 raise ChainUnavailable(f"Anvil exited at start-up: {err.strip() or 'no output'}")
             request = urllib.request.Request(
                 self.url, data=body, headers={"Content-Type": "application/json"}

@@ -39,7 +39,7 @@ from ..errors import (
     decode_revert,
 )
 from . import accounts
-from .anvil import DEV_CHAIN_ID, EmbeddedAnvil
+from .anvil import DEV_CHAIN_ID, EmbeddedAnvil, running_chain
 
 Block = int | str  # a block number, or a tag such as "latest"
 
@@ -156,9 +156,15 @@ class Chain:
         genesis_timestamp: int | None = None,
     ) -> Chain:
         """Connect to `rpc_url`, or start an embedded Anvil (persisted in `state_file` if given,
-        its clock starting at `genesis_timestamp` if given)."""
+        its clock starting at `genesis_timestamp` if given).
+
+        A state file is run by one node at a time: when another process already runs it (`kabuto
+        chain up`, say), this connects to that node instead of starting a second one."""
         if rpc_url:
             return cls(Web3(_provider(rpc_url)))
+        running = running_chain(state_file) if state_file else None
+        if running:
+            return cls(Web3(_provider(running)))
         node = EmbeddedAnvil(
             state_file=state_file, port=port, genesis_timestamp=genesis_timestamp
         ).start()
