@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ..errors import ChainUnavailable
 
@@ -242,7 +243,30 @@ class EmbeddedAnvil:
         )
         atexit.register(self.stop)
         self._wait_ready()
+        self._keep_clock()
         return self
+
+    def _keep_clock(self) -> None:
+        """A chain loaded from its state file carries on from its last block's time: Anvil
+        restarts its clock from the wall clock, so a chain whose clock had been moved forward (a
+        story, a test) would go back in time, and a deadline already passed would not be again.
+        Time never runs backwards: the clock resumes one second after the last block."""
+        if not (self.state_file and self.state_file.exists()):
+            return
+        latest = int(self._rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        if latest >= int(time.time()):
+            self._rpc("evm_setTime", [latest + 1])
+
+    def _rpc(self, method: str, params: list[object]) -> Any:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        request = urllib.request.Request(
+            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+        if "error" in answer:
+            raise ChainUnavailable(f"{method} failed on {self.url}: {answer['error']}")
+        return answer["result"]
 
     def stop(self) -> None:
         """Stop the node; with a state file, Anvil writes the chain to it before exiting."""
