@@ -211,9 +211,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 emit CallSkipped(callIds[i], SkipReason.DeadlineNotPassed);
             } else {
                 AccountState storage a = _accounts[c.account];
-                (bool valued, uint256 value) = _valued(c.account, a.kind, false);
-                if (valued) _markOverdue(callIds[i], c, a, value);
-                else emit CallSkipped(callIds[i], SkipReason.ValuationUnavailable);
+                _markOverdue(callIds[i], c, a, _deadlineValue(c.account, a.kind));
             }
         }
     }
@@ -270,7 +268,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (status == CallStatus.Issued || status == CallStatus.PartiallyMet || status == CallStatus.Overdue) {
             if (block.timestamp <= c.deadline) revert VaultDeadlineNotPassed(callId, c.deadline);
             // Re-valued first: a call the collateral now covers is met, not defaulted.
-            (, uint256 value) = _valued(c.account, a.kind, true);
+            uint256 value = _deadlineValue(c.account, a.kind);
             if (status == CallStatus.Overdue) _settleOpen(c.account, a, value, false);
             else _markOverdue(callId, c, a, value);
         }
@@ -547,12 +545,25 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// it counts with no current price or FX rate makes it `(false, 0)`, or, when `strict`, reverts
     /// with the market data's own error (which names the asset or currency).
     function _valued(uint256 id, AccountKind kind, bool strict) private view returns (bool, uint256) {
-        address[] memory assets = _assets[id].values();
-        uint256[] memory quantities = new uint256[](assets.length);
+        (address[] memory assets, uint256[] memory quantities) = _positions(id);
+        return _marketData.valueCollateral(assets, quantities, _purpose(kind), _accounts[id].requirement, strict);
+    }
+
+    /// @dev What a passed deadline is judged by: the account's value, with any collateral whose price has
+    /// lapsed counted as nothing (`IMarketData.valueCollateralPrudently`), so a stale price never keeps a
+    /// call from being overdue or a missed call from a default, and never meets a call either.
+    function _deadlineValue(uint256 id, AccountKind kind) private view returns (uint256 value) {
+        (address[] memory assets, uint256[] memory quantities) = _positions(id);
+        (value,) = _marketData.valueCollateralPrudently(assets, quantities, _purpose(kind), _accounts[id].requirement);
+    }
+
+    /// @dev The assets account `id` holds and its quantity of each.
+    function _positions(uint256 id) private view returns (address[] memory assets, uint256[] memory quantities) {
+        assets = _assets[id].values();
+        quantities = new uint256[](assets.length);
         for (uint256 i; i < assets.length; ++i) {
             quantities[i] = _holdings[id][assets[i]];
         }
-        return _marketData.valueCollateral(assets, quantities, _purpose(kind), _accounts[id].requirement, strict);
     }
 
     // ---------------------------------------------------------------- internals: calls

@@ -68,7 +68,7 @@ interface ICollateralVault {
         OwnerNotActive,
         CallNotOpen,
         DeadlineNotPassed,
-        ValuationUnavailable,
+        ValuationUnavailable, // an account to call holds collateral with no current price
         DeadlineBeforeOpenCall
     }
 
@@ -378,7 +378,9 @@ interface ICollateralVault {
         returns (uint256[] memory callIds);
 
     /// @notice Marks calls whose deadline has passed and that are not met as overdue; a call now covered
-    /// is met instead; a call no longer open or not yet due is skipped (`CallSkipped`).
+    /// is met instead; a call no longer open or not yet due is skipped (`CallSkipped`). A deadline is
+    /// judged by the value with collateral whose price has lapsed counted as nothing
+    /// (`IMarketData.valueCollateralPrudently`): a stale price never holds a call back from overdue.
     function markOverdue(uint256[] calldata callIds) external;
 
     /// @notice Passes omnibus call `callId` on to the member's clients: each gets its share, due by
@@ -405,8 +407,8 @@ interface ICollateralVault {
     /// @notice Confirms that call `callId` was missed and returns the member answerable for it: the
     /// call is past its deadline and, re-valued now, still short (it is marked overdue if it was not).
     /// A call the collateral now covers (a price rose) is refused (`VaultMarginCallState`, status
-    /// `Met`; the margin engine's next batch records it as met); so is an account that cannot be
-    /// valued now.
+    /// `Met`; the margin engine's next batch records it as met). Collateral whose price has lapsed
+    /// counts as nothing here, as in `markOverdue`: a stale price never blocks a default.
     function confirmMissedCall(uint256 callId) external returns (address member);
 
     /// @notice Closes every open call on every account `member` answers for (house, clearing fund,

@@ -141,6 +141,17 @@ interface IMarketData {
         bool strict
     ) external view returns (bool valued, uint256 valueJpy);
 
+    /// @notice The value a deadline is judged by, which a lapsed price never blocks: as `valueCollateral`,
+    /// except that a holding that counts but has no current price or rate counts for nothing (`unpriced`
+    /// says how many did). What a CCP does with collateral it cannot value: it does not rely on it. Equal
+    /// to `valueCollateral`'s value whenever every holding that counts is priced.
+    function valueCollateralPrudently(
+        address[] calldata assets,
+        uint256[] calldata quantities,
+        Purpose purpose,
+        uint256 requirementJpy
+    ) external view returns (uint256 valueJpy, uint256 unpriced);
+
     /// @notice The smallest quantity of `asset` that adds at least `valueJpy` to an account already
     /// holding `heldQuantity` of it against a requirement of `requirementJpy`
     /// (`Valuation.quantityFor`): for an asset with a concentration limit, only the room left under

@@ -175,6 +175,29 @@ contract MarketData is IMarketData, AccessControl {
         uint256 requirementJpy,
         bool strict
     ) external view returns (bool, uint256) {
+        (uint256 value, uint256 unpriced) = _value(assets, quantities, purpose, requirementJpy, strict);
+        return unpriced == 0 ? (true, value) : (false, 0);
+    }
+
+    /// @inheritdoc IMarketData
+    function valueCollateralPrudently(
+        address[] calldata assets,
+        uint256[] calldata quantities,
+        Purpose purpose,
+        uint256 requirementJpy
+    ) external view returns (uint256, uint256) {
+        return _value(assets, quantities, purpose, requirementJpy, false);
+    }
+
+    /// @dev The capped value of the holdings that can be valued now, and how many that count could not
+    /// (with `strict`, the first of those reverts instead).
+    function _value(
+        address[] calldata assets,
+        uint256[] calldata quantities,
+        Purpose purpose,
+        uint256 requirementJpy,
+        bool strict
+    ) private view returns (uint256, uint256 unpriced) {
         _sameLength(assets.length, quantities.length);
         uint256[] memory values = new uint256[](assets.length);
         uint16[] memory limits = new uint16[](assets.length);
@@ -184,11 +207,14 @@ contract MarketData is IMarketData, AccessControl {
             // Collateral that is no longer eligible counts for nothing and needs no price.
             if (quantities[i] == 0 || !_eligible(a, purpose)) continue;
             (bool priced, Quote memory q) = _quote(assets[i], strict);
-            if (!priced) return (false, 0);
+            if (!priced) {
+                ++unpriced;
+                continue;
+            }
             limits[i] = q.concentrationBps;
             values[i] = Valuation.haircutValue(quantities[i], q);
         }
-        return (true, Valuation.concentrationCapped(values, limits, requirementJpy));
+        return (Valuation.concentrationCapped(values, limits, requirementJpy), unpriced);
     }
 
     /// @inheritdoc IMarketData

@@ -26,6 +26,7 @@ from pyclient import (
 from pyclient.chain import devnet
 from pyclient.clock import from_unix, to_unix
 from pyclient.collateral import ShareStatus, Skipped, SkipReason
+from pyclient.default import Origin
 from pyclient.events import describe
 
 # ---------------------------------------------------------------- batches that hold under races
@@ -358,11 +359,13 @@ def test_an_increase_due_before_the_open_call_is_skipped_not_issued(market: Mark
     assert (increase.shortfall_jpy, increase.previous_open) == (200_000, first.id)
 
 
-def test_a_holding_with_a_lapsed_price_sets_its_account_aside_and_the_batch_goes_on(
+def test_a_lapsed_price_sets_an_account_aside_from_new_calls_but_never_holds_back_a_deadline(
     market: Market,
 ) -> None:
-    """member-a's JGBs count, so they need a current price; with none, each batch leaves its
-    account out with the reason and does the rest, and a default waits for a price."""
+    """member-a's JGBs count, so valuing its account needs their price. With none, a batch of
+    calls leaves the account out with the reason and does the rest; but at a passed deadline the
+    JGBs count for nothing (a CCP does not rely on collateral it cannot price), so the call is
+    overdue all the same, and the member is defaulted and its JGBs seized by quantity."""
     w = market.world
     w.member_a.deposit("JGB374", 10)  # 487,575 JPY
     w.member_b.deposit("JPY", 100_000)
@@ -374,9 +377,14 @@ def test_a_holding_with_a_lapsed_price_sets_its_account_aside_and_the_batch_goes
     market.oracle.publish_fx_rates(FX)
     market.oracle.publish_prices({s: p for s, p in PRICES.items() if s != "JGB374"})
 
-    marked = w.ccp.margin.mark_overdue([a.id, b.id]).value
-    assert marked.skipped == (Skipped(a.id, SkipReason.VALUATION_UNAVAILABLE),)
-    assert [(c.id, c.status) for c in marked.calls] == [(b.id, CallStatus.OVERDUE)]
+    marked = w.ccp.margin.mark_overdue([a.id, b.id])
+    assert marked.value.skipped == ()
+    assert [(c.id, c.status) for c in marked.value.calls] == [
+        (a.id, CallStatus.OVERDUE),
+        (b.id, CallStatus.OVERDUE),
+    ]
+    short = {e.args["callId"]: e.args["remainingJpy"] for e in marked.named("MarginCallOverdue")}
+    assert short == {a.id: 600_000 - 0, b.id: 200_000 - 100_000}  # the JGBs counted nothing
     posted = w.ccp.margin.post_requirements({market.house_a: 700_000}, run_id="r2")
     assert posted.value.deferred == (market.house_a,)
     assert w.member_a.vault_account(AccountKind.HOUSE).requirement_jpy == 700_000
@@ -385,11 +393,29 @@ def test_a_holding_with_a_lapsed_price_sets_its_account_aside_and_the_batch_goes
         Skipped(market.house_a, SkipReason.VALUATION_UNAVAILABLE),
         Skipped(market.house_b, SkipReason.CALL_OPEN),
     )
-    err = market.refused(
-        lambda: w.ccp.default.declare(a.id, "no price"), errors.MarketDataPriceStale
-    )
-    assert err.asset == w.deployment.assets["JGB374"].address
-    assert w.deployment.vault.margin_call(a.id).status is CallStatus.ISSUED
+    case = w.ccp.default.declare(a.id, "no price").value
+    assert w.ccp.default.seized(case.id)["JGB374"][Origin.HOUSE_MARGIN] == 10
+    assert w.deployment.vault.margin_call(a.id).status is CallStatus.DEFAULT_DECLARED
+
+
+def test_collateral_priced_enough_still_meets_a_call_at_its_deadline_when_another_lapsed(
+    market: Market,
+) -> None:
+    """Counting an unpriced holding as nothing never stops the priced collateral from meeting a
+    call: dollars worth enough by the deadline (the rate rose) meet it though the JGBs' price
+    lapsed."""
+    w = market.world
+    w.member_a.deposit("JGB374", 10)  # 487,575 JPY
+    w.member_a.deposit("USD", "3000.00")  # 441,000 JPY at 150
+    w.ccp.margin.post_requirements({market.house_a: 1_000_000}, run_id="r")
+    (a,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
+    assert a.shortfall_jpy == 1_000_000 - 487_575 - 441_000
+    devnet.increase_time(w.chain, 3 * 24 * 3600)
+    market.oracle.publish_fx_rates({"USD": "350"})  # 1,029,000 JPY on their own
+    market.oracle.publish_prices({s: p for s, p in PRICES.items() if s != "JGB374"})
+    marked = w.ccp.margin.mark_overdue([a.id])
+    assert marked.named("MarginCallOverdue") == []
+    assert w.deployment.vault.margin_call(a.id).status is CallStatus.MET
 
 
 def test_an_asset_whose_currency_has_no_rate_cannot_be_deposited(market: Market) -> None:

@@ -119,3 +119,19 @@ def test_only_the_oracle_publishes(market: Market) -> None:
         errors.AccessControlUnauthorizedAccount,
     )
     assert "ORACLE_ROLE" in str(err)
+
+
+def test_a_prudent_value_counts_what_has_no_current_price_as_nothing(market: Market) -> None:
+    """What a deadline is judged by: equal to the value while every holding is priced; with one
+    price lapsed, the rest still counts and the lapsed one is counted as nothing, never refused."""
+    d = market.world.deployment
+    fns = d.market_data.contract.functions
+    jgb, jpy = d.assets["JGB374"], d.assets["JPY"]
+    held = ([jgb.address, jpy.address], [10, 100_000])
+    args = (*held, int(Purpose.INITIAL_MARGIN), 10**12)
+    assert fns.valueCollateralPrudently(*args).call() == [487_575 + 100_000, 0]
+    assert fns.valueCollateral(*args, True).call() == [True, 487_575 + 100_000]
+    devnet.increase_time(market.world.chain, 2 * 24 * 3600)
+    market.oracle.publish_prices({"JPY": 1})  # the JGB's price is now stale
+    assert fns.valueCollateralPrudently(*args).call() == [100_000, 1]
+    assert fns.valueCollateral(*args, False).call() == [False, 0]
