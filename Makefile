@@ -10,7 +10,7 @@ FORGE  := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 VENV_STAMP := $(VENV)/.kabuto-installed
 NODE_STAMP := node_modules/.kabuto-installed
 
-.PHONY: setup demo test lint format compile bench clean
+.PHONY: setup demo demo-full test lint format compile bench clean
 
 setup: $(VENV_STAMP) $(NODE_STAMP)
 
@@ -26,6 +26,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# `make demo` tells each story briefly, for a live audience; `make demo-full` with every detail
+# (gas, events, intermediate tables, timelines).
 demo: setup
 	$(PY) scripts/demos/foundation.py
 	$(PY) scripts/demos/margin_calls.py
@@ -34,6 +36,15 @@ demo: setup
 	$(PY) scripts/demos/jdr.py
 	$(PY) scripts/demos/delivery.py
 	$(PY) scripts/demos/etf_clearing.py
+
+demo-full: setup
+	$(PY) scripts/demos/foundation.py --full
+	$(PY) scripts/demos/margin_calls.py --full
+	$(PY) scripts/demos/default.py --full
+	$(PY) scripts/demos/substitution.py --full
+	$(PY) scripts/demos/jdr.py --full
+	$(PY) scripts/demos/delivery.py --full
+	$(PY) scripts/demos/etf_clearing.py --full
 
 test: setup
 	$(PY) -m pytest

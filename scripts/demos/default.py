@@ -5,7 +5,8 @@ clearing-fund contribution and its omnibus client's collateral out: refused, eac
 The CCP declares the default; member-a takes member-c's segregated client; the omnibus client, not
 ported, is closed out and gets the rest of its collateral back; the loss on member-c's own
 positions runs down the waterfall. Scenario and words: default.toml next to this file.
-`.venv/bin/python scripts/demos/default.py` exits 0 when every expectation held.
+`.venv/bin/python scripts/demos/default.py [--full]` exits 0 when every expectation held; `--full`
+adds every detail (gas, the default's events, every control's table).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pyclient.clock import to_unix
 from pyclient.default import Layer
 from pyclient.events import describe
 from pyclient.margin import Position, stress_loss
-from pyclient.narration import Checks, Refusals, Show, run
+from pyclient.narration import Checks, Refusals, Show, arguments, run
 from pyclient.roles import Ccp, ClearingMember, Client, Oracle, TokenIssuer
 
 SCENARIO = tomllib.loads(Path(__file__).with_suffix(".toml").read_text(encoding="utf-8"))
@@ -47,8 +48,9 @@ EXPECTED: dict[str, str] = SCENARIO["expected"]
 CLOSE_OUT = SCENARIO["close_out"]
 
 
-def main(console: Console | None = None) -> int:
-    return run(console, SCENARIO["narration"], lambda show, c: Default.start(show, c).tell())
+def main(console: Console | None = None, *, full: bool = False) -> int:
+    return run(console, SCENARIO["narration"], lambda show, c: Default.start(show, c).tell(),
+               full=full)  # fmt: skip
 
 
 def jpy(value: int) -> str:
@@ -145,17 +147,17 @@ class Default:
             c.withdraw_for("client-o", "JPY", 12_000_000)
         with refusals.attempt("house", past):
             c.withdraw("JPY", 1)
-        show.table(refusals.table(show.words("refused")))
+        refusals.summary(show.words("refused"))
         self.expect("escape", refusals.all_as_expected, f"{len(refusals.rows)} attempts refused")
 
     def declare(self, call_id: int) -> int:
         show, d = self.show, self.d
         show.step("declare")
         declared = self.ccp.default.declare(call_id, "missed the regular call")
+        seized, frozen = views.seizures(d, declared.events), len(declared.named("AccountFrozen"))
+        show.tx("declared", declared, id=call_id, frozen=frozen, seized=len(seized))
         show.events(d, declared, show.words("events"))
-        seized = views.seizures(d, declared.events)
         self.table(tables.seized_table, d, seized, title=show.words("seized"))
-        frozen = len(declared.named("AccountFrozen"))
         c = self.cast["member-c"]
         ok = c.record.status.name == "DEFAULTED" and frozen == len(d.vault.accounts_of(c))
         self.expect("declared", ok, f"{frozen} accounts frozen, {len(seized)} holdings seized")
@@ -213,11 +215,11 @@ class Default:
         show.step("reconcile")
         controls = [reconcile.vault_against_accounts(d), reconcile.omnibus_sub_ledgers(d),
                     reconcile.supply_against_register(d)]  # fmt: skip
-        show.table(*(tables.check_table(c) for c in controls))
-        self.expect("reconcile", all(c.ok for c in controls), "3 controls")
-        show.table(self.checks.table(show.words("checks")))
+        held = show.controls(controls)
+        self.expect("reconcile", held, "3 controls")
+        show.outcomes(self.checks, show.words("checks"))
         return show.verdict(not self.checks.failed, txs=len(d.chain.gas_log))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

@@ -7,7 +7,8 @@ settles every pair delivery versus payment in one batch and, after the payment c
 the late payer's unpaid order goes back, its unspent yen too. A long takes its rubber out. Then a
 gold receipt is posted as margin through the GOLD pool, swapped for yen, redeemed and released.
 Scenario and words: delivery.toml next to this file.
-`.venv/bin/python scripts/demos/delivery.py` exits 0 when every expectation held.
+`.venv/bin/python scripts/demos/delivery.py [--full]` exits 0 when every expectation held; `--full`
+adds every detail (gas, the close's events, the pairs and holdings through the day).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pyclient.goods.delivery import (
     price_per_lot,
 )
 from pyclient.goods.model import DocumentKind, Goods, GoodsStatus
-from pyclient.narration import Checks, Refusals, Show, run
+from pyclient.narration import Checks, Refusals, Show, arguments, run
 from pyclient.roles import Ccp, ClearingMember, Oracle, TokenIssuer, Warehouse
 from pyclient.valuation import haircut_value
 
@@ -67,10 +68,10 @@ def tokyo(key: str) -> dt.datetime:
     return SCENARIO["clock"][key].replace(tzinfo=TOKYO)
 
 
-def main(console: Console | None = None) -> int:
+def main(console: Console | None = None, *, full: bool = False) -> int:
     start = tokyo("opening") - dt.timedelta(minutes=30)  # the suite is deployed before the day
     return run(console, SCENARIO["narration"], lambda show, c: Delivery.start(show, c).tell(),
-               genesis_timestamp=to_unix(start))  # fmt: skip
+               full=full, genesis_timestamp=to_unix(start))  # fmt: skip
 
 
 n = tables.number
@@ -117,8 +118,10 @@ class Delivery:
     def expect(self, key: str, ok: bool, observed: str) -> None:
         self.checks.check(EXPECTED[key], ok, observed)
 
-    def table(self, render: Any, *args: Any, **kwargs: Any) -> None:
-        self.show.table(render(*args, narrow=self.show.narrow, **kwargs))
+    def table(self, render: Any, *args: Any, detail: bool = False, **kwargs: Any) -> None:
+        """A table that carries the story, or with `detail` one told in full only."""
+        made = render(*args, narrow=self.show.narrow, **kwargs)
+        self.show.detail(made) if detail else self.show.table(made)
 
     def move(self, key: str) -> str:
         """The chain's clock to `key` of [clock]; returns the time, for the story."""
@@ -222,7 +225,8 @@ class Delivery:
                                           GRADES[goods[t].brand]) for t in tokens[p.index])
                  for p in pairs}  # fmt: skip
         ok = all(p.invoiced == model[p.index] and p.delivered_lots == p.lots for p in pairs)
-        self.table(goods_tables.pairs_table, desk.report(ID), title=show.words("table"))
+        report = desk.report(ID)
+        self.table(goods_tables.pairs_table, report, title=show.words("table"), detail=True)
         self.expect("invoiced", ok, f"JPY {n(sum(model.values()))} invoiced")
 
     def settlement(self) -> None:
@@ -256,12 +260,13 @@ class Delivery:
         run = closed.value
         show.tx("closed", closed.outcomes[-1], time=time, failed=len(run.payment_failed),
                 refund=n(sum(run.refunded.values())))  # fmt: skip
-        show.events(d, closed.outcomes[-1], show.words("events"))
+        show.events(d, closed.outcomes[-1], show.words("events"),
+                    said=("PaymentFailed", "PaymentRefunded"))  # fmt: skip
         self.hold(4)
-        self.table(goods_tables.holdings_table, self.day, title=show.words("day"))
+        self.table(goods_tables.holdings_table, self.day, title=show.words("day"), detail=True)
         ids = [t for orders in self.issued.values() for t, _ in orders]
         self.table(goods_tables.goods_table, d, d.delivery_orders.tokens(ids),
-                   title=show.words("orders"))  # fmt: skip
+                   title=show.words("orders"), detail=True)  # fmt: skip
         back = all(d.delivery_orders.holder(t) == late.short for t in model.returned)
         ok = run.payment_failed == {late.index: model.unpaid_jpy} and back and bool(model.returned)
         ok = ok and run.refunded == {late.index: model.refund_jpy} and self.covered()
@@ -352,12 +357,12 @@ class Delivery:
         show, d = self.show, self.d
         show.step("reconcile")
         result = reconcile.reconcile(d)
-        show.table(*(tables.check_table(c) for c in result.checks if c.name == "goods"))
-        show.table(self.refusals.table(show.words("refused")))
+        show.controls(result.checks, tabled=lambda c: c.name == "goods")  # full: goods in custody
+        self.refusals.summary(show.words("refused"))
         self.expect("reconcile", result.ok, f"{len(result.checks)} controls, block {result.block}")
-        show.table(self.checks.table(show.words("checks")))
+        show.outcomes(self.checks, show.words("checks"))
         return show.verdict(not self.checks.failed, txs=len(d.chain.gas_log))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

@@ -9,7 +9,8 @@ join them, netting closes, and the day settles on the Tokyo timetable under arti
 fails part of a delivery, which rolls to Tuesday with four days of late charge; an ETF special
 participant defaults and its creation lapses, the member's basket returned.
 Scenario and words: etf_clearing.toml next to this file.
-`.venv/bin/python scripts/demos/etf_clearing.py` exits 0 when every expectation held.
+`.venv/bin/python scripts/demos/etf_clearing.py [--full]` exits 0 when every expectation held;
+`--full` adds every detail (gas, the refused calls again with their messages, the expectations).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pyclient.clock import TOKYO, to_unix
 from pyclient.etf.clearing import Fail
 from pyclient.etf.model import ApplicationKind, EtfType, Legs, late_charge_days
 from pyclient.etf.netting import load_trades, net
-from pyclient.narration import Checks, Refusals, Show, run
+from pyclient.narration import Checks, Refusals, Show, arguments, run
 from pyclient.roles import Ccp, ClearingMember, Settlor, TokenIssuer, TrustBank
 from pyclient.tokens.asset import DEFAULT_ASSETS, AssetClass, AssetSpec
 
@@ -62,10 +63,10 @@ def tokyo(key: str) -> dt.datetime:
     return SCENARIO["clock"][key].replace(tzinfo=TOKYO)
 
 
-def main(console: Console | None = None) -> int:
+def main(console: Console | None = None, *, full: bool = False) -> int:
     start = tokyo("statement") - dt.timedelta(hours=1)  # the suite is deployed before the day
     return run(console, SCENARIO["narration"], lambda show, c: EtfClearing.start(show, c).tell(),
-               genesis_timestamp=to_unix(start))  # fmt: skip
+               full=full, genesis_timestamp=to_unix(start))  # fmt: skip
 
 
 @dataclass
@@ -331,11 +332,12 @@ class EtfClearing:
         show, d = self.show, self.d
         show.step("reconcile")
         result = reconcile.reconcile(d)
-        show.table(self.refusals.table(show.words("refused")))
+        show.controls(result.checks, tabled=lambda c: False)  # in full: told in the expectation
+        self.refusals.summary(show.words("refused"))
         self.expect("reconcile", result.ok, f"{len(result.checks)} controls, block {result.block}")
-        show.table(self.checks.table(show.words("checks")))
+        show.outcomes(self.checks, show.words("checks"))
         return show.verdict(not self.checks.failed, txs=len(d.chain.gas_log))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

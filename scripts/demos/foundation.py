@@ -4,7 +4,8 @@ On a fresh embedded chain: the CCP deploys the suite and admits participants, th
 deposits, participants pay each other, every call the rules forbid is refused while the ledger
 stays still, a member defaults and loses its cash by forced transfer, and the books reconcile.
 The participants, deposits, payments and narration are data, in foundation.toml next to this file.
-`.venv/bin/python scripts/demos/foundation.py` exits 0 when every rule held and the books balance.
+`.venv/bin/python scripts/demos/foundation.py [--full]` exits 0 when every rule held and the books
+balance; `--full` adds every detail (gas, events, balances after each step).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from pyclient import AccountType, Admission, Chain, Deployment, Kind, deploy, errors, tables
-from pyclient.narration import SET_UP, Refusals, Show, run
+from pyclient.narration import SET_UP, Refusals, Show, arguments, run
 from pyclient.reconcile import supply_against_register
 from pyclient.roles import Ccp, ClearingMember, Client, Role, TokenIssuer
 from pyclient.views import balance_sheet
@@ -29,8 +30,9 @@ PARTICIPANTS: dict[str, dict[str, str]] = SCENARIO["participants"]  # name -> ki
 ROLES = {"TOKEN_ISSUER": TokenIssuer, "CLEARING_MEMBER": ClearingMember, "CLIENT": Client}
 
 
-def main(console: Console | None = None) -> int:
-    return run(console, SCENARIO["narration"], lambda show, c: Foundation.start(show, c).tell())
+def main(console: Console | None = None, *, full: bool = False) -> int:
+    return run(console, SCENARIO["narration"], lambda show, c: Foundation.start(show, c).tell(),
+               full=full)  # fmt: skip
 
 
 @dataclass
@@ -47,17 +49,16 @@ class Foundation:
     @classmethod
     def start(cls, show: Show, chain: Chain) -> Foundation:
         show.step("ledger")
-        show.say(show.words("chain", id=chain.chain_id, url=chain.url))
+        show.say(show.words("chain", id=chain.chain_id, url=chain.url), detail=True)
         keys = chain.dev_accounts(11)
         show.say(show.words("operator", ccp=keys[0].address, issuer=keys[1].address))
         with show.console.status("deploying…"):
-            say = lambda msg: show.say(f"[dim]· {msg}[/dim]")  # noqa: E731
-            d = deploy(chain, keys[0], issuer=keys[1].address, progress=say)
+            d = deploy(chain, keys[0], issuer=keys[1].address, progress=show.progress)
         gas = sum(r.gas_used for r in chain.gas_log)
         deployed = show.words("deployed", contracts=len(d.contracts()), txs=len(chain.gas_log),
                              gas=gas, register=d.registry.address)  # fmt: skip
         show.line(tables.OK, deployed)
-        show.table(tables.assets_table(d, narrow=show.narrow))
+        show.table(tables.assets_table(d, narrow=show.narrow or not show.full))  # brief: no address
         keyed = zip(PARTICIPANTS.items(), keys[1:9], strict=True)
         cast = {name: ROLES.get(p["kind"], Role)(d, key) for (name, p), key in keyed}
         return cls(show, d, Ccp(d, keys[0]), cast, Role(d, keys[9]), keys[10].address)
@@ -91,7 +92,8 @@ class Foundation:
         table = tables.outcomes_table(self.show.words("deposits"), rows, "deposit ref", "for",
                                       ("amount", "right"), "asset")  # fmt: skip
         sheet, title = balance_sheet(self.d), self.show.words("balances")
-        self.show.table(table, tables.balances_table(self.d, sheet, title=title))
+        self.show.table(table)
+        self.show.detail(tables.balances_table(self.d, sheet, title=title))
 
     def ordinary_transfers(self) -> None:
         self.show.step("transfers")
@@ -103,7 +105,8 @@ class Foundation:
         table = tables.outcomes_table(self.show.words("transfers"), rows, "from", "to",
                                       ("amount", "right"), "asset", "what")  # fmt: skip
         after, title = balance_sheet(self.d), self.show.words("balances")
-        self.show.table(table, tables.balances_table(self.d, after, title=title, before=before))
+        self.show.table(table)
+        self.show.detail(tables.balances_table(self.d, after, title=title, before=before))
 
     def rules_at_work(self) -> bool:
         show, ccp, issuer, outsider = self.show, self.ccp, self.cast["token-issuer"], self.outsider
@@ -164,9 +167,9 @@ class Foundation:
         with attempt("grab", unauthorized):
             posing.agent.forced_transfer("JPY", b, a, 1_000_000, reason="grab")
 
-        show.console.print()
-        show.table(refusals.table(show.words("refused")))
-        if refusals.all_as_expected:
+        if show.full:
+            show.console.print()
+        if refusals.summary(show.words("refused")):
             show.line(tables.OK, show.words("all_refused", n=len(refusals.rows)))
         return refusals.all_as_expected
 
@@ -188,7 +191,7 @@ class Foundation:
         show.tx("forced", moved, amount=amount)
         show.events(d, moved, show.words("events"))
         after, title = balance_sheet(d), show.words("balances")
-        show.table(tables.balances_table(d, after, title=title, before=before))
+        show.detail(tables.balances_table(d, after, title=title, before=before))
         show.say(show.words("usd"))
         return refusals.all_as_expected
 
@@ -196,11 +199,11 @@ class Foundation:
         show, d = self.show, self.d
         show.step("reconcile")
         supply, gas_log = supply_against_register(d), d.chain.gas_log
-        gas = tables.gas_table(gas_log, title=show.words("gas"), fold=SET_UP)
-        show.table(tables.check_table(supply), gas)
+        show.controls([supply])
+        show.detail(tables.gas_table(gas_log, title=show.words("gas"), fold=SET_UP))
         return show.verdict(supply.ok, assets=len(d.assets), participants=d.registry.count(),
                             txs=len(gas_log))  # fmt: skip
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

@@ -7,7 +7,8 @@ NAV every day, and the exchange's deviation rules read a month of closes against
 suspended and resumed; JDRs are posted as margin at 70% of their value at most; the trust ends and
 pays its holders in cash. Each step checks what it promises (the trust's invariant above all).
 Scenario and words: jdr.toml next to this file.
-`.venv/bin/python scripts/demos/jdr.py` exits 0 when every expectation held.
+`.venv/bin/python scripts/demos/jdr.py [--full]` exits 0 when every expectation held; `--full` adds
+every detail (gas, the control's table, the expectations).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from pyclient.jdr.monitors import (
     deviation_alerts,
 )
 from pyclient.margin.calendar import is_business_day, last_business_days
-from pyclient.narration import Checks, Refusals, Show, run
+from pyclient.narration import Checks, Refusals, Show, arguments, run
 from pyclient.oracle.market_data import price_to_chain
 from pyclient.roles import (
     Ccp,
@@ -81,10 +82,10 @@ def tokyo(key: str) -> dt.datetime:
     return SCENARIO["clock"][key].replace(tzinfo=TOKYO)
 
 
-def main(console: Console | None = None) -> int:
+def main(console: Console | None = None, *, full: bool = False) -> int:
     start = tokyo("listing") - dt.timedelta(hours=1)  # the suite is deployed before the listing
     return run(console, SCENARIO["narration"], lambda show, c: Jdr.start(show, c).tell(),
-               genesis_timestamp=to_unix(start))  # fmt: skip
+               full=full, genesis_timestamp=to_unix(start))  # fmt: skip
 
 
 def n(value: int | Decimal) -> str:
@@ -391,15 +392,14 @@ class Jdr:
         show, d = self.show, self.d
         show.step("reconcile")
         backed = reconcile.jdr_trusts_backed(d)
-        show.table(tables.check_table(backed))
         others = [reconcile.supply_against_register(d), reconcile.vault_against_accounts(d)]
-        ok = backed.ok and all(c.ok for c in others)  # told in the expectation, not tabled
+        ok = show.controls([backed, *others], tabled=lambda c: c is backed)  # in full: the trusts
         held = sum(self.backing)
         self.expect("invariant", held == len(self.backing), f"{held} of {len(self.backing)} steps")
         self.expect("reconcile", ok, f"{1 + len(others)} controls")
-        show.table(self.checks.table(show.words("checks")))
+        show.outcomes(self.checks, show.words("checks"))
         return show.verdict(not self.checks.failed, txs=len(d.chain.gas_log))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

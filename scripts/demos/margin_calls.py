@@ -8,8 +8,9 @@ run lowers one requirement (meeting its call) and raises another (called on its 
 member-c, who does not pay, is declared in default. The chain's clock starts on Wed 25 Nov 2026,
 08:00 Tokyo, so every run tells the same story with the same figures. The scenario (balances,
 positions, market, risk parameters, what the story promises) and its narration are data, in
-margin_calls.toml next to this file. `.venv/bin/python scripts/demos/margin_calls.py` exits 0 when
-every expected outcome held and the books reconcile, 1 otherwise.
+margin_calls.toml next to this file. `.venv/bin/python scripts/demos/margin_calls.py [--full]`
+exits 0 when every expected outcome held and the books reconcile, 1 otherwise; `--full` adds every
+detail (gas, events, every intermediate table, the two days' timeline).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from pyclient.margin.clearing_fund import member_shares, record_day
 from pyclient.margin.engine import MarginEngine, Portfolio
 from pyclient.margin.futures import FuturesContract
 from pyclient.margin.risk import MarginResult, Position, after_trade, initial_margin, split_pro_rata
-from pyclient.narration import SET_UP, Checks, Show, Timeline, run
+from pyclient.narration import SET_UP, Checks, Show, Timeline, arguments, run
 from pyclient.oracle import Purpose, RiskParameters
 from pyclient.roles import Ccp, ClearingMember, Client, Oracle, TokenIssuer
 
@@ -155,15 +156,15 @@ def synthetic_record(days: Sequence[date]) -> dict[date, Decimal]:
 # ====================================================================== the story
 
 
-def main(console: Console | None = None) -> int:
+def main(console: Console | None = None, *, full: bool = False) -> int:
     return run(console, SCENARIO["narration"], lambda show, chain: Story.start(show, chain).tell(),
-               genesis_timestamp=to_unix(tokyo(DAY1, 8)))  # fmt: skip
+               full=full, genesis_timestamp=to_unix(tokyo(DAY1, 8)))  # fmt: skip
 
 
 def set_clock(show: Show, chain: Chain, moment: datetime, why: str) -> None:
     """Move the chain's clock forward to `moment` (it never goes back), and say so."""
     devnet.set_next_timestamp(chain, to_unix(moment))
-    show.line("[cyan]◷[/cyan]", f"[bold]{moment:%a %d %b %Y, %H:%M}[/bold] Tokyo · {why}")
+    show.clock(moment, why)
 
 
 @dataclass
@@ -203,15 +204,23 @@ class Story:
         return f"{symbol} {tables.number(quantity, self.d.asset(symbol).decimals)}"
 
     def show_accounts(self, title: str) -> None:
+        """Every collateral account as it stands: a detail (the story says what changed)."""
         self.table(tables.accounts_table, self.d, views.account_views(self.d, self.engine.accounts),
-                   title=title)  # fmt: skip
+                   title=title, detail=True)  # fmt: skip
 
-    def table(self, render: Callable[..., Table], *args: Any, **kwargs: Any) -> None:
-        """Show what `render` (a `pyclient.tables` function) makes of `args`, fit to the console."""
-        self.show.table(render(*args, narrow=self.show.narrow, **kwargs))
+    def table(
+        self, render: Callable[..., Table], *args: Any, detail: bool = False, **kwargs: Any
+    ) -> None:
+        """Show what `render` (a `pyclient.tables` function) makes of `args`, fit to the console:
+        a table that carries the story, or with `detail` one told in full only."""
+        made = render(*args, narrow=self.show.narrow, **kwargs)
+        self.show.detail(made) if detail else self.show.table(made)
 
-    def said(self, outcome: Any, *names: str) -> None:
-        """Each event of `outcome` called one of `names`, as a sentence of its own."""
+    def said(self, outcome: Any, *names: str, detail: bool = False) -> None:
+        """Each event of `outcome` called one of `names`, as a sentence of its own; as a `detail`,
+        in full only."""
+        if detail and not self.show.full:
+            return
         for e in outcome.events:
             if e.name in names:
                 self.show.line("[magenta]»[/magenta]", f"[italic]{describe(e, self.d)}[/italic]")
@@ -255,10 +264,9 @@ class Story:
         show.step("open")
         keys = chain.dev_accounts(8)
         set_clock(show, chain, tokyo(DAY1, 9), "the day opens")
-        show.say(show.words("operator", ccp=keys[0].address, issuer=keys[1].address))
+        show.say(show.words("operator", ccp=keys[0].address, issuer=keys[1].address), detail=True)
         with show.console.status("deploying…"):
-            say = lambda m: show.say(f"[dim]· {m}[/dim]")  # noqa: E731
-            d = deploy(chain, keys[0], issuer=keys[1].address, progress=say)
+            d = deploy(chain, keys[0], issuer=keys[1].address, progress=show.progress)
         cast = {n: (ClearingMember if n in NET_CAPITAL else Client)(d, k)
                 for n, k in zip([*NET_CAPITAL, *CLIENTS], keys[2:], strict=True)}  # fmt: skip
         ccp = Ccp(d, keys[0])
@@ -276,8 +284,8 @@ class Story:
         self.emergency_run()
         self.meet_the_calls()
         self.the_deadline()
-        self.show.step("timeline")
-        self.show.table(self.timeline.table(self.show.words("timeline")))
+        self.show.step("timeline", detail=True)  # a recap: in full only
+        self.show.detail(self.timeline.table(self.show.words("timeline")))
         return self.close_the_books()
 
     def admit_and_fund(self) -> None:
@@ -291,7 +299,7 @@ class Story:
               for c, spec in CLIENTS.items()),
         ])  # fmt: skip
         record("admitted")
-        self.table(tables.participants_table, d, title=show.words("register"))
+        self.table(tables.participants_table, d, title=show.words("register"), detail=True)
         deposits = [(s, who, q, f"OPEN-{who}-{s}") for who, held in SCENARIO["opening"].items()
                     for s, q in held.items()]  # fmt: skip
         self.issuer.issue_many(deposits)
@@ -299,11 +307,12 @@ class Story:
         self.publish("wednesday")
         self.oracle.set_risk_parameters(RISK)
         record("published")
-        self.table(tables.market_table, views.market_rows(d), title=show.words("market"))
+        self.table(tables.market_table, views.market_rows(d), title=show.words("market"),
+                   detail=True)  # fmt: skip
         owners = [(label.split()[0], AccountKind[label.split()[1].upper()]) for label in BOOKS]
         self.accounts = dict(zip(BOOKS, self.ccp.margin.open_accounts(owners).value, strict=True))
         record("opened")
-        show.table(tables.balances_table(d, views.balance_sheet(d), title=show.words("wallets")))
+        show.detail(tables.balances_table(d, views.balance_sheet(d), title=show.words("wallets")))
 
     def wednesday_end_of_day(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
@@ -312,15 +321,15 @@ class Story:
         owners = {self.accounts[label]: by for label, by in BOOKS.items()}
         dates = last_business_days(DAY1, SCENARIO["history_days"])  # the days the closes fall on
         words = show.words("history", days=len(dates), first=dates[0], last=dates[-1])
-        self.table(tables.futures_history_table, FUTURES.values(), CLOSES, **words)
+        self.table(tables.futures_history_table, FUTURES.values(), CLOSES, detail=True, **words)
         self.table(tables.positions_table, d, self.portfolios(), in_jpy(None), owners=owners,
-                   caption=show.words("positions", traded=traded))  # fmt: skip
+                   caption=show.words("positions", traded=traded), detail=True)  # fmt: skip
         self.clock(tokyo(DAY1, 16, 30), "after the close")
         self.publish("wednesday")
         record("closing")
         day1, _ = self.margin_run(None, "2026-11-25 EOD")
         record("requirements")
-        self.table(tables.margin_table, d, day1, title=show.words("margin"))
+        self.table(tables.margin_table, d, day1, title=show.words("margin"), detail=True)
         posted = reconcile.requirements_against(d, {a: int(r.total) for a, r in day1.items()})
         total = jpy(sum(r.total for r in day1.values()))
         self.expect("posted", posted.ok, f"{len(day1)} accounts, JPY {total} in all")
@@ -369,11 +378,11 @@ class Story:
         moves = "; ".join(f"{s.name.replace('-', ' ')} " + ", ".join(
             f"{c.removesuffix('-FUT')} {v:+.0%}" for c, v in s.shocks.items() if c != "TOPIX-FUT")
             for s in DEFAULT_SCENARIOS)  # fmt: skip
-        show.say(show.words("scenarios", moves=moves))
+        show.say(show.words("scenarios", moves=moves), detail=True)
         window = fund_window(DAY1)  # the business days of the six months to today
         margin = f"margin {window[-2]:%a %d %b}"
         self.table(tables.stress_table, today.losses, today.excess, margin_label=margin,
-                   **show.words("stress"))  # fmt: skip
+                   detail=True, **show.words("stress"))  # fmt: skip
 
         daily = synthetic_record(window[:-1]) | {DAY1: today.maximum}
         self.fund = fund = size_clearing_fund(daily, DAY1, margins)
@@ -382,8 +391,8 @@ class Story:
         periods = {f"{window[0]:%d %b} – {window[-2]:%d %b} [dim](synthetic)[/dim]": window[:-1],
                    f"{DAY1:%d %b}, today [dim]({largest})[/dim]": [DAY1]}  # fmt: skip
         words = show.words("excess", level=millions(cf["level"]))
-        self.table(tables.fund_record_table, fund, daily, periods, **words)
-        self.table(tables.clearing_fund_table, fund, margins)
+        self.table(tables.fund_record_table, fund, daily, periods, detail=True, **words)
+        self.table(tables.clearing_fund_table, fund, margins, detail=True)
 
         self.clock(tokyo(DAY1, 17, 15), "the CCP sizes the clearing fund")
         funds = [(m, AccountKind.CLEARING_FUND) for m in NET_CAPITAL]
@@ -421,16 +430,18 @@ class Story:
         self.publish("thursday")
         record("published")
         market = show.words("market")
-        self.table(tables.market_table, views.market_rows(d), title=market, before=before)
+        self.table(tables.market_table, views.market_rows(d), title=market, before=before,
+                   detail=True)  # fmt: skip
 
         moves = show.words("futures")
-        self.table(tables.futures_moves_table, FUTURES.values(), WEDNESDAY, SHOCKED, **moves)
+        self.table(tables.futures_moves_table, FUTURES.values(), WEDNESDAY, SHOCKED, detail=True,
+                   **moves)  # fmt: skip
         self.clock(tokyo(DAY2, 10, 55), "the intraday margin run")
         day1 = self.margins
         thu, _ = self.margin_run(SHOCKED, "2026-11-26 11:00 intraday")
         computed_at = views.head(d).time
         record("requirements")
-        self.table(tables.margin_table, d, thu, before=day1, **show.words("margin"))
+        self.table(tables.margin_table, d, thu, before=day1, detail=True, **show.words("margin"))
         totals = [jpy(sum(r.total for r in run.values())) for run in (day1, thu)]
         raised = all(thu[a].total > day1[a].total for a in thu)
         self.expect("raised", raised, f"total JPY {totals[0]} → {totals[1]}")
@@ -492,7 +503,7 @@ class Story:
         told = passed.named("MarginCallPassedOn")
         words = show.words("shares", id=call.id, jpy=jpy(call.shortfall_jpy))
         self.table(tables.pass_on_table, self.shares, own, positions=BOOKS["member-a omnibus"],
-                   **words)  # fmt: skip
+                   detail=True, **words)  # fmt: skip
         show.events(d, passed, show.words("events"))
         adds_up = sum(e["amountJpy"] for e in told) == call.shortfall_jpy
         due = all(e["deadline"] == to_unix(deadline) for e in told)
@@ -507,14 +518,16 @@ class Story:
     def emergency_run(self) -> None:
         show, d, record = self.show, self.d, self.timeline.record
         show.step("emergency")
-        show.table(self.trades_table())
+        show.detail(self.trades_table())
         self.clock(tokyo(DAY2, 12, 40), "the emergency margin run")
         before = self.margins
         now, posted = self.margin_run(SHOCKED, "2026-11-26 12:40 emergency", morning=True)
         computed_at = views.head(d).time
         record("requirements")
-        self.table(tables.margin_table, d, now, before=before, changes=True, **show.words("margin"))
+        self.table(tables.margin_table, d, now, before=before, changes=True, detail=True,
+                   **show.words("margin"))  # fmt: skip
         show.events(d, posted.outcomes[0], show.words("events"))
+        self.said(posted.outcomes[0], "MarginCallMet")
         self.met_by_posting = [e["callId"] for e in posted.named("MarginCallMet")]
         house_b1, house_c = self.accounts["client-b1 segregated"], self.accounts["member-c house"]
         b1_call = d.vault.margin_call(self.calls["client-b1 segregated"])
@@ -528,10 +541,10 @@ class Story:
         show.part("increase", at=computed_at)
         issued = self.engine.issue_calls(CallType.EMERGENCY, computed_at=computed_at)
         (self.increase,) = (c,) = issued.value.calls
-        self.said(issued, "MarginCallIssued")
+        self.said(issued, "MarginCallIssued", detail=True)
         record("called", id=c.id, jpy=jpy(c.shortfall_jpy), previous=c.previous_open)
         open_c = d.vault.open_calls(house_c)
-        self.table(tables.calls_table, d, open_c, title=show.words("calls"))
+        self.table(tables.calls_table, d, open_c, title=show.words("calls"), detail=True)
         first = d.vault.margin_call(self.calls["member-c house"])
         ok = (c.account == house_c and c.previous_open == first.id
               and c.shortfall_jpy == now[house_c].total - before[house_c].total
@@ -559,7 +572,8 @@ class Story:
         self.owed = owed = self.cast["member-a"].client_shares(call_id)
         title = show.words("shares", id=call_id)
         call = d.vault.margin_call(call_id)
-        self.table(tables.client_shares_table, d, call, owed, title=title, now=views.head(d).time)
+        self.table(tables.client_shares_table, d, call, owed, title=title, now=views.head(d).time,
+                   detail=True)  # fmt: skip
         by = {d.name(s.client): s for s in owed}
         a2 = by["client-a2"]
         record("read", id=call_id, owes=jpy(a2.remaining_jpy))
@@ -569,8 +583,8 @@ class Story:
         self.clock(tokyo(DAY2, 13, 40), "member-a covers its client")
         quantity = self.lots("JPY", a2.remaining_jpy)
         paid = self.cast["member-a"].deposit_for("client-a2", "JPY", quantity)
-        show.say(show.words("deposit", amount=self.amount("JPY", quantity)))
-        self.said(paid, "ClientSharePaid", "ClientShareMet", "MarginCallMet")
+        show.say(show.words("deposit", amount=self.amount("JPY", quantity)), detail=True)
+        self.said(paid, "ClientSharePaid", "ClientShareMet", "MarginCallMet", detail=True)
         status = d.vault.margin_call(call_id).status
         record("paid", amount=self.amount("JPY", quantity), id=call_id, status=tables.words(status))
         self.settled = self.cast["member-a"].client_shares(call_id)
@@ -583,7 +597,7 @@ class Story:
         still_open = [f"#{c.id} {d.account_name(c.account)}" for c in calls if c.status.open]
         record("checked", met=len(calls) - len(still_open), n=len(calls),
                open=", ".join(still_open))  # fmt: skip
-        self.table(tables.calls_table, d, calls, title=show.words("calls"))
+        self.table(tables.calls_table, d, calls, title=show.words("calls"), detail=True)
         house_c = self.accounts["member-c house"]
         status_ = {c.id: c.status for c in calls}
         expected = {c.id: CallStatus.ISSUED if c.account == house_c else CallStatus.MET
@@ -606,7 +620,7 @@ class Story:
         listed = f"overdue: #{', #'.join(map(str, overdue))}; skipped: " + ", ".join(
             f"#{s.id} ({tables.words(s.reason)})" for s in batch.skipped)  # fmt: skip
         record("marked", ids=", ".join(f"#{i}" for i in open_ids), listed=listed)
-        self.said(marked, "MarginCallOverdue", "CallSkipped")
+        self.said(marked, "MarginCallOverdue", "CallSkipped", detail=True)  # as the line says
         only_c = overdue == [first] and batch.skipped == (
             Skipped(increase.id, SkipReason.DEADLINE_NOT_PASSED),)  # fmt: skip
         self.expect("overdue", only_c, listed)
@@ -647,7 +661,7 @@ class Story:
                     if q != dm_before.get(s)}  # fmt: skip
         holds = ", ".join(self.amount(s, q) for s, q in dm_after.items())
         self.expect("received", received == total, f"holds {holds}")
-        self.table(tables.participants_table, d, title=show.words("register"))
+        self.table(tables.participants_table, d, title=show.words("register"), detail=True)
         self.show_accounts(show.words("accounts"))
 
     def close_the_books(self) -> bool:
@@ -661,23 +675,22 @@ class Story:
                     ("(b)", reconcile.vault_against_accounts(d)),
                     ("(c)", reconcile.omnibus_sub_ledgers(d)),
                     ("", reconcile.supply_against_register(d))]  # fmt: skip
-        for letter, control in controls:
-            title = f"{letter} {control.title}".strip()
-            show.table(tables.fit(tables.check_table(control, title=title), narrow=show.narrow))
-            if control.name == "omnibus":
-                held = d.vault.holdings(self.accounts["member-a omnibus"])
-                ledger, sub = self.cast["member-a"].sub_ledger(), show.words("sub_ledger")
-                self.table(tables.sub_ledger_table, d, ledger, held, title=sub)
+        titles = [f"{letter} {control.title}".strip() for letter, control in controls]
+        show.controls([control for _, control in controls], titles)
+        held = d.vault.holdings(self.accounts["member-a omnibus"])
+        ledger, sub = self.cast["member-a"].sub_ledger(), show.words("sub_ledger")
+        self.table(tables.sub_ledger_table, d, ledger, held, title=sub, detail=True)  # under (c)
+        for title, (_, control) in zip(titles, controls, strict=True):
             compared = f"{len(control.lines)} compared, {len(control.breaks)} breaks"
             self.checks.check(f"reconciled: {title}", control.ok, compared)
-        show.table(self.checks.table())
+        show.outcomes(self.checks)
         gas = tables.gas_table(chain.gas_log, title=show.words("gas"), fold=SET_UP)
-        show.table(tables.fit(gas, narrow=show.narrow))
-        show.say(show.words("batches", calls=len(self.calls)))
+        show.detail(tables.fit(gas, narrow=show.narrow))
+        show.say(show.words("batches", calls=len(self.calls)), detail=True)  # of the gas table
         self.closing, failed = d.vault.margin_calls(), self.checks.failed
         return show.verdict(not failed, calls=len(self.closing), txs=len(chain.gas_log),
                             failed=failed)  # fmt: skip
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(full=arguments(__doc__).parse_args().full))

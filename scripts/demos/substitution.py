@@ -6,8 +6,9 @@ steps (the new deposited in full, the old withdrawn hours later: pre-funded, at 
 substitution (nothing pre-funded), and the optimiser's cheapest plan. A table and a chart compare
 the liquidity each needs through the day. Then a dealer's signed offer is accepted, and replayed in
 vain. Scenario and words: substitution.toml next to this file.
-`.venv/bin/python scripts/demos/substitution.py [CHART.png]` exits 0 when every expectation held;
-the chart goes to .kabuto/demo/substitution-liquidity.png unless another path is given.
+`.venv/bin/python scripts/demos/substitution.py [--full] [CHART.png]` exits 0 when every
+expectation held; the chart goes to .kabuto/demo/substitution-liquidity.png unless another path is
+given; `--full` adds every detail (gas, each transaction's events, every control's table).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from pyclient.collateral.liquidity import (
     save_chart,
 )
 from pyclient.collateral.substitution import Offer
-from pyclient.narration import Checks, Refusals, Show, run
+from pyclient.narration import Checks, Refusals, Show, arguments, run
 from pyclient.roles import Ccp, ClearingMember, Oracle, TokenIssuer
 
 SCENARIO = tomllib.loads(Path(__file__).with_suffix(".toml").read_text(encoding="utf-8"))
@@ -64,10 +65,10 @@ def at(hhmm: str) -> dt.datetime:
 DAY = Timetable(*(at(SCENARIO[key]) for key in ("opens", "delivered", "released", "closes")))
 
 
-def main(console: Console | None = None, chart: Path | None = None) -> int:
+def main(console: Console | None = None, chart: Path | None = None, *, full: bool = False) -> int:
     return run(console, SCENARIO["narration"],
                lambda show, c: Substitution.start(show, c, chart or CHART).tell(),
-               genesis_timestamp=to_unix(DAY.opens))  # fmt: skip
+               full=full, genesis_timestamp=to_unix(DAY.opens))  # fmt: skip
 
 
 def jpy(value: int) -> str:
@@ -121,8 +122,10 @@ class Substitution:
     def expect(self, key: str, ok: bool, observed: str) -> None:
         self.checks.check(EXPECTED[key], ok, observed)
 
-    def table(self, render: Any, *args: Any, **kwargs: Any) -> None:
-        self.show.table(render(*args, narrow=self.show.narrow, **kwargs))
+    def table(self, render: Any, *args: Any, detail: bool = False, **kwargs: Any) -> None:
+        """A table that carries the story, or with `detail` one told in full only."""
+        made = render(*args, narrow=self.show.narrow, **kwargs)
+        self.show.detail(made) if detail else self.show.table(made)
 
     def clock(self, when: dt.datetime) -> str:
         devnet.set_next_timestamp(self.d.chain, to_unix(when))
@@ -157,7 +160,8 @@ class Substitution:
         for symbol, amount in SCENARIO["house"].items():
             a.deposit(symbol, amount)
         self.ccp.margin.post_requirements({house: SCENARIO["requirement"]}, run_id="eod")
-        self.table(tables.market_table, views.market_rows(d), title=show.words("market"))
+        self.table(tables.market_table, views.market_rows(d), title=show.words("market"),
+                   detail=True)  # fmt: skip
         self.table(tables.accounts_table, d, views.account_views(d, [house]),
                    title=show.words("accounts"))  # fmt: skip
         self.opening = a.collateral(HOUSE)
@@ -173,7 +177,7 @@ class Substitution:
         with refusals.attempt("first", errors.VaultWithdrawalExceedsExcess,
                               time=self.clock(DAY.delivered)):  # fmt: skip
             a.withdraw("JGB374", OUT["JGB374"])
-        show.table(refusals.table(show.words("refused")))
+        refusals.summary(show.words("refused"))
         for symbol, amount in INTO.items():
             legs = tables.legs_text(d, {symbol: amount})
             show.tx("deposit", a.deposit(symbol, amount), time=self.now(), legs=legs)
@@ -247,11 +251,11 @@ class Substitution:
         before = a.collateral(HOUSE)
         done = a.accept_offer(offer)
         show.tx("accepted", done)
-        show.events(d, done, show.words("events"))
+        show.events(d, done, show.words("events"), said=("Substituted",))
         refusals = Refusals(show, d)
         with refusals.attempt("replay", errors.InvalidAccountNonce):
             a.accept_offer(offer)
-        show.table(refusals.table(show.words("refused")))
+        refusals.summary(show.words("refused"))
         after, deliver, take = a.collateral(HOUSE), OFFER["deliver"], OFFER["take"]
         moved = all(after.get(s, 0) - before.get(s, 0) == q for s, q in deliver.items()) and all(
             before[s] - after.get(s, 0) == q for s, q in take.items())  # fmt: skip
@@ -266,11 +270,14 @@ class Substitution:
         show.step("reconcile")
         controls = [reconcile.vault_against_accounts(d), reconcile.values_against_model(d),
                     reconcile.supply_against_register(d)]  # fmt: skip
-        show.table(*(tables.check_table(c) for c in controls))
-        self.expect("reconcile", all(c.ok for c in controls), f"{len(controls)} controls")
-        show.table(self.checks.table(show.words("checks")))
+        held = show.controls(controls)
+        self.expect("reconcile", held, f"{len(controls)} controls")
+        show.outcomes(self.checks, show.words("checks"))
         return show.verdict(not self.checks.failed, txs=len(d.chain.gas_log))
 
 
 if __name__ == "__main__":
-    sys.exit(main(chart=Path(sys.argv[1]) if len(sys.argv) > 1 else None))
+    parser = arguments(__doc__)
+    parser.add_argument("chart", nargs="?", type=Path, help=f"where the chart goes ({CHART.name})")
+    args = parser.parse_args()
+    sys.exit(main(chart=args.chart, full=args.full))
