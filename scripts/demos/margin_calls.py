@@ -42,6 +42,7 @@ from pyclient.margin.calendar import last_business_days, next_business_day
 from pyclient.margin.clearing_fund import member_shares, record_day
 from pyclient.margin.engine import MarginEngine, Portfolio
 from pyclient.margin.futures import FuturesContract
+from pyclient.margin.history import simulated_closes
 from pyclient.margin.risk import MarginResult, Position, after_trade, initial_margin, split_pro_rata
 from pyclient.narration import SET_UP, Checks, Show, Timeline, arguments, run
 from pyclient.oracle import Purpose, RiskParameters
@@ -71,18 +72,11 @@ class Future(FuturesContract):
     shock: Decimal  # Thursday morning's move
 
     def closes(self) -> list[Decimal]:
-        """Daily closes in points, oldest first: a seeded random walk with occasional jumps. Each
-        day's move is a standardised Irwin-Hall(4) draw from SHA-256 of the seed, the contract and
-        the day (about 3% of days three times as large), all in Decimal."""
-        price, out = self.first_close, []
-        for i in range(SCENARIO["history_days"]):
-            digest = hashlib.sha256(f"{SCENARIO['seed']}:{self.code}:{i}".encode()).digest()
-            draw = sum(int.from_bytes(digest[2 * k : 2 * k + 2], "big") for k in range(4))
-            z = (Decimal(draw) - 2 * 65_535) / 65_535 * Decimal(3).sqrt()
-            z *= 3 if digest[8] < 8 else 1
-            price = self.quantize(price * (1 + self.drift + self.daily_vol * z))
-            out.append(price)
-        return out
+        """Daily closes in points, oldest first: the SDK's seeded walk (`simulated_closes`)."""
+        return simulated_closes(
+            self, first_close=self.first_close, days=SCENARIO["history_days"],
+            daily_vol=self.daily_vol, drift=self.drift, seed=SCENARIO["seed"],
+        )  # fmt: skip
 
 
 # The futures as the scenario gives them (exact figures as strings), their closes (Wednesday's

@@ -30,23 +30,11 @@ def test_a_simulated_walk_is_reproducible_on_ticks_and_moves_with_its_seed() -> 
     assert flat == [Decimal(38_000)] * 5
 
 
-def test_the_walk_is_the_margin_demo_s_market() -> None:
-    """The demo's futures move by this walk: same seed, same closes."""
-    from support import load_script
-
-    demo = load_script(
-        Path(__file__).resolve().parents[2] / "scripts" / "demos" / "margin_calls.py", "demo_mc"
-    )
-    code, future = next(iter(demo.FUTURES.items()))
-    walk = simulated_closes(
-        future,
-        first_close=future.first_close,
-        days=demo.SCENARIO["history_days"],
-        daily_vol=future.daily_vol,
-        drift=future.drift,
-        seed=demo.SCENARIO["seed"],
-    )
-    assert walk == demo.CLOSES[code]
+def test_the_walk_is_pinned_so_a_story_built_on_it_never_moves() -> None:
+    """The margin demo's market is this walk: the same closes on every machine and version."""
+    closes = simulated_closes(N225, first_close=38_000, days=250, daily_vol="0.012")
+    assert closes[:3] == [Decimal(37_395), Decimal(36_790), Decimal(37_290)]
+    assert closes[-1] == Decimal(47_115)
 
 
 @pytest.mark.parametrize(
