@@ -26,9 +26,10 @@ from eth_utils import is_address, to_checksum_address
 
 from . import artifacts
 from .access.permissions import ADMIN_ROLE
-from .access.registry import Kind, Participant
+from .access.registry import AccountType, Kind, Participant
 from .chain.client import Chain, ErrorContext
 from .collateral.vault import AccountKind, split_account_id
+from .collateral.vault import account_id as id_of
 from .contracts.base import Call, ContractClient, send_all
 from .contracts.default_manager import DefaultManagerClient
 from .contracts.delivery import DeliverySettlementClient
@@ -46,11 +47,17 @@ from .contracts.registry import RegistryClient
 from .contracts.substitution import SubstitutionClient
 from .contracts.token import TokenClient
 from .contracts.vault import VaultClient
-from .errors import AssetNotFound, DeploymentMismatch
+from .errors import AccountNotFound, AssetNotFound, DeploymentMismatch, ParticipantNotFound
 from .events import DecodedEvent, EventDecoder
 from .goods.model import DocumentKind
 from .tokens.asset import DEFAULT_ASSETS, Asset, AssetClass, AssetSpec
 from .units import from_bytes32, to_bytes32
+
+_DEFAULT_MANAGEMENT = "CCP default management"  # the label of the default manager's account
+_ACCOUNT_FORMS = (
+    "give an account id, a label such as 'member-a house' or 'client-x segregated', or a "
+    "clearing member's or a client's name or address"
+)
 
 MANIFEST_VERSION = 2  # 2: contracts keyed by part (two parts may share an artifact)
 DEFAULT_MAX_PRICE_AGE = 24 * 3600
@@ -549,18 +556,110 @@ class Deployment:
         return self.asset(asset).spec.currency
 
     def vault_account(self, account_id: int) -> str:
-        """`member-a house account` for a vault account id."""
-        return f"{self.account_name(account_id)} account"
+        """`member-a house account` for a vault account id (its label, in a sentence)."""
+        return f"{self.account_label(account_id)} account"
 
-    def account_name(self, account_id: int) -> str:
-        """`member-a house` for a vault account id: its owner and its kind."""
+    def account_label(self, account_id: int) -> str:
+        """`member-a house`, `client-x segregated`, `member-a clearing fund`: a vault account as
+        people call it, its owner and its kind, where the chain has a 49-digit id.
+        `account_id(label)` reads a label back."""
         try:
             owner, kind = split_account_id(account_id)
         except ValueError:
             return f"0x{account_id:x}"
         if kind is AccountKind.DEFAULT_MANAGEMENT:
-            return "CCP default-management"
-        return f"{self.name(owner)} {kind.name.lower().replace('_', ' ')}"
+            return _DEFAULT_MANAGEMENT
+        return f"{self.name(owner)} {kind.label}"
+
+    account_name = account_label  # its first name, kept for callers that use it
+
+    def account_id(self, ref: Any, kind: AccountKind | None = None) -> int:
+        """The vault account id `ref` stands for, wherever an account is asked for.
+
+        `ref` is an account id (an `int`), a label (`"member-a house"`, `"client-x segregated"`,
+        `"member-a clearing fund"`, with or without a trailing `account`), or a participant (name,
+        address or role object): a clearing member's house account, a client's own account as the
+        register has it (its segregated account, or its member's omnibus account). `kind` picks
+        another of a participant's accounts (`AccountKind.CLEARING_FUND`). Nothing is read but
+        the register, and nothing checks that the account is open: the vault refuses what is not.
+        Raises `ParticipantNotFound` (no such participant) or `AccountNotFound` (no such account).
+        """
+        if isinstance(ref, bool) or (isinstance(ref, int) and ref <= 0):
+            raise AccountNotFound(f"{ref!r} is not a vault account: {_ACCOUNT_FORMS}")
+        if isinstance(ref, int):
+            try:
+                _, own = split_account_id(ref)
+            except ValueError:
+                own = AccountKind.NONE
+            if own is AccountKind.NONE:
+                raise AccountNotFound(f"{ref:#x} is not a vault account id: {_ACCOUNT_FORMS}")
+            if kind is not None and kind is not own:
+                raise AccountNotFound(
+                    f"{self.account_label(ref)} is a {own.label} account, not a {kind.label} one"
+                )
+            return ref
+        if isinstance(ref, str) and not is_address(ref):
+            labelled = self._labelled(ref, kind)
+            if labelled is not None:
+                return labelled
+        address = getattr(ref, "address", ref)
+        manager = self.default_manager.address
+        if isinstance(address, str) and is_address(address) and address.lower() == manager.lower():
+            return self.account_id(id_of(manager, AccountKind.DEFAULT_MANAGEMENT), kind)
+        try:
+            who = self.participant(ref)
+        except ParticipantNotFound:
+            if kind is not None and isinstance(address, str) and is_address(address):
+                return id_of(to_checksum_address(address), kind)  # the vault judges an outsider
+            raise ParticipantNotFound(
+                f"no participant or vault account {ref!r} is known: {_ACCOUNT_FORMS}"
+            ) from None
+        return self._own_account(who, kind)
+
+    def _labelled(self, label: str, kind: AccountKind | None) -> int | None:
+        """The account a label names (`member-a clearing fund account`), or None when `label` is
+        not one (a participant's name, say)."""
+        text = " ".join(label.split()).removesuffix(" account")
+        if text.replace("-", " ").lower() == _DEFAULT_MANAGEMENT.lower():
+            said = id_of(self.default_manager.address, AccountKind.DEFAULT_MANAGEMENT)
+            return self.account_id(said, kind)
+        for said_kind in AccountKind:
+            words = said_kind.label
+            for spelt in dict.fromkeys((words, words.replace(" ", "-"))):
+                if said_kind is AccountKind.NONE or not text.endswith(f" {spelt}"):
+                    continue
+                owner = text.removesuffix(f" {spelt}")
+                try:
+                    who = self.participant(owner)
+                except ParticipantNotFound:
+                    return None  # not a label: perhaps a participant named so
+                return self.account_id(self._own_account(who, said_kind), kind)
+        return None
+
+    def _own_account(self, who: Participant, kind: AccountKind | None) -> int:
+        """`who`'s `kind` account; without a kind, the one it posts its margin in."""
+        if who.kind is Kind.CLIENT:
+            own = (
+                AccountKind.SEGREGATED
+                if who.account_type is AccountType.SEGREGATED
+                else AccountKind.OMNIBUS
+            )
+            if kind is not None and kind is not own:
+                where = "its own segregated" if own is AccountKind.SEGREGATED else "its member's"
+                raise AccountNotFound(
+                    f"{who.name} is a client whose collateral is in {where} {own.label} "
+                    f"account: it has no {kind.label} account"
+                )
+            if own is AccountKind.OMNIBUS:
+                return id_of(who.clearing_member or "0x0", AccountKind.OMNIBUS)
+            return id_of(who.address, own)
+        if kind is None and who.kind is not Kind.CLEARING_MEMBER:
+            article = "an" if who.kind.label[:1] in "aeiouAEIOU" else "a"
+            raise AccountNotFound(
+                f"{who.name} is {article} {who.kind.label}, with no margin account to default "
+                "to: name a clearing member or a client, or give the account's kind"
+            )
+        return id_of(who.address, kind or AccountKind.HOUSE)
 
     def _name_of(self, address: str) -> str | None:
         for contract in self.contracts():

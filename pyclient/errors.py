@@ -8,7 +8,9 @@ Two families sit under `KabutoError`:
   every ABI under `pyclient/artifacts/`, generated when this module is imported and named exactly
   like the Solidity error (`errors.TokenAccountFrozen`, `errors.ERC20InsufficientBalance`...).
   Each carries the decoded arguments in `.args_by_name`; its message comes from the error's
-  NatSpec `@notice`, with participants, assets and amounts written out by name.
+  NatSpec `@notice`, with participants and assets written out by name, vault accounts by label
+  (`member-a house account`), amounts with thousands separators and their asset once
+  (`1,600,000 JPY`), and times as Tokyo times.
 
 A user of `pyclient` never sees a bare web3 `ContractLogicError` or a hex blob.
 """
@@ -43,6 +45,12 @@ class AllocationInfeasible(KabutoError):
 
 class ParticipantNotFound(InputError):
     """No participant by that name or address is known to this deployment."""
+
+
+class AccountNotFound(InputError):
+    """No vault account is what was asked for: an id that is no account's, a label whose kind the
+    owner cannot have (`client-x house`), or a participant with no account of its own (a trust
+    bank); the message names what was asked and what is accepted."""
 
 
 class AssetNotFound(InputError):
@@ -120,10 +128,21 @@ class _PlainFormatter:
 _AMOUNT_ARGS = frozenset(
     {"amount", "balance", "needed", "frozen", "freeBalance", "value", "allowance", "totalFrozen"}
 )
+# Argument names that hold amounts of the asset or token the error names, when it names one.
+_NAMED_ASSET_AMOUNTS = frozenset({"held", "owed", "due", "quantity"})
 # Argument names that hold a collateral-vault account id.
 _ACCOUNT_ARGS = frozenset({"account", "fromAccount", "toAccount"})
 # Argument names that say which asset the amounts are in, when the error names one.
 _ASSET_ARGS = ("asset", "token")
+# Argument names of numbers that identify something (calls, cases, tokens, nonces): written as
+# they are, without thousands separators.
+_ID_ARGS = frozenset({"id", "index", "currentNonce", "bits", "decimals"})
+# "account `account`": the label says "account" itself ("member-a house account").
+_ACCOUNT_WORD = re.compile(r"(?:\b[Oo]mnibus )?\b[Aa]ccount (`(\w+)`)")
+# "`held` of `asset`": an amount written with its asset's symbol names the asset already.
+_OF_ASSET = re.compile(r"`(\w+)` of `(asset|token)`")
+# "`balance` free JDR units", "`frozen` tokens": the words after it say what it counts.
+_COUNTED = re.compile(r"`(\w+)`(?= (?:\w+ )?(?:JDR )?(?:units|tokens)\b)")
 
 
 class ContractError(KabutoError):
@@ -157,25 +176,43 @@ class ContractError(KabutoError):
         raise AttributeError(item)
 
     def _render(self, fmt: Formatter, context_asset: str | None) -> str:
-        asset = next(
-            (
-                self.args_by_name[a]
-                for a in _ASSET_ARGS
-                if isinstance(self.args_by_name.get(a), str)
-            ),
-            context_asset,
-        )
+        named = next((a for a in _ASSET_ARGS if isinstance(self.args_by_name.get(a), str)), None)
+        asset = self.args_by_name[named] if named else context_asset
         types = {i["name"]: i["type"] for i in self.inputs}
         words = {
-            name: _moment(name, types.get(name), value) or self._word(name, value, fmt, asset)
+            name: _moment(name, types.get(name), value)
+            or self._word(name, value, fmt, asset, named=named is not None)
             for name, value in self.args_by_name.items()
         }
-        if self.notice:
-            return re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), self.notice)
-        return ", ".join(f"{k}={v}" for k, v in words.items()) or "reverted"
+        if not self.notice:
+            return ", ".join(f"{k}={v}" for k, v in words.items()) or "reverted"
+        # An amount written with its asset's symbol ("1,000 JPY"), not as a bare number.
+        symbolled = {
+            name
+            for name, value in self.args_by_name.items()
+            if (name in _AMOUNT_ARGS or name in _NAMED_ASSET_AMOUNTS)
+            and isinstance(value, int) and words[name] != _number(value)
+            and not words[name].endswith(" units")
+        }  # fmt: skip
+        # "account `account`" would read "account member-a house account".
+        ids = {n for n in _ACCOUNT_ARGS if isinstance(self.args_by_name.get(n), int)}
+        notice = _ACCOUNT_WORD.sub(
+            lambda m: m.group(1) if m.group(2) in ids else m.group(0), self.notice
+        )
+        # "1,000 JPY of JPY token (…)" names the asset twice: the amount names it already.
+        notice = _OF_ASSET.sub(
+            lambda m: f"`{m.group(1)}`" if m.group(1) in symbolled else m.group(0), notice
+        )
+        # "1,000 SPY-JDR free JDR units": the words after it say what it counts.
+        for m in _COUNTED.finditer(notice):
+            if m.group(1) in symbolled:
+                words[m.group(1)] = words[m.group(1)].rsplit(" ", 1)[0]
+        return re.sub(r"`(\w+)`", lambda m: words.get(m.group(1), m.group(1)), notice)
 
     @staticmethod
-    def _word(name: str, value: Any, fmt: Formatter, asset: str | None) -> str:
+    def _word(
+        name: str, value: Any, fmt: Formatter, asset: str | None, *, named: bool = False
+    ) -> str:
         if isinstance(value, enum.Enum):
             return value.name
         if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
@@ -186,16 +223,30 @@ class ContractError(KabutoError):
             return f"{value:,}"  # every notice says "JPY" after a yen amount
         if isinstance(value, int) and name in _ACCOUNT_ARGS:
             return fmt.vault_account(value)
-        if isinstance(value, int) and name in _AMOUNT_ARGS:
+        if isinstance(value, int) and (
+            name in _AMOUNT_ARGS or (named and name in _NAMED_ASSET_AMOUNTS)
+        ):
             return fmt.amount(value, asset)
+        if isinstance(value, int) and not (name in _ID_ARGS or name.endswith("Id")):
+            return _number(value)  # a count, a quantity, a bound: as people write numbers
         if isinstance(value, bytes):
             return bytes_word(value)
         return str(value)
 
 
-# Arguments that hold a unix time (cut-offs and the moment of the call) or a Tokyo calendar day
-# (days since 1970-01-01, as the trading calendar and ETF clearing count them).
-_TIME_ARGS = frozenset({"cutoff", "at"})
+def _number(value: int) -> str:
+    """A whole number as people write it: `1,600,000`."""
+    return f"{value:,}"
+
+
+# Arguments that hold a unix time (cut-offs, deadlines, observation times, the moment of the
+# call) or a Tokyo calendar day (days since 1970-01-01, as the trading calendar and ETF clearing
+# count them).
+_TIME_ARGS = frozenset(
+    {"cutoff", "at", "deadline", "callDeadline", "expiry", "asOf", "lastAsOf", "recordTime",
+     "terminatedAt", "listingDate", "earliest", "timepoint", "clock"}
+)  # fmt: skip
+_TIME_TYPES = frozenset({"uint48", "uint64", "uint256"})
 _DAY_ARGS = frozenset(
     {"day", "earliest", "lastTradingDay", "today", "first", "last", "from", "through"}
 )
@@ -205,7 +256,7 @@ def _moment(name: str, abi_type: str | None, value: Any) -> str | None:
     """A time or day argument as people read it: `2027-01-08 13:00:00 Tokyo`, `2027-01-08`."""
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if abi_type == "uint64" and name in _TIME_ARGS:
+    if abi_type in _TIME_TYPES and name in _TIME_ARGS and 0 < value < 2**40:
         return f"{_TOKYO_EPOCH + dt.timedelta(seconds=value):%Y-%m-%d %H:%M:%S} Tokyo"
     if abi_type == "uint32" and name in _DAY_ARGS and value:
         return f"{dt.date(1970, 1, 1) + dt.timedelta(days=value):%Y-%m-%d}"

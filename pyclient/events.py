@@ -29,8 +29,7 @@ from .clock import from_unix
 from .errors import KabutoError
 from .etf.model import day_date
 from .jdr.model import Operation, Trigger
-from .oracle.market_data import PRICE_DECIMALS, Purpose
-from .units import format_amount
+from .oracle.market_data import Purpose
 
 MAX_UINT = 2**256 - 1
 
@@ -145,7 +144,8 @@ def _code(code: bytes) -> str:
 
 
 def _enum(value: Any) -> str:
-    return str(getattr(value, "name", value))
+    """An enum in words (`being deregistered`, `creation in kind`), as `_words`."""
+    return _words(value) if hasattr(value, "name") else str(value)
 
 
 def _why(reason: bytes) -> str:
@@ -154,11 +154,15 @@ def _why(reason: bytes) -> str:
 
 
 def _words(member: Any) -> str:
-    return str(member.name).lower().replace("_", " ")
+    """`partially met`, `ETF manager`: an enum's label (its name in words)."""
+    label = getattr(member, "label", None)
+    return label if isinstance(label, str) else str(member.name).lower().replace("_", " ")
 
 
 def _price(value_e18: int, currency: str) -> str:
-    return format_amount(value_e18, PRICE_DECIMALS, currency).replace(".000000000000000000", "")
+    """`49,250 JPY`, `150.25`: a price or rate (18 decimals), exact without trailing zeros, in
+    `currency` when one is given."""
+    return f"{_e18(value_e18)} {currency}".rstrip()
 
 
 def _purposes(mask: int) -> str:
@@ -365,8 +369,8 @@ _SENTENCES: dict[str, Sentence] = {
         f"{n.name(e['asset'])} priced at {_price(e['priceE18'], n.currency_of(e['asset']))} "
         f"as of {_when(e['asOf'])}"
     ),
-    "FxRatePublished": lambda e, n: (
-        f"{e['currency'].decode()}/JPY at {_price(e['rateE18'], 'JPY')} as of {_when(e['asOf'])}"
+    "FxRatePublished": lambda e, n: (  # the pair names the currency: "USD/JPY at 150"
+        f"{e['currency'].decode()}/JPY at {_price(e['rateE18'], '')} as of {_when(e['asOf'])}"
     ),
     "RiskParametersSet": lambda e, n: (
         f"{n.name(e['asset'])}: haircut {e['haircutBps'] / 100:g}%, concentration limit "
@@ -678,8 +682,7 @@ _SENTENCES: dict[str, Sentence] = {
         f"ETF {_code(e['code'])} to be delisted: last trading day {_day(e['lastTradingDay'])}"
     ),
     "Applied": lambda e, n: (
-        f"{n.name(e['member'])} applied (#{e['id']}) for "
-        f"{_enum(e['kind']).lower().replace('_', ' ')} "
+        f"{n.name(e['member'])} applied (#{e['id']}) for {_enum(e['kind'])} "
         f"of {e['creationUnits']:,} creation unit{'s' * (e['creationUnits'] != 1)} of ETF "
         f"{_code(e['code'])}"
     ),
@@ -712,7 +715,7 @@ _SENTENCES: dict[str, Sentence] = {
         f"{_day(e['day'])}"
     ),
     "BookOpened": lambda e, n: (
-        f"settlement book of {n.name(e['party'])} ({_enum(e['stream']).lower()}) opened for "
+        f"settlement book of {n.name(e['party'])} ({_enum(e['stream'])}) opened for "
         f"{_day(e['day'])}"
     ),
     "ObligationsRecorded": lambda e, n: (

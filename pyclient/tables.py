@@ -73,8 +73,10 @@ def shorten_addresses(text: str) -> str:
 
 
 def words(member: Any) -> str:
-    """`CLEARING_MEMBER` -> `clearing member`."""
-    return str(member.name).lower().replace("_", " ")
+    """An enum as a table shows it: `CLEARING_MEMBER` -> `clearing member`, `SYSTEM_CONTRACT`
+    -> `system contract`, `ETF_MANAGER` -> `ETF manager` (its `label`), never a raw name."""
+    label = getattr(member, "label", None)
+    return label if isinstance(label, str) else str(member.name).lower().replace("_", " ")
 
 
 def number(value: Decimal | int, decimals: int = 0) -> str:
@@ -467,10 +469,11 @@ def positions_table(
     for p in portfolios:
         capital = Decimal(p.net_capital)
         add_on = " [yellow](add-on)[/yellow]" if capital < ADD_ON_CAPITAL_THRESHOLD else ""
-        by = (owners or {}).get(p.account)
+        account = d.account_id(p.account)  # a portfolio may name its account by label or owner
+        by = (owners or {}).get(account)
         for i, (whose, held) in enumerate((by or {"": p.positions}).items()):
             notional = sum(abs(q.quantity) * Decimal(prices[q.instrument]) for q in held)
-            row = [f"[bold]{d.account_name(p.account)}[/bold]" if not i else ""]
+            row = [f"[bold]{d.account_label(account)}[/bold]" if not i else ""]
             row += [whose] if owners is not None else []
             row += [positions_text(held), number(notional), f"{capital / 10**9:,.1f}bn{add_on}"]
             table.add_row(*row)
@@ -498,7 +501,7 @@ def margin_table(
     table = new_table(title, *columns)
     for account, r in results.items():
         mtm, add_on = (number(v) if v else "[dim]0" for v in (r.mtm_loss, r.add_on))
-        row = [f"[bold]{d.account_name(account)}[/bold]", mtm, number(r.estimated_loss), add_on,
+        row = [f"[bold]{d.account_label(account)}[/bold]", mtm, number(r.estimated_loss), add_on,
                f"[bold]{number(r.total)}[/bold]"]  # fmt: skip
         if before is not None:
             old = before[account].total
@@ -651,7 +654,7 @@ def seized_table(
     )  # fmt: skip
     one_owner = len({split_account_id(s.account)[0] for s in seized}) == 1
     for s in seized:
-        account = words(split_account_id(s.account)[1]) if one_owner else d.account_name(s.account)
+        account = words(split_account_id(s.account)[1]) if one_owner else d.account_label(s.account)
         table.add_row(account, s.asset.symbol, number(s.quantity, s.asset.decimals),
                       number(s.market_jpy), number(s.counted_jpy))  # fmt: skip
     table.add_section()
@@ -686,7 +689,7 @@ def waterfall_table(
     table.add_row("the loss", "", "", number(left))
     for use in fall.layers:
         left -= use.used_jpy
-        table.add_row(_LAYER_WORDS[use.layer], d.account_name(use.account), number(use.used_jpy),
+        table.add_row(_LAYER_WORDS[use.layer], d.account_label(use.account), number(use.used_jpy),
                       number(left))  # fmt: skip
     table.add_section()
     uncovered = "[bold red]" + number(fall.uncovered_jpy) + "[/bold red]"

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from .clock import from_unix
 from .collateral.vault import AccountKind, MarginCall, VaultAccount, split_account_id
@@ -94,14 +95,15 @@ class AccountView:
 
 
 def account_views(
-    d: Deployment, accounts: Iterable[int] | None = None, *, strict: bool = False
+    d: Deployment, accounts: Iterable[Any] | None = None, *, strict: bool = False
 ) -> list[AccountView]:
-    """The accounts given (default: every account ever opened), read in a few batches.
+    """The accounts given (default: every account ever opened), read in a few batches; each by
+    id, label (`"member-a house"`) or participant (`Deployment.account_id`).
 
     With `strict`, an account that cannot be valued raises the typed error (what a margin run
     wants); otherwise its value is None and `unvalued` says why (what a report wants).
     """
-    ids = d.vault.account_ids() if accounts is None else list(accounts)
+    ids = d.vault.account_ids() if accounts is None else d.vault.resolve_all(accounts)
     fns = d.vault.contract.functions
     vault_accounts = d.vault.accounts(ids)
     values = d.chain.read_many(
@@ -129,19 +131,20 @@ def account_views(
     return out
 
 
-def account_view(d: Deployment, account: int, *, strict: bool = False) -> AccountView:
-    """One account (see `account_views`)."""
+def account_view(d: Deployment, account: Any, *, strict: bool = False) -> AccountView:
+    """One account, by id, label or participant (see `account_views`)."""
     (view,) = account_views(d, [account], strict=strict)
     return view
 
 
-def clearing_members_of(d: Deployment, accounts: Iterable[int]) -> dict[int, str]:
-    """The clearing member responsible for each vault account, by name: the one that owns it,
-    or the one a client clears through (read from the register in two batches). What the CCP
-    groups accounts by, to stress a member's whole book or share out the clearing fund."""
+def clearing_members_of(d: Deployment, accounts: Iterable[Any]) -> dict[int, str]:
+    """The clearing member responsible for each vault account (by id, label or participant), by
+    name and keyed by account id: the one that owns it, or the one a client clears through (read
+    from the register in two batches). What the CCP groups accounts by, to stress a member's
+    whole book or share out the clearing fund."""
     register = {p.address: p for p in d.participants()}
     out = {}
-    for account in accounts:
+    for account in d.vault.resolve_all(accounts):
         owner = register[split_account_id(account)[0]]
         member = owner.clearing_member
         out[account] = register[member].name if member else owner.name

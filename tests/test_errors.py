@@ -6,16 +6,18 @@ in Python before anything is sent.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from eth_abi import encode
 from hypothesis import given
 from hypothesis import strategies as st
-from support import World, refused
+from support import Market, World, refused
 
-from pyclient import artifacts, errors
+from pyclient import CallStatus, artifacts, errors
 from pyclient.abi import abi_type
+from pyclient.clock import TOKYO, to_unix
 from pyclient.errors import decode_revert
 from pyclient.units import from_units, to_bytes32, to_units
 
@@ -179,3 +181,31 @@ def test_a_yen_amount_in_a_message_reads_as_a_number_followed_by_jpy_once() -> N
     )  # fmt: skip
     assert "worth 1,600,000 JPY, below its requirement of 2,000,000 JPY" in str(err)
     assert "JPY JPY" not in str(err)
+
+
+def test_an_account_in_a_message_is_its_label_said_once(market: Market) -> None:
+    """`Account `account` holds only `held` of `asset`` reads as people would say it: the account
+    by its label (not "account member-a house account"), each amount with its asset once (not
+    "500 JPY of JPY token (JPY deposit token) (0x…)")."""
+    w = market.world
+    w.member_a.deposit("JPY", 500)
+    err = market.refused(lambda: w.member_a.withdraw("JPY", 1_000), errors.VaultInsufficientHolding)
+    assert err.text == "member-a house account holds only 500 JPY; 1,000 JPY was asked for."
+    frozen = errors.VaultAccountFrozen({"account": market.segregated}, formatter=w.deployment)
+    assert frozen.text == "client-seg segregated account is frozen after a default."
+    err = market.refused(lambda: w.member_a.withdraw_for("client-omni", "JPY", 5),
+                         errors.VaultSubLedgerInsufficient)  # fmt: skip
+    assert "has only 0 JPY in member-a omnibus account; 5 JPY was asked for" in str(err)
+    assert "JPY token" not in str(err) and "account member-a" not in str(err)
+
+
+def test_times_read_as_tokyo_times_and_counts_with_separators_but_ids_as_they_are() -> None:
+    deadline = to_unix(datetime(2026, 11, 25, 11, tzinfo=TOKYO))
+    due = errors.VaultDeadlineNotPassed({"callId": 12_345, "deadline": deadline})
+    assert due.text == (
+        "Margin call 12345 is due at 2026-11-25 11:00:00 Tokyo; that time has not passed."
+    )
+    batch = errors.VaultBatchLengthMismatch({"expected": 12_000, "actual": 1_500})
+    assert batch.text == "A batch has 12,000 entries in one list and 1,500 in another."
+    state = errors.VaultMarginCallState({"callId": 7, "status": CallStatus.PARTIALLY_MET})
+    assert state.text == "Margin call 7 is PARTIALLY_MET; the operation needs another state."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from support import Market, World
 
@@ -71,3 +73,29 @@ def test_history_reads_one_contracts_events_back_from_the_chain(market: Market) 
     assert {e.name for e in everything} >= {"AssetListed", "PricePublished", "RiskParametersSet"}
     with pytest.raises(Exception, match="emits no event"):
         d.vault.history("Transfer")
+
+
+def test_amounts_read_with_separators_and_their_currency_once(market: Market) -> None:
+    """A rate names its pair already ("USD/JPY at 150", not "at 150 JPY"); a price its currency
+    once; figures carry thousands separators; enums read as words, not codes."""
+    d = market.world.deployment
+    said = [describe(e, d) for e in d.market_data.history()]
+    fx = next(s for s in said if s.startswith("USD/JPY at "))
+    assert fx.startswith("USD/JPY at 150 as of ")
+    assert "JGB374 token priced at 49,250 JPY as of " in " | ".join(said)
+    w = market.world
+    w.member_a.deposit("JPY", 600_000)
+    w.ccp.margin.post_requirements({"member-a house": 2_000_000}, run_id="eod")
+    issued = w.ccp.margin.issue_margin_calls(["member-a"], CallType.REGULAR)
+    (sentence,) = [describe(e, d) for e in issued.named("MarginCallIssued")]
+    assert sentence.startswith(
+        "call #1 (regular) on member-a house account: short JPY 1,400,000 (value JPY 600,000 vs "
+        "requirement JPY 2,000,000), due "
+    )
+    for text in [*said, sentence]:
+        for currency in ("JPY", "USD"):
+            assert f"{currency} {currency}" not in text and not re.search(
+                rf"{currency} [\d,.]+ {currency}\b", text
+            ), text
+        figures = re.sub(r"\d{4}-\d\d-\d\d|#\d+|[A-Z]+\d+", "", text)  # dates, ids, symbols
+        assert not re.search(r"\d{4,}", figures), text

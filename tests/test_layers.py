@@ -15,7 +15,8 @@ PYCLIENT = Path(__file__).resolve().parents[1] / "pyclient"
 
 # Lowest first. A module is matched by its longest listed prefix.
 LAYERS: list[tuple[str, ...]] = [
-    ("pyclient.artifacts", "pyclient.abi", "pyclient.errors", "pyclient.units", "pyclient.clock"),
+    ("pyclient.artifacts", "pyclient.abi", "pyclient.errors", "pyclient.units", "pyclient.clock",
+     "pyclient.enums"),
     (
         "pyclient.access.registry", "pyclient.access.permissions", "pyclient.access",
         "pyclient.tokens", "pyclient.oracle", "pyclient.collateral", "pyclient.default",

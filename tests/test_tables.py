@@ -4,6 +4,7 @@ the margin engine's figures: margin by component, stress losses, the clearing fu
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -187,7 +188,7 @@ def test_the_positions_table_gives_notional_net_capital_and_an_omnibus_clients_a
                   120_000_000_000),
         Portfolio(market.omnibus_a, [Position("NK225-FUT", 12), Position("JGB-FUT", 15)], {},
                   120_000_000_000),
-        Portfolio(market.house_b, [Position("NK225-FUT", 25)], {}, 1_500_000_000),
+        Portfolio("member-b", [Position("NK225-FUT", 25)], {}, 1_500_000_000),  # its house
     ]  # fmt: skip
     owners = {market.omnibus_a: {"client-1": [Position("NK225-FUT", 12)],
                                  "client-2": [Position("JGB-FUT", 15)]}}  # fmt: skip
@@ -416,3 +417,31 @@ def test_the_termination_table_adds_the_payouts_up_to_the_proceeds(world: World)
     assert ["remainder", "(rounding)", "1"] in rows(
         tables.termination_table(world.deployment, "SPY-JDR", done, both)
     )
+
+
+def test_the_register_table_names_kinds_and_statuses_in_words_never_raw_or_cut(
+    world: World,
+) -> None:
+    """The deployment admits its own contracts (kind SYSTEM_CONTRACT): a narrow console shows
+    "system contract" whole, not `SYSTEM_CONT…`, and no enum prints as a code."""
+    d = world.deployment
+    world.ccp.register.suspend("client-seg", "late report")
+    wide = " ".join(text(tables.participants_table(d)).split())
+    assert "collateral-vault system contract active" in wide
+    assert "client-seg client suspended segregated member-b" in wide
+    assert "ccp CCP active" in wide
+    for width in (110, 80, 60):
+        shown = text(tables.participants_table(d, narrow=width < 100), width)
+        assert shown.count("system") == shown.count("contract") >= 4
+        assert not [w for w in shown.split() if w.isupper() and "_" in w], shown
+        assert not re.search(r"(?<!0x[0-9a-fA-F]{4})…", shown), "only addresses are shortened"
+
+
+def test_tables_show_call_states_and_types_as_words(market: Market) -> None:
+    w = market.world
+    d = w.deployment
+    w.ccp.margin.post_requirements({market.house_a: 100_000}, run_id="eod")
+    calls = w.ccp.margin.issue_margin_calls([market.house_a], CallType.INTRADAY).value.calls
+    shown = " ".join(text(tables.calls_table(d, calls)).split())
+    assert "member-a house intraday 100,000" in shown and "issued" in shown
+    assert "INTRADAY" not in shown and "ISSUED" not in shown

@@ -128,3 +128,66 @@ def test_what_a_default_seized_is_valued_at_the_quotes_now(market: Market) -> No
     ]  # fmt: skip
     assert [s.units for s in seized if s.asset.symbol == "USD"] == [10_000]
     assert seizures(w.deployment, w.member_a.deposit("JPY", 1).events) == []
+
+
+# ---------------------------------------------------------------- accounts by label and name
+
+
+def test_an_account_has_a_short_label_and_the_label_or_its_owner_finds_it_again(
+    market: Market,
+) -> None:
+    d = market.world.deployment
+    labels = {
+        market.house_a: "member-a house", market.segregated: "client-seg segregated",
+        market.fund_a: "member-a clearing fund", market.omnibus_a: "member-a omnibus",
+    }  # fmt: skip
+    for account, label in labels.items():
+        assert d.account_label(account) == label
+        assert d.account_id(label) == d.account_id(f"{label} account") == account
+        assert d.account_id(account) == account
+    # A participant stands for the account it posts margin in, as the register says.
+    assert d.account_id("member-a") == d.account_id(market.world.member_a) == market.house_a
+    assert d.account_id(market.world.member_a.address.lower()) == market.house_a
+    assert d.account_id("client-seg") == market.segregated  # its own segregated account
+    assert d.account_id("client-omni") == market.omnibus_a  # its member's omnibus account
+    assert d.account_id("member-a", AccountKind.CLEARING_FUND) == market.fund_a
+    assert d.account_id("member-a clearing-fund") == market.fund_a  # the CLI's spelling
+    manager = d.account_id("CCP default management")
+    assert d.account_label(manager) == "CCP default management"
+
+
+@pytest.mark.parametrize(
+    ("ref", "error", "says"),
+    [
+        ("nobody", errors.ParticipantNotFound, "'nobody'"),
+        ("nobody house", errors.ParticipantNotFound, "'nobody house'"),
+        ("issuer", errors.AccountNotFound, "issuer is a token issuer"),
+        ("client-seg house", errors.AccountNotFound, "client-seg is a client"),
+        (12, errors.AccountNotFound, "0xc is not a vault account id"),
+        (True, errors.AccountNotFound, "True"),
+        (2.5, errors.ParticipantNotFound, "2.5"),
+    ],
+)
+def test_an_unknown_or_impossible_account_is_refused_naming_what_was_asked(
+    world: World, ref: object, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error) as info:
+        world.deployment.account_id(ref)
+    assert says in str(info.value) and isinstance(info.value, errors.InputError)
+
+
+def test_views_and_the_vault_client_take_an_account_by_label_or_owner(market: Market) -> None:
+    w = market.world
+    d = w.deployment
+    w.member_a.approve_vault("JPY")
+    d.vault.deposit("member-a house", "JPY", 1_000).send(w.member_a.signer)
+    w.ccp.margin.post_requirements({"client-seg": 5_000, "member-a": 2_000}, run_id="eod")
+    views = account_views(d, ["member-a", "client-seg segregated", market.fund_a])
+    assert [v.id for v in views] == [market.house_a, market.segregated, market.fund_a]
+    assert [(v.value_jpy, v.requirement_jpy) for v in views] == [(1_000, 2_000), (0, 5_000),
+                                                                  (0, 0)]  # fmt: skip
+    assert d.vault.holdings("member-a house") == {"JPY": 1_000}
+    assert clearing_members_of(d, ["client-seg"]) == {market.segregated: "member-b"}
+    (call,) = w.ccp.margin.issue_margin_calls(["client-seg"], CallType.REGULAR).value.calls
+    assert call.account == market.segregated
+    assert d.vault.open_calls("client-seg segregated") == [d.vault.margin_call(call.id)]

@@ -7,15 +7,15 @@ CCP operator's and go through `pyclient.roles.Ccp`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from ..abi import register_enum
+from ..enums import ChainEnum
 from ..units import from_bytes32
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class Kind(IntEnum):
+class Kind(ChainEnum):
     NONE = 0
     CCP = 1
     CLEARING_MEMBER = 2
@@ -28,14 +28,14 @@ class Kind(IntEnum):
     SYSTEM_CONTRACT = 9
 
 
-class Status(IntEnum):
+class Status(ChainEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
     DEFAULTED = 3
 
 
-class AccountType(IntEnum):
+class AccountType(ChainEnum):
     NONE = 0
     SEGREGATED = 1
     OMNIBUS = 2

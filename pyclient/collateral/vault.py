@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from eth_utils import to_checksum_address
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..enums import ChainEnum
 from ..oracle.market_data import Purpose
 
 
-class AccountKind(IntEnum):
+class AccountKind(ChainEnum):
     NONE = 0
     HOUSE = 1
     SEGREGATED = 2
@@ -28,7 +28,7 @@ class AccountKind(IntEnum):
     DEFAULT_MANAGEMENT = 5
 
 
-class CallType(IntEnum):
+class CallType(ChainEnum):
     """Kind of margin call; its deadline follows the Tokyo timetable (pyclient.margin.calendar)."""
 
     REGULAR = 0
@@ -36,7 +36,7 @@ class CallType(IntEnum):
     EMERGENCY = 2
 
 
-class SkipReason(IntEnum):
+class SkipReason(ChainEnum):
     """Why a batch left an account or a call out (the values are the Solidity enum's)."""
 
     NONE = 0
@@ -50,7 +50,7 @@ class SkipReason(IntEnum):
     DEADLINE_BEFORE_OPEN_CALL = 8  # the increase would fall due before the call open below it
 
 
-class CallStatus(IntEnum):
+class CallStatus(ChainEnum):
     NONE = 0
     ISSUED = 1
     PARTIALLY_MET = 2
@@ -69,7 +69,7 @@ register_enum("ICollateralVault.SkipReason", SkipReason)
 register_enum("ICollateralVault.CallStatus", CallStatus)
 
 
-class ShareStatus(IntEnum):
+class ShareStatus(ChainEnum):
     """An omnibus client's share: owed, paid in full, marked overdue by its member, or closed
     unpaid when the member's call closed (met by others, or defaulted)."""
 

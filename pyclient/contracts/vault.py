@@ -1,7 +1,9 @@
 """The collateral vault's client: accounts, holdings, requirements and margin calls.
 
 Reads return the model types of `pyclient.collateral` (`VaultAccount`, `MarginCall`) and holdings in
-whole units by asset symbol. Calls cover the whole margin cycle: open accounts (one or many),
+whole units by asset symbol. Wherever an account is asked for, an account id, a label
+(`"member-a house"`) or a participant (`"client-x"`, its own account) will do
+(`Deployment.account_id`). Calls cover the whole margin cycle: open accounts (one or many),
 deposit and withdraw (naming the client for an omnibus account), standing instructions, requirement
 batches, calls due by the Tokyo timetable, overdue marking, pass-on to omnibus clients, default.
 """
@@ -45,14 +47,24 @@ class VaultClient(ContractClient):
         """The id of `owner`'s `kind` account (whether or not it is open)."""
         return account_id(self.suite.address_of(owner), kind)
 
-    def account(self, account: int) -> VaultAccount:
+    def resolve(self, account: Any) -> int:
+        """The id of the account given by id, label or participant (`Deployment.account_id`)."""
+        return int(self.suite.account_id(account))
+
+    def resolve_all(self, accounts: Iterable[Any]) -> list[int]:
+        """`resolve` for each account given, in order."""
+        return [self.resolve(a) for a in accounts]
+
+    def account(self, account: Any) -> VaultAccount:
         """The account record; `VaultAccountUnknown` if it was never opened."""
+        account = self.resolve(account)
         return VaultAccount.from_chain(
             account, self._read(self.contract.functions.account(account))
         )
 
-    def accounts(self, accounts: Sequence[int]) -> list[VaultAccount]:
+    def accounts(self, accounts: Iterable[Any]) -> list[VaultAccount]:
         """Many account records, read in one batch."""
+        accounts = self.resolve_all(accounts)
         raw = self._read_many([self.contract.functions.account(i) for i in accounts])
         return [VaultAccount.from_chain(i, r) for i, r in zip(accounts, raw, strict=True)]
 
@@ -60,20 +72,29 @@ class VaultClient(ContractClient):
         """Every account ever opened, in order (the CCP's default-management account first)."""
         return [e["account"] for e in self.history("AccountOpened")]
 
-    def holdings(self, account: int) -> dict[str, Decimal]:
+    def with_requirement(self) -> list[VaultAccount]:
+        """Every account with a requirement or an open call, in the order opened: what the margin
+        engine manages, read from the chain (the accounts opened, then their records in one
+        batch), so any process sees the same list."""
+        return [a for a in self.accounts(self.account_ids()) if a.requirement_jpy or a.open_call]
+
+    def holdings(self, account: Any) -> dict[str, Decimal]:
         """What `account` holds, per asset symbol, in whole units (held assets only)."""
+        account = self.resolve(account)
         return {
             symbol: self.suite.asset(symbol).whole(units)
             for symbol, units in self.raw_holdings(account).items()
             if units
         }
 
-    def raw_holdings(self, account: int) -> dict[str, int]:
+    def raw_holdings(self, account: Any) -> dict[str, int]:
         """What `account` holds or has held, per asset symbol, in smallest units (zeros kept)."""
+        account = self.resolve(account)
         return self.raw_holdings_of([account])[account]
 
-    def raw_holdings_of(self, accounts: Sequence[int]) -> dict[int, dict[str, int]]:
-        """`raw_holdings` of many accounts, read in two batches."""
+    def raw_holdings_of(self, accounts: Iterable[Any]) -> dict[int, dict[str, int]]:
+        """`raw_holdings` of many accounts, read in two batches (keyed by account id)."""
+        accounts = self.resolve_all(accounts)
         fns = self.contract.functions
         held = self._read_many([fns.assetsOf(acct) for acct in accounts])
         pairs = [(acct, self.suite.asset(a)) for acct, assets in zip(accounts, held, strict=True)
@@ -84,21 +105,22 @@ class VaultClient(ContractClient):
             out[acct][a.symbol] = int(u)
         return out
 
-    def collateral_value(self, account: int) -> int:
+    def collateral_value(self, account: Any) -> int:
         """Value in JPY after haircuts and concentration limits; stale prices are a typed error."""
-        return int(self._read(self.contract.functions.collateralValue(account)))
+        return int(self._read(self.contract.functions.collateralValue(self.resolve(account))))
 
-    def standing_instruction(self, account: int) -> list[tuple[str, Decimal]]:
+    def standing_instruction(self, account: Any) -> list[tuple[str, Decimal]]:
         """The pull order of `account`: (asset symbol, cap per call in whole units)."""
-        raw = self._read(self.contract.functions.standingInstruction(account))
+        raw = self._read(self.contract.functions.standingInstruction(self.resolve(account)))
         out = []
         for address, cap in raw:
             a = self.suite.asset(address)
             out.append((a.symbol, a.whole(cap)))
         return out
 
-    def sub_ledger(self, account: int) -> dict[str, dict[str, Decimal]]:
+    def sub_ledger(self, account: Any) -> dict[str, dict[str, Decimal]]:
         """Beneficial owners of omnibus `account`: client address -> asset symbol -> quantity."""
+        account = self.resolve(account)
         fns = self.contract.functions
         assets = [self.suite.asset(a) for a in self._read(fns.assetsOf(account))]
         clients = list(self._read(fns.beneficialOwners(account)))
@@ -110,19 +132,19 @@ class VaultClient(ContractClient):
                 ledger[client][a.symbol] = a.whole(u)
         return ledger
 
-    def client_standing_instruction(self, account: int, client: Any) -> list[tuple[str, Decimal]]:
+    def client_standing_instruction(self, account: Any, client: Any) -> list[tuple[str, Decimal]]:
         """`client`'s pull order for its shares of omnibus `account`'s calls."""
         fn = self.contract.functions.clientStandingInstruction(
-            account, self.suite.address_of(client)
+            self.resolve(account), self.suite.address_of(client)
         )
         return [
             (self.suite.asset(a).symbol, self.suite.asset(a).whole(cap))
             for a, cap in self._read(fn)
         ]
 
-    def member_of(self, account: int) -> str:
+    def member_of(self, account: Any) -> str:
         """The clearing member answerable for `account` (a segregated client's member)."""
-        return str(self._read(self.contract.functions.memberOf(account)))
+        return str(self._read(self.contract.functions.memberOf(self.resolve(account))))
 
     def accounts_of(self, member: Any) -> list[int]:
         """Every account `member` answers for: its own and its segregated clients'."""
@@ -136,9 +158,10 @@ class VaultClient(ContractClient):
             call_id, self._read(self.contract.functions.marginCall(call_id))
         )
 
-    def open_calls(self, account: int) -> list[MarginCall]:
+    def open_calls(self, account: Any) -> list[MarginCall]:
         """The calls open on `account`, newest first (a raised requirement is its own call)."""
-        return self.margin_calls(list(self._read(self.contract.functions.openCalls(account))))
+        fn = self.contract.functions.openCalls(self.resolve(account))
+        return self.margin_calls(list(self._read(fn)))
 
     def client_shares(self, call_id: int, *, block: int | str = "latest") -> list[ClientShare]:
         """The shares of omnibus call `call_id` passed on to clients, and what each has paid."""
@@ -173,38 +196,40 @@ class VaultClient(ContractClient):
     # ------------------------------------------------------------------ collateral (owners)
 
     def deposit(
-        self, account: int, asset: Any, amount: Amount, *, client: Any = None
+        self, account: Any, asset: Any, amount: Amount, *, client: Any = None
     ) -> Call[None]:
         """Post `amount` of `asset` into `account` (into omnibus `account`, for `client`)."""
         return self._move("deposit", account, asset, amount, client)
 
     def withdraw(
-        self, account: int, asset: Any, amount: Amount, *, client: Any = None
+        self, account: Any, asset: Any, amount: Amount, *, client: Any = None
     ) -> Call[None]:
         """Take `amount` back; refused when the account would fall below its requirement."""
         return self._move("withdraw", account, asset, amount, client)
 
     def set_standing_instruction(
-        self, account: int, instruction: Iterable[tuple[Any, Amount]]
+        self, account: Any, instruction: Iterable[tuple[Any, Amount]]
     ) -> Call[None]:
         """Pull order for margin calls: `[("JPY", 50_000_000), ("JGB374", 100)]` (asset, cap)."""
         fn = self.contract.functions.setStandingInstruction(
-            account, _instruction(self.suite, instruction)
+            self.resolve(account), _instruction(self.suite, instruction)
         )
         return self._call(fn, "setStandingInstruction")
 
     def set_client_standing_instruction(
-        self, account: int, client: Any, instruction: Iterable[tuple[Any, Amount]]
+        self, account: Any, client: Any, instruction: Iterable[tuple[Any, Amount]]
     ) -> Call[None]:
         """`client`'s pull order for its shares of omnibus `account`'s calls (the client sends)."""
         fn = self.contract.functions.setClientStandingInstruction(
-            account, self.suite.address_of(client), _instruction(self.suite, instruction)
-        )
+            self.resolve(account), self.suite.address_of(client),
+            _instruction(self.suite, instruction),
+        )  # fmt: skip
         return self._call(fn, "setClientStandingInstruction")
 
     def _move(
-        self, action: str, account: int, asset: Any, amount: Amount, client: Any
+        self, action: str, account: Any, asset: Any, amount: Amount, client: Any
     ) -> Call[None]:
+        account = self.resolve(account)
         a = self.suite.asset(asset)
         units = a.units(amount)
         fns = self.contract.functions
@@ -219,13 +244,13 @@ class VaultClient(ContractClient):
     # ------------------------------------------------------------------ margin (margin engine)
 
     def post_requirements(
-        self, requirements: Mapping[int, Amount], *, run_id: str
+        self, requirements: Mapping[Any, Amount], *, run_id: str
     ) -> Call[Posting]:
         """Set the requirement (whole JPY) of many accounts in one transaction; open calls are
         re-evaluated against it at once. The value says which accounts were skipped (frozen),
         which calls the new requirements met, and which accounts' calls could not be re-evaluated
         (a holding with no current price)."""
-        ids = list(requirements)
+        ids = self.resolve_all(requirements)
         _not_empty(ids, "requirements")
         values = [
             to_units(v, 0, what="requirement (JPY)", allow_zero=True) for v in requirements.values()
@@ -237,7 +262,7 @@ class VaultClient(ContractClient):
 
     def issue_margin_calls(
         self,
-        accounts: Sequence[int],
+        accounts: Iterable[Any],
         call_type: CallType,
         *,
         computed_at: dt.datetime | None = None,
@@ -251,6 +276,7 @@ class VaultClient(ContractClient):
         called and which skipped and why. Standing instructions are honoured in the same
         transaction, so a call in the outcome may already be met.
         """
+        accounts = self.resolve_all(accounts)
         _not_empty(accounts, "accounts")
         if deadline is None:
             moment = computed_at or from_unix(self.suite.chain_time())

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..enums import ChainEnum
 from ..units import from_bytes32
 
 
-class CaseStatus(IntEnum):
+class CaseStatus(ChainEnum):
     NONE = 0
     OPEN = 1
     WITHDRAWN = 2
     SETTLED = 3
 
 
-class Layer(IntEnum):
+class Layer(ChainEnum):
     """The layers of the default waterfall, in the order they meet a loss."""
 
     HOUSE_MARGIN = 0
@@ -34,14 +34,14 @@ class Layer(IntEnum):
     SURVIVORS = 3
 
 
-class Origin(IntEnum):
+class Origin(ChainEnum):
     """Where seized collateral came from; the loss waterfall uses them in this order."""
 
     HOUSE_MARGIN = 0
     CLEARING_FUND = 1
 
 
-class ClientStatus(IntEnum):
+class ClientStatus(ChainEnum):
     """Where a client of the defaulter stands in a case."""
 
     NONE = 0

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import IntEnum
 from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from ..abi import register_enum
+from ..enums import ChainEnum
 from .model import ApplicationKind, EtfType, TrustBankStatus, day_date, epoch_day
 from .netting import Book, Stream, Trade
 
@@ -27,7 +27,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class ApplicationStatus(IntEnum):
+class ApplicationStatus(ChainEnum):
     """Where an application stands (the contract's `Status`)."""
 
     NONE = 0
@@ -40,7 +40,7 @@ class ApplicationStatus(IntEnum):
     LAPSED = 7
 
 
-class Step(IntEnum):
+class Step(ChainEnum):
     """The settlement day's steps, in cut-off order (13:00, 14:15, 14:45, 15:30 Tokyo)."""
 
     DELIVER = 0

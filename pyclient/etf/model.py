@@ -49,10 +49,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from types import MappingProxyType
 
 from ..clock import TOKYO, TimetableError, to_unix
+from ..enums import ChainEnum
 from ..errors import InputError
 from ..margin.calendar import (
     add_business_days,
@@ -177,7 +178,7 @@ def _business_day(day: object, what: str) -> date:
 # ---------------------------------------------------------------------- kinds and terms
 
 
-class EtfType(IntEnum):
+class EtfType(ChainEnum):
     """How an ETF is created: against its basket of securities, or against cash."""
 
     NONE = 0
@@ -185,7 +186,7 @@ class EtfType(IntEnum):
     CASH = 2
 
 
-class ApplicationKind(IntEnum):
+class ApplicationKind(ChainEnum):
     """What a member applies for (the types of 第３条第２項第１２号 clearing transactions)."""
 
     NONE = 0
@@ -229,7 +230,7 @@ ACCEPTED_KINDS: Mapping[EtfType, frozenset[ApplicationKind]] = MappingProxyType(
 _TYPE_WORDS = {EtfType.IN_KIND: "an in-kind ETF", EtfType.CASH: "a cash ETF"}
 
 
-class TrustBankStatus(IntEnum):
+class TrustBankStatus(ChainEnum):
     """Where the ETF's trustee stands in the CCP's register of ETF trust banks."""
 
     NONE = 0

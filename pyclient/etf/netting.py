@@ -31,11 +31,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
 
+from ..enums import ChainEnum
 from ..errors import InputError
 from .model import ApplicationKind, Legs
 
@@ -80,7 +81,7 @@ class Side(StrEnum):
     SELL = "sell"
 
 
-class Stream(IntEnum):
+class Stream(ChainEnum):
     """Which netted book an obligation settles in."""
 
     MEMBER = 0  # a clearing member: trades and its statement legs together

@@ -17,11 +17,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import IntEnum
 from typing import Any
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..enums import ChainEnum
 from ..errors import InputError
 from ..units import from_bytes32
 
@@ -58,7 +58,7 @@ class InvoiceRefused(InputError):
 # ---------------------------------------------------------------------- chain types
 
 
-class PairStatus(IntEnum):
+class PairStatus(ChainEnum):
     """Where a pair is: open until closed after the payment cut-off."""
 
     NONE = 0

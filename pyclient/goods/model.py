@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..enums import ChainEnum
 from ..errors import InputError
 from ..units import from_bytes32, to_bytes32
 
 
-class DocumentKind(IntEnum):
+class DocumentKind(ChainEnum):
     DELIVERY_ORDER = 0
     WAREHOUSE_RECEIPT = 1
 
 
-class GoodsStatus(IntEnum):
+class GoodsStatus(ChainEnum):
     """Where a token is in its life: Live -> Presented (the holder asks for the goods; it cannot
     move) -> Released (burnt by its warehouse); a presentation can be withdrawn or refused."""
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import IntEnum
 from fractions import Fraction
 from typing import Any
 
 from ..abi import register_enum
 from ..clock import from_unix
+from ..enums import ChainEnum
 from ..errors import RatioRefused
 
 BPS = 10_000
@@ -26,7 +26,7 @@ ONE = 10**18
 RECORD_NOTICE = dt.timedelta(days=14)
 
 
-class CancelPolicy(IntEnum):
+class CancelPolicy(ChainEnum):
     """Who may cancel in kind: nobody, holders the trust bank confirmed, any holder."""
 
     NONE = 0
@@ -34,7 +34,7 @@ class CancelPolicy(IntEnum):
     ANY_HOLDER = 2
 
 
-class Operation(IntEnum):
+class Operation(ChainEnum):
     """What the trust bank may suspend."""
 
     CREATION = 0
@@ -42,7 +42,7 @@ class Operation(IntEnum):
     BUYBACK = 2
 
 
-class Trigger(IntEnum):
+class Trigger(ChainEnum):
     """Why a trust ended (trust deed #31, abridged)."""
 
     ETF_REDEEMED = 0
@@ -54,7 +54,7 @@ class Trigger(IntEnum):
     OTHER = 6
 
 
-class RequestStatus(IntEnum):
+class RequestStatus(ChainEnum):
     NONE = 0
     PENDING = 1
     DONE = 2

@@ -3,8 +3,10 @@
 It sits between the pure risk model (`pyclient.margin.risk`), the Tokyo timetable
 (`pyclient.margin.calendar`) and the collateral vault: each run values every account's positions,
 posts the requirements in one transaction, and calls every account whose collateral falls short,
-each call due by the timetable. It reads back what the chain holds, so two engines (or a restart)
-agree on the state of every call.
+each call due by the timetable. What it manages is read from the chain, not remembered: every
+vault account with a requirement (or an open call), so a fresh engine, in another process or
+after a restart, calls the same short accounts and agrees on the state of every call. Accounts
+are given by id, label (`"member-a house"`) or participant (`"client-x"`), as everywhere.
 
     engine = MarginEngine(ccp)          # anything with a deployment and a signer
     engine.run(portfolios, current_prices=..., history=..., run_id="2026-11-24 EOD")
@@ -66,11 +68,13 @@ class Operator(Protocol):
 class Portfolio:
     """What the CCP margins: one vault account's cleared positions.
 
-    `net_capital` is that of the clearing member responsible for the account (it decides the
-    add-on); `trade_prices` are the prices the positions were traded at, for mark-to-market.
+    `account` is the vault account: its id, its label (`"member-a house"`) or its owner
+    (`"member-a"`: its house account; a client: its own account). `net_capital` is that of the
+    clearing member responsible for the account (it decides the add-on); `trade_prices` are the
+    prices the positions were traded at, for mark-to-market.
     """
 
-    account: int
+    account: Any
     positions: Sequence[Position]
     trade_prices: Mapping[str, Any]
     net_capital: Any
@@ -78,7 +82,11 @@ class Portfolio:
 
 @dataclass
 class MarginEngine:
-    """Runs margin for the accounts given, as `operator` (which holds MARGIN_ENGINE_ROLE)."""
+    """Runs margin as `operator` (which holds MARGIN_ENGINE_ROLE): posts requirements, then
+    calls and follows every vault account with a requirement, as the chain lists them.
+
+    `accounts` are those this engine posted requirements for (in this process); the calls are
+    built from the chain's list (`managed`), not from it."""
 
     operator: Operator
     confidence: Any = DEFAULT_CONFIDENCE
@@ -104,9 +112,10 @@ class MarginEngine:
         current_prices: Mapping[str, Any],
         history: Mapping[str, Sequence[Any]],
     ) -> dict[int, MarginResult]:
-        """Initial margin of each portfolio, by component (nothing is sent)."""
+        """Initial margin of each portfolio, by component, keyed by account id (nothing is
+        sent)."""
         return {
-            p.account: initial_margin(
+            self.deployment.vault.resolve(p.account): initial_margin(
                 p.positions,
                 trade_prices=p.trade_prices,
                 current_prices=current_prices,
@@ -135,10 +144,13 @@ class MarginEngine:
         self.last_results = results
         return results
 
-    def post(self, requirements: Mapping[int, Any], *, run_id: str) -> BatchOutcome[list[Posting]]:
-        """Post requirements (whole JPY), `requirements_per_tx` to a transaction, and remember the
-        accounts for later calls; the value holds each transaction's `Posting`."""
+    def post(self, requirements: Mapping[Any, Any], *, run_id: str) -> BatchOutcome[list[Posting]]:
+        """Post requirements (whole JPY; accounts by id, label or participant),
+        `requirements_per_tx` to a transaction; the value holds each transaction's `Posting`."""
         vault = self.deployment.vault
+        requirements = dict(
+            zip(vault.resolve_all(requirements), requirements.values(), strict=True)
+        )
         items = list(requirements.items())
         calls = [
             vault.post_requirements(dict(part), run_id=run_id)
@@ -157,10 +169,11 @@ class MarginEngine:
         its clients' (as the register says whom each clears through), what its stress loss is
         measured on (`clearing_fund.record_day`)."""
         portfolios = list(portfolios)
-        member = clearing_members_of(self.deployment, [p.account for p in portfolios])
+        ids = self.deployment.vault.resolve_all(p.account for p in portfolios)
+        member = clearing_members_of(self.deployment, ids)
         books: dict[str, list[Position]] = {}
-        for p in portfolios:
-            books.setdefault(member[p.account], []).extend(p.positions)
+        for p, account in zip(portfolios, ids, strict=True):
+            books.setdefault(member[account], []).extend(p.positions)
         return dict(sorted(books.items()))
 
     def member_margins(self, results: Mapping[int, MarginResult]) -> dict[str, Decimal]:
@@ -204,16 +217,23 @@ class MarginEngine:
 
     # ------------------------------------------------------------------ calls
 
-    def states(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
-        """Requirement, value and open call of each account, read from the chain now (an account
-        that cannot be valued now has `value_jpy` None and says why in `unvalued`)."""
-        return account_views(self.deployment, self.accounts if accounts is None else accounts)
+    def managed(self) -> list[int]:
+        """Every vault account with a requirement or an open call, in the order opened, read from
+        the chain now: what `states`, `short_accounts`, `calls_due` and `issue_calls` consider
+        when no `accounts` are given, whoever posted the requirements and whenever."""
+        return [a.id for a in self.deployment.vault.with_requirement()]
+
+    def states(self, accounts: Iterable[Any] | None = None) -> list[AccountView]:
+        """Requirement, value and open call of each account (default: `managed()`), read from the
+        chain now (an account that cannot be valued now has `value_jpy` None and says why in
+        `unvalued`)."""
+        return account_views(self.deployment, self.managed() if accounts is None else accounts)
 
     def issue_calls(
         self,
         call_type: CallType,
         *,
-        accounts: Iterable[int] | None = None,
+        accounts: Iterable[Any] | None = None,
         computed_at: dt.datetime | None = None,
     ) -> BatchOutcome[CallBatch]:
         """Call every account short of what its open calls ask for, `calls_per_tx` to a
@@ -226,7 +246,7 @@ class MarginEngine:
         self,
         call_type: CallType,
         *,
-        accounts: Iterable[int] | None = None,
+        accounts: Iterable[Any] | None = None,
         computed_at: dt.datetime | None = None,
     ) -> list[Call[CallBatch]]:
         """The transactions of calls the engine would send now, `calls_per_tx` accounts each (none
@@ -240,7 +260,7 @@ class MarginEngine:
             for part in _chunks(short, self.calls_per_tx)
         ]
 
-    def short_accounts(self, accounts: Iterable[int] | None = None) -> list[AccountView]:
+    def short_accounts(self, accounts: Iterable[Any] | None = None) -> list[AccountView]:
         """The accounts a new call would ask something of now: not frozen, and short of what their
         open calls already ask for, or with a requirement and no value now (a price lapsed: the
         vault decides, and skips the account with its reason if it still cannot value it)."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import IntEnum
 from typing import Any
 
 from ..abi import register_enum
+from ..enums import ChainEnum
 from ..errors import InputError
 from ..units import from_units, to_units
 
@@ -20,7 +20,7 @@ PRICE_DECIMALS = 18
 BPS = 10_000
 
 
-class Purpose(IntEnum):
+class Purpose(ChainEnum):
     INITIAL_MARGIN = 0
     CLEARING_FUND = 1
 
@@ -30,10 +30,12 @@ register_enum("IMarketData.Purpose", Purpose)
 
 @dataclass(frozen=True)
 class RiskParameters:
-    """Haircut and concentration limit (basis points) and the purposes an asset serves.
+    """Haircut and concentration limit, both in basis points (1/100 of a percent), and the
+    purposes an asset serves.
 
-    `RiskParameters(100)` is a 1% haircut; `concentration_bps=4_000` lets the asset meet at most
-    40% of an account's requirement (10,000, the default: no limit)."""
+    `RiskParameters(haircut_bps=100)` is a 1% haircut (100 bps, not 100%: the first argument is
+    `haircut_bps`, so `RiskParameters(100)` is the same); `concentration_bps=4_000` lets the
+    asset meet at most 40% of an account's requirement (10,000, the default: no limit)."""
 
     haircut_bps: int
     concentration_bps: int = BPS

@@ -11,7 +11,7 @@ wanted: the new participant, the account id, the margin calls).
 
 from .base import Actor, Role
 from .ccp import Ccp, MarginDesk, RegisterDesk, TokenAgentDesk
-from .client import Client
+from .client import Client, ClientCall
 from .collateral import CollateralOwner
 from .issuer import TokenIssuer
 from .jdr import EtfManager, Settlor, TrustBank
@@ -24,6 +24,7 @@ __all__ = [
     "Ccp",
     "ClearingMember",
     "Client",
+    "ClientCall",
     "CollateralOwner",
     "EtfManager",
     "MarginDesk",

@@ -210,7 +210,7 @@ class Role(Actor):
 
     def sign_offer(
         self,
-        account: int,
+        account: Any,
         *,
         deliver: LegsIn,
         take: LegsIn,
@@ -218,14 +218,20 @@ class Role(Actor):
         valid_for: dt.timedelta = dt.timedelta(hours=1),
         approve: bool = True,
     ) -> Offer:
-        """Offer the owner of vault `account` a swap, signed off chain (EIP-712): this participant
+        """Offer the owner of vault `account` (its id, label or owner, as `Deployment.account_id`
+        reads it) a swap, signed off chain (EIP-712): this participant
         delivers `deliver` into the account and takes `take` out of it, if accepted within
         `valid_for`. With `approve` (the default) the vault's allowance on each asset to deliver is
         raised by the leg (the swap pulls it when accepted; other offers keep theirs). The signed
         `Offer` travels to the owner as `offer.to_json()`."""
         sub = self.deployment.substitution
         offer = sub.offer(
-            account, self.address, deliver=deliver, take=take, client=client, valid_for=valid_for
+            self.deployment.account_id(account),
+            self.address,
+            deliver=deliver,
+            take=take,
+            client=client,
+            valid_for=valid_for,
         )
         if approve:  # on top of what the vault may already pull (other offers, deposits)
             vault = self.deployment.vault.address

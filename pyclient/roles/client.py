@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from ..access.registry import AccountType
 from ..collateral.substitution import Substitution
-from ..collateral.vault import AccountKind, account_id
+from ..collateral.vault import (
+    AccountKind,
+    ClientShare,
+    MarginCall,
+    ShareStatus,
+    account_id,
+)
 from ..contracts.base import Outcome
 from ..contracts.substitution import LegsIn
 from ..errors import InputError
 from ..tokens.asset import Asset
 from ..units import Amount
 from .collateral import CollateralOwner
+
+
+@dataclass(frozen=True)
+class ClientCall:
+    """A margin call as a client owes it: a call on its own segregated account (`share` None:
+    the whole call is its own), or its share of its member's omnibus call, passed on to it."""
+
+    call: MarginCall
+    share: ClientShare | None = None
+
+    @property
+    def amount_jpy(self) -> int:
+        """What it is asked for: its share, or the whole call."""
+        return self.share.amount_jpy if self.share else self.call.shortfall_jpy
+
+    @property
+    def deadline(self) -> dt.datetime:
+        return self.share.deadline if self.share else self.call.deadline
+
+    @property
+    def open(self) -> bool:
+        """Still owed: its share unpaid (owed or overdue), or its own call open."""
+        if self.share is None:
+            return self.call.status.open
+        return self.share.status in (ShareStatus.OWED, ShareStatus.OVERDUE) and not self.share.met
 
 
 class Client(CollateralOwner):
@@ -61,6 +95,28 @@ class Client(CollateralOwner):
         lower than it was."""
         account, name = self.own_account()
         return self._substitute(account, out, into, name)
+
+    def margin_calls(self, *, open_only: bool = True) -> list[ClientCall]:
+        """What this client is called for, oldest first: the calls on its segregated account,
+        or, as an omnibus client, its shares of its member's omnibus calls passed on to it (a call
+        not passed on asks the member, not the client). Only what is still owed unless
+        `open_only` is False. Read from the chain in a few batches."""
+        d = self.deployment
+        account, name = self.own_account()
+        mine = [c for c in d.vault.margin_calls() if c.account == account]
+        if name is None:
+            owed = [ClientCall(c) for c in mine]
+        else:
+            passed = [c for c in mine if c.passed_on]
+            fns = d.vault.contract.functions
+            raw = d.chain.read_many([fns.clientShares(c.id) for c in passed])
+            owed = [
+                ClientCall(c, share)
+                for c, shares in zip(passed, raw, strict=True)
+                for share in (ClientShare.from_chain(r) for r in shares)
+                if share.client == self.address
+            ]
+        return [c for c in owed if c.open] if open_only else owed
 
     def withdraw(self, asset: str | Asset, amount: Amount) -> Outcome[None]:
         """Take collateral back from its segregated account (the member withdraws omnibus)."""

@@ -10,7 +10,7 @@ from typing import Any
 from ..access.registry import Participant
 from ..collateral.optimiser import AccountHoldings, Inventory, Plan, account_name, optimise
 from ..collateral.substitution import Substitution
-from ..collateral.vault import AccountKind, ClientShare
+from ..collateral.vault import AccountKind, ClientShare, MarginCall
 from ..contracts.base import Outcome
 from ..contracts.substitution import LegsIn
 from ..default.case import ClientPort
@@ -179,6 +179,21 @@ class ClearingMember(ReceiptHolder, DeliveryParty, EtfApplicant):
         shares as the transaction left them."""
         call = self.deployment.vault.pass_on_margin_call(call_id, shares, deadline=deadline)
         return self.send(call)
+
+    def margin_calls(self, *, open_only: bool = True) -> list[MarginCall]:
+        """The margin calls on every account this member answers for: its house, omnibus and
+        clearing-fund accounts and its segregated clients' (as the vault lists them), oldest
+        first; only those still open (issued, partly met or overdue) unless `open_only` is
+        False. Read from the chain in a few batches."""
+        d = self.deployment
+        accounts = d.vault.accounts_of(self)
+        if not open_only:
+            mine = set(accounts)
+            return [c for c in d.vault.margin_calls() if c.account in mine]
+        fns = d.vault.contract.functions
+        ids = d.chain.read_many([fns.openCalls(a) for a in accounts])
+        calls = d.vault.margin_calls(sorted({int(i) for open_ids in ids for i in open_ids}))
+        return [c for c in calls if c.status.open]
 
     def client_shares(self, call_id: int) -> list[ClientShare]:
         """Which clients have paid their share of an omnibus call passed on, how much, and each

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import IntEnum
 from typing import Any
 
 from ..abi import register_enum
+from ..enums import ChainEnum
 from ..errors import InputError
 from ..units import Amount, format_amount, from_units, isin_is_valid, to_units
 
 
-class AssetClass(IntEnum):
+class AssetClass(ChainEnum):
     CASH = 0
     BOND = 1
     EQUITY = 2

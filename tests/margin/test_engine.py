@@ -151,3 +151,43 @@ def test_a_run_keeps_the_outcome_of_its_posting(market: Market) -> None:
         e["account"]: e["requirementJpy"] for e in engine.last_posted.named("RequirementPosted")
     }
     assert posted == {acct: int(r.total) for acct, r in results.items()}
+
+
+def test_a_fresh_engine_calls_what_another_posted_read_from_the_chain(market: Market) -> None:
+    """Another process, or a restart: a new engine knows nothing in memory, and still calls every
+    short account with a requirement, whoever posted it."""
+    w = market.world
+    MarginEngine(w.ccp).post({market.house_a: 300_000}, run_id="eod")  # then the engine stops
+    w.ccp.margin.post_requirements({market.segregated: 50_000}, run_id="desk")  # not an engine
+    w.member_a.deposit("JPY", 100_000)  # short by 200,000
+    fresh = MarginEngine(w.ccp)
+    assert fresh.accounts == [] and fresh.managed() == [market.house_a, market.segregated]
+    assert [(s.id, s.shortfall_jpy) for s in fresh.short_accounts()] == [
+        (market.house_a, 200_000), (market.segregated, 50_000),
+    ]  # fmt: skip
+    issued = fresh.issue_calls(CallType.REGULAR)
+    assert [(c.account, c.shortfall_jpy) for c in issued.value.calls] == [
+        (market.house_a, 200_000), (market.segregated, 50_000),
+    ]  # fmt: skip
+    assert MarginEngine(w.ccp).calls_due(CallType.REGULAR) == []  # called once, by any engine
+
+
+def test_portfolios_and_postings_name_accounts_by_label_or_owner(market: Market) -> None:
+    w = market.world
+    engine = MarginEngine(w.ccp)
+    big = ADD_ON_CAPITAL_THRESHOLD * 10
+    results = engine.run(
+        [Portfolio("member-a", [Position("JGB-FUT", 10)], TRADED, big),
+         Portfolio("client-seg segregated", [Position("NK-FUT", 3)], TRADED, big)],
+        current_prices=NOW, history=HISTORY, run_id="eod",
+    )  # fmt: skip
+    assert list(results) == [market.house_a, market.segregated]
+    assert engine.member_books([Portfolio("client-seg", [Position("NK-FUT", 3)], TRADED, big)]) == {
+        "member-b": [Position("NK-FUT", 3)]
+    }
+    engine.post({"member-b house": 1_000}, run_id="eod-2")
+    assert w.deployment.vault.account("member-b").requirement_jpy == 1_000
+    (state,) = engine.states(accounts=["member-b"])
+    assert state.id == market.house_b
+    issued = engine.issue_calls(CallType.REGULAR, accounts=["member-b house"]).value.calls
+    assert [c.account for c in issued] == [market.house_b]

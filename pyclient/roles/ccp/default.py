@@ -66,13 +66,18 @@ class DefaultDesk(Actor):
         return owner._deposit(self.tranche_account(), asset, amount)
 
     def settle(
-        self, case_id: int, close_out_loss_jpy: Any, *, ccp_tranche: int | None = None
+        self, case_id: int, close_out_loss_jpy: Any, *, ccp_tranche: Any = None
     ) -> Outcome[Waterfall]:
         """After the porting deadline, run the waterfall for the loss of closing out the
         defaulter's own positions (`close_out_loss_jpy`: `clearing_fund.stress_loss` of its house
-        book at stressed prices) plus its clients' uncovered losses. `ccp_tranche` defaults to this
-        CCP's own clearing-fund account. The value says what each layer met."""
-        tranche = self.tranche_account() if ccp_tranche is None else ccp_tranche
+        book at stressed prices) plus its clients' uncovered losses. `ccp_tranche` (a clearing-fund
+        account, by id or label: `"ccp clearing fund"`) defaults to this CCP's own. The value says
+        what each layer met."""
+        tranche = (
+            self.tranche_account()
+            if ccp_tranche is None
+            else self.deployment.account_id(ccp_tranche)  # the contract judges whose it is
+        )
         dm = self.deployment.default_manager
         return self.send(dm.settle(case_id, close_out_loss_jpy, tranche))
 

@@ -32,21 +32,23 @@ class MarginDesk(Actor):
         return self.send_all(self.deployment.vault.open_accounts(entries), progress=progress)
 
     def post_requirements(
-        self, requirements: Mapping[int, Amount], *, run_id: str
+        self, requirements: Mapping[Any, Amount], *, run_id: str
     ) -> Outcome[Posting]:
-        """Set the requirement (whole JPY) of many accounts in one transaction; their open calls are
+        """Set the requirement (whole JPY) of many accounts (by id, label such as
+        `"member-a house"`, or participant) in one transaction; their open calls are
         re-evaluated at once. The value says which accounts were skipped (frozen) and why, which
         calls the new requirements met, and whose calls could not be re-evaluated yet."""
         return self.send(self.deployment.vault.post_requirements(requirements, run_id=run_id))
 
     def issue_margin_calls(
         self,
-        accounts: Sequence[int],
+        accounts: Iterable[Any],
         call_type: CallType,
         *,
         computed_at: dt.datetime | None = None,
     ) -> Outcome[CallBatch]:
-        """Call every account given for its shortfall, due by the Tokyo timetable.
+        """Call every account given (by id, label or participant) for its shortfall, due by the
+        Tokyo timetable.
 
         `computed_at` defaults to the chain's clock. An account that no longer fits (topped up a
         moment ago, already called, frozen) is skipped, not refused: the value's `calls` were
