@@ -57,7 +57,6 @@ from .errors import (
     DeploymentMismatch,
     InputError,
     KabutoError,
-    ParticipantNotFound,
     SignerUnavailable,
 )
 from .events import describe
@@ -596,7 +595,7 @@ def admit_cmd(
             admitted = ccp.register.admit_client(account, name, member, kind_of_account)
         else:
             admitted = ccp.register.admit(account, chosen, name)
-        _told(d, admitted, action=f"admitted {name}")
+        _told(d, admitted, action="admitted")
         opening = {
             Kind.CLEARING_MEMBER: [AccountKind.HOUSE, AccountKind.CLEARING_FUND],
             Kind.CLIENT: [] if omnibus else [AccountKind.SEGREGATED],
@@ -625,7 +624,7 @@ def issue_cmd(
 
     def act(d: Deployment, key: LocalAccount) -> None:
         outcome = TokenIssuer(d, key).issue(asset, to, amount, ref=ref)
-        _told(d, outcome, action=f"issued {amount} {asset} to {to}")
+        _told(d, outcome, action="issued")
 
     _acting(rpc, state, manifest, who, keystore, act)
 
@@ -645,7 +644,7 @@ def transfer_cmd(
 
     def act(d: Deployment, key: LocalAccount) -> None:
         outcome = Role(d, key).transfer(asset, to, amount)
-        _told(d, outcome, action=f"transferred {amount} {asset} to {to}")
+        _told(d, outcome, action="transferred")
 
     _acting(rpc, state, manifest, who, keystore, act)
 
@@ -659,7 +658,7 @@ def _collateral(d: Deployment, key: LocalAccount, account: str | None) -> Any:
         return lambda verb, asset, amount: getattr(Client(d, key), verb)(asset, amount)
     if kind is not Kind.CLEARING_MEMBER:
         raise InputError(
-            f"{d.name(key.address)} is a {kind.name.lower().replace('_', ' ')}: only clearing "
+            f"{d.name(key.address)} is a {kind.label}: only clearing "
             "members and clients post collateral"
         )
     chosen = _choice(account or "house", ACCOUNTS, "--account")
@@ -688,7 +687,7 @@ def deposit_cmd(
 
     def act(d: Deployment, key: LocalAccount) -> None:
         outcome = _collateral(d, key, account)("deposit", asset, amount)
-        _told(d, outcome, action=f"deposited {amount} {asset}")
+        _told(d, outcome, action="deposited")
 
     _acting(rpc, state, manifest, who, keystore, act)
 
@@ -708,7 +707,7 @@ def withdraw_cmd(
 
     def act(d: Deployment, key: LocalAccount) -> None:
         outcome = _collateral(d, key, account)("withdraw", asset, amount)
-        _told(d, outcome, action=f"withdrew {amount} {asset}")
+        _told(d, outcome, action="withdrawn")
 
     _acting(rpc, state, manifest, who, keystore, act)
 
@@ -866,20 +865,9 @@ def _requirements_csv(path: Path) -> list[tuple[str, str]]:
 
 
 def _account(d: Deployment, text: str) -> int:
-    """A vault account from an id, 'NAME KIND' (house, segregated, omnibus, clearing-fund) or a
-    participant's name (a member's house account, a segregated client's own)."""
-    if text.isdigit():
-        return int(text)
-    name, _, kind_text = text.rpartition(" ")
-    if name and kind_text.lower().replace("_", "-") in {*ACCOUNTS, "omnibus"}:
-        kinds = {**ACCOUNTS, "omnibus": AccountKind.OMNIBUS}
-        return d.vault.account_id(d.address_of(name), kinds[kind_text.lower().replace("_", "-")])
-    who = d.participant(text)
-    if who.kind is Kind.CLEARING_MEMBER:
-        return d.vault.account_id(who.address, AccountKind.HOUSE)
-    if who.kind is Kind.CLIENT and who.account_type is AccountType.SEGREGATED:
-        return d.vault.account_id(who.address, AccountKind.SEGREGATED)
-    raise ParticipantNotFound(f"{text!r} has no margin account of its own: name one, 'NAME KIND'")
+    """A vault account from an id, a label ('member-a house', 'member-a clearing-fund') or a
+    participant's name (a member's house account, a client's own): `Deployment.account_id`."""
+    return d.account_id(int(text) if text.isdigit() else text)
 
 
 def _print_contracts(d: Deployment) -> None:

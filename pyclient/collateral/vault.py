@@ -102,6 +102,15 @@ class VaultAccount:
     requirement_jpy: int
     open_call: int | None
 
+    def __str__(self) -> str:
+        """One line, as a participant reads it (`Deployment.account_label` names the owner)."""
+        call = f"call #{self.open_call} open" if self.open_call else "no open call"
+        frozen = ", frozen" if self.frozen else ""
+        return (
+            f"{self.kind.label} account of {_short(self.owner)}: requirement JPY "
+            f"{self.requirement_jpy:,}, {call}{frozen}"
+        )
+
     @classmethod
     def from_chain(cls, account: int, raw: tuple[Any, ...]) -> VaultAccount:
         owner, kind, frozen, requirement, open_call = raw
@@ -126,6 +135,15 @@ class MarginCall:
     requirement_jpy: int
     passed_on: bool = False
     previous_open: int | None = None
+
+    def __str__(self) -> str:
+        """One line, as a participant reads it (`Deployment.account_label` names the account)."""
+        owner, kind = split_account_id(self.account)
+        return (
+            f"call #{self.id} ({self.call_type.label}) on the {kind.label} account of "
+            f"{_short(owner)}: JPY {self.shortfall_jpy:,} due {self.deadline:%a %d %b %Y %H:%M} "
+            f"Tokyo, {self.status.label}"
+        )
 
     @property
     def owner(self) -> str:
@@ -219,3 +237,7 @@ def purpose_of(kind: AccountKind) -> Purpose:
     """What an account of `kind` is valued for, as the vault's `_purpose`: a clearing-fund account
     for the clearing fund, every other for initial margin."""
     return Purpose.CLEARING_FUND if kind is AccountKind.CLEARING_FUND else Purpose.INITIAL_MARGIN
+
+
+def _short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"

@@ -86,6 +86,12 @@ class MarginResult:
     add_on: Decimal
     total: Decimal
 
+    def __str__(self) -> str:
+        return (
+            f"JPY {self.total:,} = MTM loss {self.mtm_loss:,} + expected shortfall "
+            f"{self.estimated_loss:,} + add-on {self.add_on:,}"
+        )
+
 
 # -- validation ------------------------------------------------------------------------------
 
