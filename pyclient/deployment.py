@@ -584,6 +584,8 @@ class Deployment:
         the register, and nothing checks that the account is open: the vault refuses what is not.
         Raises `ParticipantNotFound` (no such participant) or `AccountNotFound` (no such account).
         """
+        if kind is not None:
+            kind = AccountKind.coerce(kind, what="account kind")
         if isinstance(ref, bool) or (isinstance(ref, int) and ref <= 0):
             raise AccountNotFound(f"{ref!r} is not a vault account: {_ACCOUNT_FORMS}")
         if isinstance(ref, int):

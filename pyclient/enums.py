@@ -11,6 +11,9 @@ name in words, as sentences and tables put it: `partially met`, `clearing member
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any, Self
+
+from .errors import InputError
 
 # Spec types that ask for the number, as `format(int, spec)` reads them.
 _NUMERIC = frozenset("bcdoxXneEfFgG%")
@@ -37,3 +40,23 @@ class ChainEnum(IntEnum):
         """The name in words: `SYSTEM_CONTRACT` is `system contract`, `ETF_MANAGER` `ETF
         manager` (what tables and sentences show)."""
         return " ".join(w if w in _ACRONYMS else w.lower() for w in self.name.split("_"))
+
+    @classmethod
+    def coerce(cls, value: Any, *, what: str | None = None) -> Self:
+        """`value` as a member: a member, its number, or its name or label in any case
+        (`"clearing fund"`, `"CLEARING_FUND"`, `"clearing-fund"`); anything else is a typed
+        `InputError` naming the members, refused before anything is sent (a number out of range
+        reaches a contract as a revert without a reason)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        elif isinstance(value, str):
+            key = value.strip().upper().replace("-", "_").replace(" ", "_")
+            if key in cls.__members__:
+                return cls.__members__[key]
+        names = ", ".join(m.label for m in cls)
+        raise InputError(f"{what or cls.__name__} {value!r} is not one of: {names}")

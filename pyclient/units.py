@@ -16,6 +16,7 @@ Amount = int | Decimal | str
 
 # uint256 has 78 digits; the default decimal context (28) would silently round large amounts.
 _EXACT = Context(prec=100)
+UINT256_LIMIT = 2**256
 
 
 def to_units(amount: Any, decimals: int, *, what: str = "amount", allow_zero: bool = False) -> int:
@@ -37,6 +38,8 @@ def to_units(amount: Any, decimals: int, *, what: str = "amount", allow_zero: bo
     scaled = value.scaleb(decimals, context=_EXACT)
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{what} {amount} has more than {decimals} decimal places")
+    if scaled >= UINT256_LIMIT:
+        raise InvalidAmount(f"{what} {amount} is more than any amount on chain (2^256 units)")
     return int(scaled)
 
 

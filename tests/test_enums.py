@@ -7,12 +7,14 @@ import enum
 import importlib
 import pkgutil
 
+import pytest
 from eth_abi import encode
 from support import Market
 
 import pyclient
 from pyclient import AccountKind, CallStatus, CallType, Kind
 from pyclient.enums import ChainEnum
+from pyclient.errors import InputError
 
 
 def every_int_enum() -> list[type[enum.IntEnum]]:
@@ -58,3 +60,25 @@ def test_a_calls_status_read_from_the_chain_prints_as_a_word(market: Market) -> 
     (call,) = w.ccp.margin.issue_margin_calls([market.house_a], CallType.REGULAR).value.calls
     fresh = w.deployment.vault.margin_call(call.id)
     assert (str(fresh.status), f"{fresh.call_type}") == ("ISSUED", "REGULAR")
+
+
+def test_a_member_by_number_name_or_label_is_accepted_and_anything_else_refused_typed() -> None:
+    assert AccountKind.coerce(4) is AccountKind.CLEARING_FUND
+    for text in ("clearing fund", "CLEARING_FUND", "clearing-fund", " Clearing Fund "):
+        assert AccountKind.coerce(text) is AccountKind.CLEARING_FUND
+    for bad in (9, -1, True, "vault", 1.0, None):
+        with pytest.raises(InputError, match="is not one of: none, house, segregated"):
+            AccountKind.coerce(bad)
+
+
+def test_an_account_kind_out_of_range_is_refused_before_sending(market: Market) -> None:
+    """A kind the contract's enum does not have reached the vault as a revert without a reason;
+    it is refused in Python now, by name, with nothing sent."""
+    w = market.world
+    block = w.chain.w3.eth.block_number
+    with pytest.raises(InputError, match="account kind 7 is not one of"):
+        w.ccp.margin.open_account("member-b", 7)
+    with pytest.raises(InputError, match="account kind 'vault'"):
+        w.member_a.deposit("JPY", 1, kind="vault")
+    assert w.chain.w3.eth.block_number == block
+    assert w.member_a.deposit("JPY", 1, kind="house").value is None  # a name is a kind too

@@ -163,6 +163,23 @@ def test_units_round_trip_exactly(units: int, decimals: int) -> None:
     assert to_units(str(from_units(units, decimals)), decimals) == units
 
 
+def test_an_amount_beyond_uint256_is_refused_in_python_not_by_the_abi_encoder(market) -> None:
+    """2^256 smallest units or more is a typed `InvalidAmount` (web3's `MismatchedABI` before),
+    and nothing is sent."""
+    with pytest.raises(errors.InvalidAmount, match="more than any amount on chain"):
+        to_units(2**256, 0)
+    with pytest.raises(errors.InvalidAmount, match="more than any amount on chain"):
+        to_units(f"{2**256 // 100}.{2**256 % 100:02d}", 2)  # exactly 2^256 cents
+    assert to_units(2**256 - 1, 0) == 2**256 - 1
+    w = market.world
+    block = w.chain.w3.eth.block_number
+    with pytest.raises(errors.InvalidAmount):
+        w.issuer.issue("JPY", "member-a", 2**256)
+    with pytest.raises(errors.InvalidAmount):
+        w.member_a.transfer("USD", "member-b", str(2**256))
+    assert w.chain.w3.eth.block_number == block
+
+
 def test_bytes32_texts_round_trip() -> None:
     assert to_bytes32("default") == b"default" + b"\0" * 25
     with pytest.raises(errors.InputError):

@@ -184,6 +184,7 @@ class VaultClient(ContractClient):
 
     def open_account(self, owner: Any, kind: AccountKind) -> Call[int]:
         """Open `owner`'s `kind` account (checked against the register); its value is the id."""
+        kind = AccountKind.coerce(kind, what="account kind")
         address = self.suite.address_of(owner)
         fn = self.contract.functions.openAccount(address, int(kind))
         aid = account_id(address, kind)

@@ -22,7 +22,7 @@ class CollateralOwner(Role):
     """A participant with accounts in the collateral vault (a clearing member or a client)."""
 
     def account_id(self, kind: AccountKind) -> int:
-        return account_id(self.address, kind)
+        return account_id(self.address, AccountKind.coerce(kind, what="account kind"))
 
     def vault_account(self, kind: AccountKind) -> VaultAccount:
         return self.deployment.vault.account(self.account_id(kind))

@@ -35,6 +35,7 @@ class ClearingMember(ReceiptHolder, DeliveryParty, EtfApplicant):
         self, asset: str | Asset, amount: Amount, *, kind: AccountKind = AccountKind.HOUSE
     ) -> Outcome[None]:
         """Post `amount` of `asset` into the member's `kind` account (house by default)."""
+        kind = AccountKind.coerce(kind, what="account kind")
         if kind is AccountKind.OMNIBUS:
             raise InputError("omnibus deposits name their client: use deposit_for(client, ...)")
         return self._deposit(self.account_id(kind), asset, amount)
@@ -44,6 +45,7 @@ class ClearingMember(ReceiptHolder, DeliveryParty, EtfApplicant):
     ) -> Outcome[None]:
         """Take collateral back; refused when the account would fall below its requirement, and
         while the member is not active or any of its calls is open past its deadline."""
+        kind = AccountKind.coerce(kind, what="account kind")
         if kind is AccountKind.OMNIBUS:
             raise InputError("omnibus withdrawals name their client: use withdraw_for(client, ...)")
         return self._withdraw(self.account_id(kind), asset, amount)
@@ -62,6 +64,7 @@ class ClearingMember(ReceiptHolder, DeliveryParty, EtfApplicant):
         end at or above its requirement, or, already short, no lower than it was; an open call the
         result covers is met. For the omnibus account name the `client`: its sub-ledger moves, and
         what comes out goes to the client. The value is what the `Substituted` event records."""
+        kind = AccountKind.coerce(kind, what="account kind")
         if (kind is AccountKind.OMNIBUS) != (client is not None):
             raise InputError("an omnibus substitution names its client; no other account has one")
         return self._substitute(self.account_id(kind), out, into, client)
