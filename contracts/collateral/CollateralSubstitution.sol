@@ -186,9 +186,10 @@ contract CollateralSubstitution is ICollateralSubstitution, Context, EIP712, Non
             : IMarketData.Purpose.InitialMargin;
         address[] memory assets = new address[](1);
         uint256[] memory quantities = new uint256[](1);
-        uint256 largest;
+        uint256 largest = 0;
         for (uint256 i; i < out.length; ++i) {
             (assets[0], quantities[0]) = (out[i].asset, out[i].amount);
+            // slither-disable-next-line unused-return: a leg that cannot be valued counts 0 here, as wanted
             (, uint256 value) = _marketData.valueCollateral(assets, quantities, purpose, requirement, false);
             if (asset == address(0) || value > largest) (asset, largest) = (out[i].asset, value);
         }

@@ -92,6 +92,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         a.kind = kind; // a house slot may already count its member's calls
         address member = owner;
         if (kind == AccountKind.Segregated) _segregatedMember[id] = member = p.clearingMember;
+        // slither-disable-next-line unused-return: a new account id, so never already in the set
         _memberAccounts[member].add(id);
         emit AccountOpened(id, owner, kind, _msgSender());
     }
@@ -327,8 +328,10 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountState storage a = _open(id);
         if (a.kind != AccountKind.Segregated || a.openCall != 0) revert VaultTransferInvalid(id, id);
         address previous = _segregatedMember[id];
+        // slither-disable-start unused-return: a segregated account is in its member's set, and in no other's
         _memberAccounts[previous].remove(id);
         _memberAccounts[member].add(id);
+        // slither-disable-end unused-return
         _segregatedMember[id] = member;
         emit AccountReassigned(id, previous, member, caseId);
     }
@@ -370,6 +373,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
         for (uint256 i; i < into.length; ++i) {
             emit CollateralDeposited(id, into[i].asset, into[i].amount, payer, client, false);
+            // slither-disable-next-line arbitrary-send-erc20: the SUBSTITUTION_ROLE checked consent
             IERC20(into[i].asset).safeTransferFrom(payer, address(this), into[i].amount);
         }
         for (uint256 i; i < out.length; ++i) {
@@ -430,7 +434,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function openCalls(uint256 id) external view returns (uint256[] memory callIds) {
         uint256 newest = _open(id).openCall;
-        uint256 n;
+        uint256 n = 0;
         for (uint256 c = newest; c != 0; c = _calls[c - 1].previousOpen) {
             ++n;
         }
@@ -503,7 +507,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _holdings[id][asset] = held - amount;
         // With no requirement nothing needs valuing, so stale prices never trap collateral.
         uint256 requirement = a.requirement;
-        uint256 valueAfter;
+        uint256 valueAfter = 0;
         if (requirement != 0) {
             (, valueAfter) = _valued(id, a.kind, true);
             if (valueAfter < requirement) {
@@ -554,6 +558,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// call from being overdue or a missed call from a default, and never meets a call either.
     function _deadlineValue(uint256 id, AccountKind kind) private view returns (uint256 value) {
         (address[] memory assets, uint256[] memory quantities) = _positions(id);
+        // slither-disable-next-line unused-return: the unpriced count is not needed, they already count 0
         (value,) = _marketData.valueCollateralPrudently(assets, quantities, _purpose(kind), _accounts[id].requirement);
     }
 
@@ -572,9 +577,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// already open, only the increase over that call's requirement is called, due no earlier.
     function _issue(uint256 id, CallType callType, uint64 deadline) private returns (uint256 callId) {
         AccountState storage a = _open(id);
-        SkipReason skip;
+        SkipReason skip = SkipReason.None;
         bool valued;
-        uint256 value;
+        uint256 value = 0;
         if (a.frozen) {
             skip = SkipReason.AccountFrozen;
         } else if (!_registry.isActive(_owner(id))) {
@@ -773,7 +778,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// account's open calls passed on: oldest call first, each share up to what it still owes, and
     /// what is left over to the newest share reached.
     function _creditShares(uint256 newest, address client, address payer, uint256 valueJpy) private {
-        uint256 n;
+        uint256 n = 0;
         for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
             ++n;
         }
@@ -782,7 +787,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         for (uint256 open = newest; open != 0; open = _calls[open - 1].previousOpen) {
             chain[--at] = open; // oldest first
         }
-        uint256 last;
+        uint256 last = 0;
         for (uint256 i; i < n && valueJpy != 0; ++i) {
             ClientShare storage share = _shares[chain[i]][client];
             if (share.status != ShareStatus.Owed && share.status != ShareStatus.Overdue) continue;
@@ -827,7 +832,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 value
     ) private returns (uint256) {
         Instruction[] storage instruction = _clientInstructions[id][client];
-        uint256 paid;
+        uint256 paid = 0;
         for (uint256 i; i < instruction.length && paid < shareJpy; ++i) {
             {
                 (bool pulled, uint256 quantity) = _pull(id, a, instruction[i], client, shareJpy - paid);
@@ -876,9 +881,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// (an omnibus account's client). The counterpart of `_debit`.
     function _add(uint256 id, address client, address asset, uint256 amount) private {
         _holdings[id][asset] += amount;
+        // slither-disable-next-line unused-return: a set, adding an asset already held is meant to do nothing
         _assets[id].add(asset);
         if (client != address(0)) {
             _sub[id][client][asset] += amount;
+            // slither-disable-next-line unused-return: a set, adding a client already counted is meant to do nothing
             _clients[id].add(client);
         }
     }
@@ -911,6 +918,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @dev The clearing member answerable for account `id` of kind `kind`.
     function _memberOf(uint256 id, AccountKind kind) private view returns (address) {
+        // slither-disable-next-line incorrect-equality: an enum, not a balance
         return kind == AccountKind.Segregated ? _segregatedMember[id] : _owner(id);
     }
 

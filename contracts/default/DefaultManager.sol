@@ -107,6 +107,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         ) revert DefaultReceiverInvalid(caseId, member);
         IParticipantRegistry.Participant memory p = _clientOf(caseId, c, client);
         if (p.accountType == IParticipantRegistry.AccountType.Omnibus) {
+            // slither-disable-next-line unused-return: called for its revert, the member must have an omnibus account
             _vault.account(_vault.accountId(member, ICollateralVault.AccountKind.Omnibus)); // must be open
         }
         _clients[caseId][client] = ClientPort(ClientStatus.Accepted, member);
@@ -263,6 +264,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         );
         caseId = _cases.length;
         _openCase[member] = caseId;
+        // slither-disable-next-line reentrancy-no-eth: Kabuto's register and vault (immutable), nonReentrant here
         _registry.declareDefault(member, reason);
         emit DefaultDeclared(caseId, member, callId, reason, _msgSender());
 
@@ -279,6 +281,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
             address asset = assets[i];
             uint256 amount = _vault.holding(id, asset);
             if (amount == 0) continue;
+            // slither-disable-next-line reentrancy-no-eth: Kabuto's vault (immutable), nonReentrant on both sides
             _vault.moveCollateral(id, address(0), _manager, address(0), asset, amount, caseId);
             if (_seized[caseId][Origin.HouseMargin][asset] == 0 && _seized[caseId][Origin.ClearingFund][asset] == 0) {
                 _seizedAssets[caseId].push(asset);
@@ -353,7 +356,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         uint256 n = _registry.participantCount();
         uint256[] memory funds = new uint256[](n);
         uint256[] memory requirements = new uint256[](n);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < n; ++i) {
             address a = _registry.participantAt(i);
             IParticipantRegistry.Participant memory p = _registry.participant(a);
@@ -369,7 +372,7 @@ contract DefaultManager is IDefaultManager, AccessControl, ReentrancyGuardTransi
         }
         if (total == 0) return short;
         uint256 due = short;
-        uint256 unpaid;
+        uint256 unpaid = 0;
         for (uint256 i; i < n && due != 0; ++i) {
             if (requirements[i] == 0) continue;
             uint256 share = Math.mulDiv(short, requirements[i], total, Math.Rounding.Ceil);

@@ -28,7 +28,9 @@ contract EtfApplications is IEtfApplications, AccessControl {
     ITradingCalendar private immutable _calendar;
 
     mapping(uint256 id => Application) private _applications;
+    // slither-disable-next-line uninitialized-state: filled through a storage reference (drawUpStatement)
     mapping(uint256 id => IERC20[]) private _tokens;
+    // slither-disable-next-line uninitialized-state: filled through a storage reference (drawUpStatement)
     mapping(uint256 id => int256[]) private _quantities;
     uint256 private _count;
 
@@ -122,6 +124,7 @@ contract EtfApplications is IEtfApplications, AccessControl {
                 emit NovationRefused(id, reason);
                 continue;
             }
+            // slither-disable-next-line reentrancy-no-eth: EtfSettlement is Kabuto's (immutable) and calls no one back
             _novate(id, a);
         }
     }
@@ -136,6 +139,7 @@ contract EtfApplications is IEtfApplications, AccessControl {
             if (_participants.isActive(e.manager)) revert EtfManagerActive(id, e.manager);
             (IERC20[] memory tokens, int256[] memory quantities, int256[] memory mirrored) = _legsOf(id);
             bytes32 ref = bytes32(id);
+            // slither-disable-next-line reentrancy-no-eth: EtfSettlement is Kabuto's (immutable) and calls no one back
             _settlement.void(
                 a.settlementDay, a.member, IEtfSettlement.Stream.Member, tokens, quantities, a.cashJpy, ref
             );

@@ -19,6 +19,7 @@ contract EtfRegistry is IEtfRegistry, AccessControl {
     ITradingCalendar private immutable _calendar;
 
     mapping(bytes12 code => Etf) private _etfs;
+    // slither-disable-next-line uninitialized-state: filled through a storage reference (_setBasket)
     mapping(bytes12 code => Constituent[]) private _baskets;
     mapping(address trustBank => TrustBankStatus) private _trustBanks;
     bytes12[] private _codes;

@@ -30,7 +30,7 @@ contract TradingCalendar is ITradingCalendar, AccessControl {
     function publish(uint32 from, uint32 through, uint32[] calldata holidays) external onlyRole(Roles.CCP_OPERATOR) {
         uint32 expected = _last == 0 ? from : _last + 1;
         if (from == 0 || from != expected || through < from) revert CalendarRangeInvalid(from, through, expected);
-        uint32 previous;
+        uint32 previous = 0;
         for (uint256 i; i < holidays.length; ++i) {
             uint32 day = holidays[i];
             if (day < from || day > through || day <= previous || _weekend(day)) {

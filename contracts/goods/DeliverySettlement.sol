@@ -45,7 +45,9 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
 
     mapping(uint256 deliveryId => Terms) private _terms;
     mapping(uint256 deliveryId => mapping(bytes32 grade => Grade)) private _grades;
+    // slither-disable-next-line uninitialized-state: filled through a storage reference (allocate)
     mapping(uint256 deliveryId => Pair[]) private _pairs;
+    // slither-disable-next-line uninitialized-state: filled through a storage reference (deliver)
     mapping(uint256 deliveryId => mapping(uint256 index => uint256[])) private _tokens;
     mapping(uint256 deliveryId => mapping(uint256 tokenId => Invoice)) private _invoices;
 
@@ -170,8 +172,8 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
         if (tokenIds.length == 0) revert DeliveryNothingToDo();
         IGoodsToken goods = t.goods;
         uint256[] storage delivered = _tokens[deliveryId][index];
-        uint64 lots;
-        uint256 invoiced;
+        uint64 lots = 0;
+        uint256 invoiced = 0;
         for (uint256 i; i < tokenIds.length; ++i) {
             uint256 tokenId = tokenIds[i];
             (uint64 tokenLots, uint256 amount) = _price(deliveryId, t, tokenId);
@@ -187,6 +189,7 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
         p.deliveredLots = before + lots;
         p.invoiced += invoiced;
         for (uint256 i; i < tokenIds.length; ++i) {
+            // slither-disable-next-line arbitrary-send-erc20: `short` is the caller (checked above)
             goods.transferFrom(short, address(this), tokenIds[i]);
         }
     }
@@ -205,6 +208,7 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
         if (paid + amountJpy > invoiced) revert DeliveryPaymentExceedsInvoice(invoiced, paid, amountJpy);
         p.paid = paid + amountJpy;
         emit DeliveryPaid(deliveryId, index, long, amountJpy, paid + amountJpy);
+        // slither-disable-next-line arbitrary-send-erc20: `long` is the caller (checked above)
         _cash.safeTransferFrom(long, address(this), amountJpy);
     }
 
@@ -345,6 +349,7 @@ contract DeliverySettlement is IDeliverySettlement, AccessControl {
         if (g.quantity == 0 || g.quantity % lotQuantity != 0) {
             revert DeliveryNotWholeLots(tokenId, g.quantity, lotQuantity);
         }
+        // slither-disable-next-line divide-before-multiply: exact, whole lots only (checked above)
         lots = g.quantity / lotQuantity;
         amountJpy = lots * gradePrice;
     }

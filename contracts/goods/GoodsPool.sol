@@ -68,6 +68,7 @@ contract GoodsPool is IGoodsPool, PermissionedToken {
         if (goods.unit != _unit) revert GoodsPoolWrongUnit(tokenId, goods.unit, _unit);
         if (!_register.isActive(goods.warehouse)) revert GoodsPoolWarehouseNotActive(tokenId, goods.warehouse);
         quantity = goods.quantity;
+        // slither-disable-next-line unused-return: the token was just pledged in, so never already held
         _held.add(tokenId);
         _heldQuantity += quantity;
         _mint(holder, quantity);

@@ -66,6 +66,7 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
         if (foreign.assetClass != IPermissionedToken.AssetClass.Cash || foreign.currency != etf.currency) {
             revert JdrFactoryAssetMismatch("foreignCash", address(deed.foreignCash));
         }
+        // slither-disable-next-line reentrancy-no-eth: Kabuto's own deployer (immutable)
         JdrTrust created = _trustDeployer.deploy(
             deed,
             _registry,
@@ -111,6 +112,7 @@ contract JdrFactory is IJdrFactory, AccessControlEnumerable {
     /// market data (which reverts `MarketDataAssetUnlisted` otherwise).
     function _requireOurs(IPermissionedToken token, bytes32 what) private view {
         if (token.registry() != _registry) revert JdrFactoryAssetMismatch(what, address(token));
+        // slither-disable-next-line unused-return: called for its revert, MarketDataAssetUnlisted
         _marketData.riskParameters(address(token));
     }
 

@@ -35,6 +35,7 @@ contract JdrToken is IJdrToken, PermissionedToken {
         address pauser,
         address admin
     ) PermissionedToken(name_, symbol_, 0, registry_, AssetInfo(AssetClass.Jdr, "JPY", isin, 0, 0), admin) {
+        // slither-disable-next-line missing-zero-check: the trust deploying its token passes itself
         _trust = trust_;
         _register = registry_;
         // The constructor above gave `admin` every operating role; the trust alone issues, and the
@@ -102,9 +103,11 @@ contract JdrToken is IJdrToken, PermissionedToken {
         if (_closed && to != address(0) && !_isCustodian(from)) revert JdrTokenClosed();
         super._update(from, to, value);
         uint48 now_ = clock();
+        // slither-disable-start unused-return: the previous and new values of a checkpoint are not needed
         if (from != address(0)) _balanceHistory[from].push(now_, SafeCast.toUint208(balanceOf(from)));
         if (to != address(0)) _balanceHistory[to].push(now_, SafeCast.toUint208(balanceOf(to)));
         if (from == address(0) || to == address(0)) _supplyHistory.push(now_, SafeCast.toUint208(totalSupply()));
+        // slither-disable-end unused-return
     }
 
     function _isCustodian(address account) private view returns (bool) {

@@ -90,6 +90,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         if (underlyingUnits == 0) revert JdrZeroAmount();
         uint256 step = _deed.ratioDenominator;
         if (underlyingUnits % step != 0) _notExact(underlyingUnits, step);
+        // slither-disable-next-line divide-before-multiply: exact, whole steps (checked above)
         uint256 jdrUnits = underlyingUnits / step * _deed.ratioNumerator;
         uint256 cap = _deed.creationCap;
         uint256 outstanding = _token.totalSupply() + _pendingJdr;
@@ -137,6 +138,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         if (jdrUnits % step != 0) _notExact(jdrUnits, step);
         uint256 free = _token.freeBalanceOf(holder);
         if (free < jdrUnits) revert JdrHolderShort(holder, free, jdrUnits);
+        // slither-disable-next-line divide-before-multiply: exact, whole steps (checked above)
         underlyingUnits = jdrUnits / step * _deed.ratioDenominator;
         _held -= underlyingUnits;
         emit CancelledInKind(holder, jdrUnits, underlyingUnits);
@@ -161,6 +163,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         uint256 supply = _token.totalSupply();
         if (supply % numerator != 0) revert JdrRatioBreaksInvariant(supply, numerator, denominator);
         uint256 before = _held;
+        // slither-disable-next-line divide-before-multiply: exact, supply % numerator == 0 (checked above)
         uint256 heldAfter = supply / numerator * denominator;
         emit RatioChanged(
             _deed.ratioNumerator, _deed.ratioDenominator, numerator, denominator, before, heldAfter, _proposedReason
@@ -170,6 +173,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         _held = heldAfter;
         address bank = _deed.trustBank;
         IERC20 underlying = IERC20(address(_deed.underlying));
+        // slither-disable-next-line arbitrary-send-erc20: the trust bank proposed this ratio
         if (heldAfter > before) underlying.safeTransferFrom(bank, address(this), heldAfter - before);
         else if (heldAfter < before) underlying.safeTransfer(bank, before - heldAfter);
     }
@@ -283,6 +287,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         b.status = RequestStatus.Done;
         address settlor = _msgSender();
         emit BuybackSettled(id, b.holder, settlor, b.units, b.priceJpy);
+        // slither-disable-next-line arbitrary-send-erc20: the holder asked for it (requestBuyback)
         IERC20(address(_token)).safeTransferFrom(b.holder, settlor, b.units);
         IERC20(address(_deed.cash)).safeTransferFrom(settlor, b.holder, b.priceJpy);
     }
@@ -356,6 +361,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         if (sold != 0) {
             IMarketData.Quote memory q = _marketData.quote(address(_deed.underlying));
             uint256 valueE18 = Math.mulDiv(Math.mulDiv(sold, q.priceE18, 10 ** q.decimals), q.fxE18, ONE);
+            // slither-disable-next-line divide-before-multiply: whole yen on purpose
             uint256 value = valueE18 / ONE * 10 ** _deed.cash.decimals();
             uint256 floor = Math.mulDiv(value, BPS - LIQUIDATION_TOLERANCE_BPS, BPS);
             if (proceedsJpy < floor) revert JdrProceedsBelowMarket(proceedsJpy, value, floor);
@@ -374,6 +380,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         Termination storage t = _termination;
         if (!t.liquidated) revert JdrTrustNotTerminated();
         uint256 units = _token.balanceOf(holder);
+        // slither-disable-next-line incorrect-equality: no units, nothing to claim
         if (units == 0) revert JdrNothingToClaim(holder);
         amountJpy = Math.mulDiv(t.proceedsJpy, units, t.unitsOutstanding);
         t.paidJpy += amountJpy;
@@ -421,6 +428,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
         held = _held;
         if (_termination.liquidated) {
             uint256 owed = _termination.proceedsJpy - _termination.paidJpy;
+            // slither-disable-next-line cache-array-length: a view read through eth_call, where gas costs nothing
             for (uint256 i; i < _distributions.length; ++i) {
                 owed += _distributions[i].netJpy - _distributions[i].paidJpy;
             }
@@ -504,6 +512,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
 
     /// @inheritdoc IJdrTrust
     function claimableTermination(address holder) external view returns (uint256 units, uint256 amountJpy) {
+        // slither-disable-next-line incorrect-equality: fixed at termination; 0 is none
         if (!_termination.liquidated || _termination.unitsOutstanding == 0) return (0, 0);
         units = _token.balanceOf(holder);
         amountJpy = Math.mulDiv(_termination.proceedsJpy, units, _termination.unitsOutstanding);
@@ -559,6 +568,7 @@ contract JdrTrust is IJdrTrust, AccessControl {
     }
 
     function _notExact(uint256 requested, uint256 step) private pure {
+        // slither-disable-next-line divide-before-multiply: rounding down to a whole step is the point
         uint256 below = requested / step * step;
         revert JdrAmountNotExact(requested, below, below + step);
     }
