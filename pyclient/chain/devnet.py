@@ -1,13 +1,15 @@
 """Test, demo and benchmark helpers that only a development node (Anvil) answers.
 
 These are the only Anvil-specific JSON-RPC calls in Kabuto: snapshots for test isolation, clock
-control for deadlines, mining control, impersonation, the block gas limit, and sends signed by the
-node itself (for bulk set-up that nothing measures). Production code never imports this module;
-a permissioned network answers none of these methods.
+control for deadlines, mining control (blocks mined on demand, or as transactions arrive),
+impersonation, the block gas limit, and sends signed by the node itself (for bulk set-up that
+nothing measures). Production code never imports this module; a permissioned network answers none
+of these methods.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 from web3.types import RPCEndpoint
 
 from ..errors import ChainUnavailable, TransactionFailed
-from .client import Chain
+from .client import Chain, HttpTransport
 
 
 def rpc(chain: Chain, method: str, *params: Any) -> Any:
@@ -68,6 +70,57 @@ def automine_off(chain: Chain) -> Iterator[None]:
         yield
     finally:
         rpc(chain, "evm_setAutomine", True)
+
+
+def drop_pending(chain: Chain) -> None:
+    """Forget every transaction waiting in the node's pool, as a node restarted without its pool
+    would (tests of the client's recovery)."""
+    rpc(chain, "anvil_dropAllTransactions")
+
+
+@contextmanager
+def producing_blocks(chain: Chain, *, idle: float = 0.001) -> Iterator[None]:
+    """For the `with` body, blocks as a real network makes them: automine off, and a block mined
+    whenever transactions wait in the pool (looked at every `idle` seconds, over a connection of
+    its own), so that a burst of transactions lands in a few blocks rather than one block each.
+    The benchmark measures batches this way beside one batch mined into one block."""
+    stop, failed = threading.Event(), []
+    transport = HttpTransport(chain.url)  # light: it shares the client's process and its GIL
+
+    def ask(method: str) -> Any:
+        try:
+            response = transport.request(method, [])
+        except Exception as exc:  # the connection failed
+            raise ChainUnavailable(f"{method} failed on {chain.url}: {exc}") from None
+        if "error" in response:
+            raise ChainUnavailable(f"{method} failed on {chain.url}: {response['error']}")
+        return response["result"]
+
+    def produce() -> None:
+        try:
+            while not stop.is_set():
+                if int(ask("txpool_status")["pending"], 16):
+                    ask("evm_mine")
+                else:
+                    stop.wait(idle)
+        except Exception as exc:  # handed to the caller once the body is done
+            failed.append(exc)
+        finally:
+            transport.close()  # this thread's connection
+
+    with automine_off(chain):
+        producer = threading.Thread(target=produce, name="devnet-blocks", daemon=True)
+        producer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            producer.join()
+            if int(ask("txpool_status")["pending"], 16):
+                ask("evm_mine")
+            transport.close()
+    if failed:
+        raise ChainUnavailable(f"the block producer stopped: {failed[0]}")
 
 
 @contextmanager

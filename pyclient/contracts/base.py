@@ -10,8 +10,9 @@ a `Call`: the contract function with its arguments checked and converted, nothin
   value the caller wanted (the new participant, the account id, the margin calls);
 * `submit(signer)`: send without waiting, for pipelining (`send_all` does that for many calls).
 
-Refusals are typed and nothing is sent: the call is estimated first, so a call that would revert
-is refused before it spends a nonce.
+Refusals are typed and nothing is sent: the call is checked first (estimated, or for a call of a
+shape already estimated, run once at that gas), so a call that would revert is refused before it
+spends a nonce.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from eth_utils import event_abi_to_log_topic
 from web3.contract import Contract
 
 from ..access.permissions import role_id
-from ..chain.client import Chain, ErrorContext, PendingTx, Receipt
-from ..errors import ContractError, InputError
+from ..chain.client import IN_FLIGHT, Chain, ErrorContext, PendingTx, Receipt
+from ..errors import InputError
 from ..events import DecodedEvent
 from ..tokens.asset import Asset
 
@@ -160,7 +161,7 @@ class Call(Generic[T]):
         )
 
     def submit(self, signer: LocalAccount, *, gas: int | None = None) -> Submitted[T]:
-        """Sign and send without waiting (estimated first unless `gas` is given)."""
+        """Sign and send without waiting (checked first unless `gas` is given)."""
         pending = self.suite.chain.send(
             self.fn, signer, label=self.label, context=self.errors, gas=gas
         )
@@ -168,7 +169,10 @@ class Call(Generic[T]):
 
     def send(self, signer: LocalAccount, *, gas: int | None = None) -> Outcome[T]:
         """Sign, send and wait for the receipt: the usual way to change state."""
-        return self.submit(signer, gas=gas).wait()
+        receipt = self.suite.chain.transact(
+            self.fn, signer, label=self.label, context=self.errors, gas=gas
+        )
+        return self.outcome(receipt)
 
     def outcome(self, receipt: Receipt) -> Outcome[T]:
         """What `receipt` of this call means: its events and the value the caller wanted."""
@@ -189,30 +193,55 @@ class Call(Generic[T]):
 def send_all(
     calls: Sequence[Call[T]], signer: LocalAccount, *, progress: BatchProgress | None = None
 ) -> BatchOutcome[list[T]]:
-    """Send every call back to back (pipelined nonces), then wait for each, in order.
+    """Send every call back to back (pipelined nonces), then wait for each; outcomes in order.
 
-    Each call is estimated as it is sent. One that would revert while earlier calls of the batch
-    are still unconfirmed is estimated again once they are mined (it may depend on them: a client
-    admitted under a member admitted just before); if it still would revert, the batch stops with
-    its typed error, and the calls sent before it are awaited and mined.
+    The calls go in JSON-RPC batches: checked together (each would not revert on the latest state,
+    and its gas suffices), sent together, their receipts read together. A call whose check fails
+    while earlier calls of the batch are still unconfirmed is checked again once they are mined
+    (it may depend on them: a client admitted under a member admitted just before); if it still
+    would revert, the batch stops with its typed error, and the calls sent before it are awaited
+    and mined. At most `IN_FLIGHT` calls wait unconfirmed at once.
     """
-    submitted: list[Submitted[T]] = []
+    if not calls:
+        return BatchOutcome((), [])
+    chain = calls[0].suite.chain
+    if any(call.suite.chain is not chain for call in calls):
+        raise InputError("the calls of one batch must go to one chain")
+    submitted: list[tuple[Call[T], PendingTx]] = []
     outcomes: list[Outcome[T]] = []
+    awaited = 0
 
     def settle() -> None:
-        outcomes.extend(s.wait() for s in submitted[len(outcomes) :])
+        nonlocal awaited
+        waiting, awaited = submitted[awaited:], len(submitted)
+        receipts = chain.wait_many([pending for _, pending in waiting])
+        outcomes.extend(call.outcome(r) for (call, _), r in zip(waiting, receipts, strict=True))
 
     try:
-        for i, call in enumerate(calls, 1):
-            try:
-                submitted.append(call.submit(signer))
-            except ContractError:
-                if len(outcomes) == len(submitted):
-                    raise
+        done = 0
+        while done < len(calls):
+            chunk = calls[done : done + chain.batch_size]
+            requests = chain.requests_for([c.fn for c in chunk], signer.address)
+            limits = chain.gas_limits(requests, [c.errors for c in chunk])
+            run = next((i for i, limit in enumerate(limits) if limit is None), len(chunk))
+            if run == 0:
+                if awaited < len(submitted):
+                    settle()  # what it may depend on is mined first, then it is checked again
+                    continue
+                limits[0] = chain.gas_limit(requests[0], chunk[0].errors)  # the typed refusal
+                run = 1
+            if len(submitted) - awaited + run > IN_FLIGHT:
                 settle()
-                submitted.append(call.submit(signer))
-            if progress:
+            sent = chain.send_many(
+                [dict(r, gas=g) for r, g in zip(requests[:run], limits[:run], strict=True)],
+                signer,
+                labels=[c.label for c in chunk[:run]],
+                contexts=[c.errors for c in chunk[:run]],
+            )
+            submitted.extend(zip(chunk[:run], sent, strict=True))
+            for i in range(done + 1, done + run + 1) if progress else ():
                 progress(i, len(calls))
+            done += run
     finally:
         settle()
     return BatchOutcome(tuple(outcomes), [o.value for o in outcomes])
