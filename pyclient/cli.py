@@ -47,7 +47,7 @@ from rich.table import Table
 from . import tables
 from .access import AccountType, Kind
 from .chain import Chain, from_env, from_keystore
-from .chain.anvil import StateLock, running_chain
+from .chain.anvil import StateLock, port_in_use, running_chain
 from .collateral import AccountKind, CallType, MarginCall
 from .contracts import Outcome
 from .deployment import Deployment, attach, deploy
@@ -74,11 +74,14 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(margin_app, name="margin")
 app.add_typer(oracle_app, name="oracle")
 console = Console()
+errors_console = Console(stderr=True)  # failures go to stderr: --json output stays parseable
 
 DEFAULT_STATE = Path(".kabuto/chain-state.json")
 NARROW = 100  # below this many columns, tables leave out their least useful columns
 DEFAULT_MANIFEST = Path(".kabuto/deployment.json")
 DETACH_TIMEOUT = 30.0  # seconds a detached chain may take to answer, or to stop
+# A negative amount is an amount, for the SDK to refuse by name, not an unknown option.
+AMOUNTS = {"ignore_unknown_options": True}
 DEV_KEYS = 20  # the embedded chain's development accounts (`--as` finds a participant's among them)
 
 RpcOpt = Annotated[
@@ -119,7 +122,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts, n
 
 def _fail(exc: KabutoError) -> None:
     text = exc.text if isinstance(exc, ContractError) else str(exc)  # its name is printed here
-    console.print(f"[bold red]{type(exc).__name__}[/bold red]: {text}", soft_wrap=True)
+    errors_console.print(f"[bold red]{type(exc).__name__}[/bold red]: {text}", soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -249,6 +252,17 @@ def _address(text: str, what: str) -> str:
     return to_checksum_address(text)
 
 
+@app.callback()
+def _every_command() -> None:
+    """SIGTERM (a service manager, `kill`) stops any command as Ctrl-C does, so what it holds is
+    let go the same way: an embedded chain saved, a failed deployment's state file put back."""
+    signal.signal(signal.SIGTERM, _interrupted)
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 # ---------------------------------------------------------------------- the chain
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -302,9 +316,16 @@ def chain_up(
 
 
 def _detach(port: int, state: Path) -> None:
-    """Start `kabuto chain up` in a session of its own and return once its chain answers."""
+    """Start `kabuto chain up` in a session of its own and return once its own chain answers on
+    `port` (not another process's on the same file); if it exits first, its error is ours."""
+    if port_in_use(port):
+        raise ChainUnavailable(
+            f"port {port} is in use (another chain?): stop what listens there or choose another "
+            "port (--port or $KABUTO_PORT)"
+        )
     log = state.with_name(state.name + ".log")
     log.parent.mkdir(parents=True, exist_ok=True)
+    ours = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "pyclient.cli", "chain", "up", "--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -317,17 +338,18 @@ def _detach(port: int, state: Path) -> None:
         )
     deadline = time.monotonic() + DETACH_TIMEOUT
     while time.monotonic() < deadline:
-        url = running_chain(state)
-        if url:
+        if process.poll() is not None:  # its own one-line failure (`_fail`), or the last line
+            said = log.read_text().strip()
+            _, marker, why = said.rpartition("ChainUnavailable: ")
+            lines = said.splitlines()
+            said = " ".join((why if marker else lines[-1] if lines else "").split())
+            raise ChainUnavailable(said or f"the chain exited ({process.returncode})")
+        if running_chain(state) == ours:
             console.print(
-                f"chain running at {url} (pid {process.pid}), saved to {state}; "
+                f"chain running at {ours} (pid {process.pid}), saved to {state}; "
                 f"`kabuto chain down` stops it; log in {log}"
             )
             return
-        if process.poll() is not None:
-            lines = log.read_text().strip().splitlines()
-            said = lines[-1] if lines else f"the chain exited ({process.returncode})"
-            raise ChainUnavailable(said)
         time.sleep(0.1)
     process.terminate()
     raise ChainUnavailable(f"the chain did not start within {DETACH_TIMEOUT:.0f}s (log: {log})")
@@ -451,7 +473,7 @@ def status_cmd(
                         for name, address in sheet.holders
                     },
                     "supply": {s: d.asset(s).whole(u) for s, u in sheet.supply.items()},
-                    "accounts": [_account_json(v) for v in views],
+                    "accounts": [_account_json(d, v) for v in views],
                     "margin_calls": [_call_json(d, c) for c in calls],
                 }
             )
@@ -459,16 +481,16 @@ def status_cmd(
         narrow = console.width < NARROW
         _print_contracts(d)
         console.print(tables.participants_table(d, title="Participants", narrow=narrow))
-        console.print(tables.balances_table(d, sheet, title="Balances"))
+        console.print(tables.balances_table(d, sheet, title="Balances", issued_only=True))
         console.print(tables.accounts_table(d, views, title="Collateral vault", narrow=narrow))
         if calls:
             console.print(tables.calls_table(d, calls, narrow=narrow))
 
 
-def _account_json(view: Any) -> dict[str, Any]:
+def _account_json(d: Deployment, view: Any) -> dict[str, Any]:
     return {
         "id": str(view.id),
-        "label": view.label,
+        "label": d.account_label(view.id),
         "kind": view.kind.name,
         "holdings": view.holdings,
         "value_jpy": view.value_jpy,
@@ -480,14 +502,17 @@ def _account_json(view: Any) -> dict[str, Any]:
 
 
 def _call_json(d: Deployment, call: MarginCall) -> dict[str, Any]:
-    return {**_plain(call), "account_label": d.vault_account(call.account)}
+    return {**_plain(call), "account_label": d.account_label(call.account)}
 
 
 @app.command("calls")
 def calls_cmd(
     member: Annotated[
         str | None,
-        typer.Option(help="Only the calls on accounts this clearing member answers for."),
+        typer.Option(
+            help="Only the calls this participant answers for: a member's (its clients' too), a "
+            "client's own."
+        ),
     ] = None,
     open_only: Annotated[
         bool, typer.Option("--open", help="Only calls still open (issued, part met, overdue).")
@@ -501,9 +526,7 @@ def calls_cmd(
     with _failures(), _attached(rpc, state, manifest, quiet=as_json) as d:
         calls = d.vault.margin_calls()
         if member is not None:
-            name = d.participant(member).name
-            answerable = clearing_members_of(d, {c.account for c in calls})
-            calls = [c for c in calls if answerable[c.account] == name]
+            calls = _calls_of(d, d.participant(member), calls)
         if open_only:
             calls = [c for c in calls if c.status.open]
         if as_json:
@@ -512,6 +535,22 @@ def calls_cmd(
             console.print(tables.calls_table(d, calls, narrow=console.width < NARROW))
         else:
             console.print("no margin calls" + (f" for {member}" if member else ""))
+
+
+def _calls_of(d: Deployment, who: Any, calls: list[MarginCall]) -> list[MarginCall]:
+    """The calls `who` answers for: a member's on every account it is responsible for (its own
+    and its clients'); a segregated client's on its own account; an omnibus client's, its
+    member's omnibus calls passed on to it (`kabuto calls --member` of the member shows them all).
+    """
+    if who.kind is Kind.CLIENT and who.account_type is AccountType.OMNIBUS:
+        omnibus = d.account_id(who)
+        passed = [c for c in calls if c.account == omnibus and c.passed_on]
+        shares = {c.id: d.vault.client_shares(c.id) for c in passed}
+        return [c for c in passed if any(s.client == who.address for s in shares[c.id])]
+    if who.kind is Kind.CLIENT:
+        return [c for c in calls if c.account == d.account_id(who)]
+    answerable = clearing_members_of(d, {c.account for c in calls})
+    return [c for c in calls if answerable[c.account] == who.name]
 
 
 @app.command("reconcile")
@@ -570,8 +609,9 @@ def admit_cmd(
         bool,
         typer.Option(
             " /--no-accounts",
-            help="Also open the vault accounts the participant needs (a member's house and "
-            "clearing-fund accounts, a segregated client's own).",
+            help="Open the vault accounts the participant needs (a member's house and "
+            "clearing-fund accounts, a segregated client's own, an omnibus client's member's "
+            "omnibus account if not open yet); --no-accounts opens none.",
         ),
     ] = True,
     rpc: RpcOpt = None,
@@ -597,18 +637,23 @@ def admit_cmd(
             admitted = ccp.register.admit(account, chosen, name)
         _told(d, admitted, action="admitted")
         opening = {
-            Kind.CLEARING_MEMBER: [AccountKind.HOUSE, AccountKind.CLEARING_FUND],
-            Kind.CLIENT: [] if omnibus else [AccountKind.SEGREGATED],
-        }.get(chosen, [])
+            Kind.CLEARING_MEMBER: [(account, AccountKind.HOUSE),
+                                   (account, AccountKind.CLEARING_FUND)],
+            Kind.CLIENT: [(account, AccountKind.SEGREGATED)] if not omnibus else [],
+        }.get(chosen, [])  # fmt: skip
+        if chosen is Kind.CLIENT and omnibus:
+            omnibus_id = d.vault.account_id(member, AccountKind.OMNIBUS)
+            if omnibus_id not in set(d.vault.account_ids()):
+                opening = [(member, AccountKind.OMNIBUS)]
         if accounts and opening:
-            opened = ccp.margin.open_accounts([(account, k) for k in opening])
+            opened = ccp.margin.open_accounts(opening)
             for outcome in opened.outcomes:
                 _told(d, outcome, action="opened")
 
     _acting(rpc, state, manifest, None, keystore, act)
 
 
-@app.command("issue")
+@app.command("issue", context_settings=AMOUNTS)
 def issue_cmd(
     asset: Annotated[str, typer.Argument(help="Asset symbol (JPY, USD, JGB374...).")],
     to: Annotated[str, typer.Argument(help="Participant receiving it (name or address).")],
@@ -629,7 +674,7 @@ def issue_cmd(
     _acting(rpc, state, manifest, who, keystore, act)
 
 
-@app.command("transfer")
+@app.command("transfer", context_settings=AMOUNTS)
 def transfer_cmd(
     asset: Annotated[str, typer.Argument(help="Asset symbol.")],
     to: Annotated[str, typer.Argument(help="Receiving participant (name or address).")],
@@ -672,7 +717,7 @@ AccountOpt = Annotated[
 ]
 
 
-@app.command("deposit")
+@app.command("deposit", context_settings=AMOUNTS)
 def deposit_cmd(
     asset: Annotated[str, typer.Argument(help="Asset symbol.")],
     amount: Annotated[str, typer.Argument(help="Whole units.")],
@@ -692,7 +737,7 @@ def deposit_cmd(
     _acting(rpc, state, manifest, who, keystore, act)
 
 
-@app.command("withdraw")
+@app.command("withdraw", context_settings=AMOUNTS)
 def withdraw_cmd(
     asset: Annotated[str, typer.Argument(help="Asset symbol.")],
     amount: Annotated[str, typer.Argument(help="Whole units.")],
@@ -831,7 +876,7 @@ def margin_run_cmd(
             if as_json:
                 _print_json(
                     {
-                        "posted": {str(a): v for a, v in posted.items()},
+                        "posted": {d.account_label(a): v for a, v in posted.items()},
                         "overdue": [_call_json(d, c) for c in overdue.calls],
                         "calls": [_call_json(d, c) for c in issued.calls],
                         "skipped": issued.skipped,
@@ -843,8 +888,17 @@ def margin_run_cmd(
                 console.print(tables.calls_table(d, list(overdue.calls), title="Marked overdue"))
             if issued.calls:
                 console.print(tables.calls_table(d, list(issued.calls), title="Margin calls"))
-            else:
-                console.print("no account is short: no call issued")
+            still = [c for c in engine.open_calls() if c not in issued.calls]
+            if not issued.calls:
+                console.print(
+                    "no new call: no account is short of more than its open calls ask"
+                    if still
+                    else "no new call: no account is short"
+                )
+            if still:
+                console.print(tables.calls_table(d, still, title="Calls still open"))
+            for skipped in issued.skipped:
+                console.print(f"skipped {d.account_label(skipped.id)}: {skipped.reason.label}")
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -647,7 +647,7 @@ class Deployment:
                 else AccountKind.OMNIBUS
             )
             if kind is not None and kind is not own:
-                where = "its own segregated" if own is AccountKind.SEGREGATED else "its member's"
+                where = "its own" if own is AccountKind.SEGREGATED else "its member's"
                 raise AccountNotFound(
                     f"{who.name} is a client whose collateral is in {where} {own.label} "
                     f"account: it has no {kind.label} account"

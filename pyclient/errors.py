@@ -47,6 +47,11 @@ class ParticipantNotFound(InputError):
     """No participant by that name or address is known to this deployment."""
 
 
+class ParticipantNameTaken(InputError):
+    """The register already has a participant by that name: names stand for participants
+    everywhere in the SDK and the command line, so each is given once."""
+
+
 class AccountNotFound(InputError):
     """No vault account is what was asked for: an id that is no account's, a label whose kind the
     owner cannot have (`client-x house`), or a participant with no account of its own (a trust

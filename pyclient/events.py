@@ -148,6 +148,12 @@ def _enum(value: Any) -> str:
     return _words(value) if hasattr(value, "name") else str(value)
 
 
+def _reference(lead: str, ref: bytes) -> str:
+    """`lead “ref”`, or ` (no reference)` for an empty one (not a role's name: the empty bytes32
+    is also DEFAULT_ADMIN_ROLE's)."""
+    return f"{lead} “{bytes_word(ref)}”" if ref.rstrip(b"\0") else " (no reference)"
+
+
 def _why(reason: bytes) -> str:
     text = bytes_word(reason)
     return f": “{text}”" if reason.rstrip(b"\0") else ""
@@ -238,11 +244,11 @@ _SENTENCES: dict[str, Sentence] = {
     ),
     "Issued": lambda e, n: (
         f"{n.name(e['issuer'])} issued {n.amount(e['amount'], e.address)} to {n.name(e['to'])}"
-        f" against deposit “{bytes_word(e['ref'])}”"
+        + _reference(" against deposit", e["ref"])
     ),
     "Redeemed": lambda e, n: (
         f"{n.name(e['issuer'])} redeemed {n.amount(e['amount'], e.address)} of "
-        f"{n.name(e['from'])}, released as “{bytes_word(e['ref'])}”"
+        f"{n.name(e['from'])}" + _reference(", released as", e["ref"])
     ),
     "AccountFreezeChanged": lambda e, n: (
         f"{n.name(e['account'])}'s {e.contract.removesuffix(' token')} "

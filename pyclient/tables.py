@@ -136,11 +136,12 @@ def new_table(title: str, *columns: str | tuple[str, str]) -> Table:
 
 def fit(table: Table, *, narrow: bool, drop: Iterable[str] = ()) -> Table:
     """`table` for the console: on a narrow one without the `drop` columns, its labels free to
-    wrap; a figure that does not fit folds onto the next line rather than being cut short."""
+    wrap (but for the first column's, a name kept whole where it was asked to be); a figure that
+    does not fit folds onto the next line rather than being cut short."""
     if narrow:
         dropped = set(drop)
         table.columns = [c for c in table.columns if str(c.header) not in dropped]
-        for column in table.columns:
+        for column in table.columns[1:]:
             column.no_wrap = False
     for column in table.columns:
         column.overflow = "fold"
@@ -184,6 +185,8 @@ def participants_table(
     if gas is not None:
         columns.append(("gas", "right"))
     table = new_table(title, *columns)
+    table.columns[0].no_wrap = True  # a name is never split; the words around it wrap instead
+    table.columns[1].min_width = len("contract")  # nor a word of a kind ("system contract")
     for p in d.participants() if participants is None else participants:
         row = [
             f"[bold]{p.name}[/bold]",
@@ -200,15 +203,25 @@ def participants_table(
 
 
 def balances_table(
-    d: Deployment, sheet: BalanceSheet, *, title: str, before: BalanceSheet | None = None
+    d: Deployment,
+    sheet: BalanceSheet,
+    *,
+    title: str,
+    before: BalanceSheet | None = None,
+    issued_only: bool = False,
 ) -> Table:
     """Every holder's balance in every asset, and each asset's total supply; with `before`, a
-    changed cell shows its change underneath."""
-    table = new_table(title, "participant", *[(s, "right") for s in d.assets])
+    changed cell shows its change underneath. With `issued_only`, only the assets with a supply
+    (what a status report needs: a column per asset never issued only crowds a narrow screen)."""
+    assets = [
+        a for a in d.assets.values() if not issued_only or sheet.supply[a.symbol]
+    ]  # fmt: skip
+    table = new_table(title, "participant", *[(a.symbol, "right") for a in assets])
+    table.columns[0].no_wrap = True
     changes = sheet.changes(before) if before is not None else {}
     for label, address in sheet.holders:
         cells = []
-        for a in d.assets.values():
+        for a in assets:
             units = sheet.of(address, a.symbol)
             cell = number(a.whole(units), a.decimals) if units else "[dim]·[/dim]"
             delta = changes.get((address, a.symbol))
@@ -221,7 +234,7 @@ def balances_table(
     table.add_section()
     table.add_row(
         "[bold]total supply[/bold]",
-        *[number(a.whole(sheet.supply[a.symbol]), a.decimals) for a in d.assets.values()],
+        *[number(a.whole(sheet.supply[a.symbol]), a.decimals) for a in assets],
     )
     if before is not None:
         table.caption = "changes since the previous table shown underneath"

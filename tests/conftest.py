@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
+from nodes import EdrNode, node_kind
 from support import FX, JDR_SYMBOL, PRICES, RISK, JdrSeries, Market, World
 
 from pyclient import (
@@ -36,13 +37,43 @@ from pyclient.roles import Settlor, TrustBank, Warehouse
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=1_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+NODE = node_kind()
 
 
 @pytest.fixture(scope="session")
 def chain() -> Iterator[Chain]:
+    """The session's chain: an embedded Anvil, or Hardhat's EDR node with KABUTO_TEST_NODE=edr
+    (tests/nodes.py)."""
+    if NODE == "edr":
+        with EdrNode() as node:
+            yield Chain.connect(node.url)
+        return
     c = Chain.connect()
     yield c
     c.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "anvil_only(reason): needs Anvil itself (skipped on the EDR node, with the reason)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"node: {NODE} (KABUTO_TEST_NODE)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On EDR, every test marked `anvil_only` is skipped with the reason its marker gives."""
+    for item in items:
+        marker = item.get_closest_marker("anvil_only")
+        if marker is None:
+            continue
+        if not marker.args or not str(marker.args[0]).strip():
+            raise pytest.UsageError(f"{item.nodeid}: anvil_only needs a reason")
+        if NODE != "anvil":
+            item.add_marker(pytest.mark.skip(reason=f"Anvil only: {marker.args[0]}"))
 
 
 @pytest.fixture(scope="session")

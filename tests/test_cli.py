@@ -62,6 +62,7 @@ def wait_running(state: Path, timeout: float = 30.0) -> str:
     raise AssertionError(f"no chain came up on {state}")
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_the_readme_session_runs_as_written(tmp_path: Path, port: int) -> None:
     """The README's command-line block, run by bash as written: deploy, price, admit, issue,
     transfer, deposit, a margin run that calls the member short, its payment, a stop (SIGTERM)
@@ -84,12 +85,13 @@ def test_the_readme_session_runs_as_written(tmp_path: Path, port: int) -> None:
     assert "call #1 met" in out and "the books reconcile" in out
     calls = json.loads(out[out.index("[\n") : out.index("\n]\n") + 2])  # `calls --json`
     assert [(c["id"], c["status"], c["account_label"]) for c in calls] == [
-        (1, "MET", "member-a house account")
+        (1, "MET", "member-a house")
     ]
     assert not running_chain(tmp_path / ".kabuto" / "chain-state.json")
     assert not port_in_use(port)  # the last `chain down` stopped the node too
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_sigterm_stops_a_foreground_chain_and_saves_what_was_done(tmp_path: Path) -> None:
     """`kabuto chain up` in the foreground, stopped with SIGTERM as a service manager stops it:
     the node stops with it (its port is free) and the ledger is on disk for the next command."""
@@ -117,6 +119,7 @@ def test_sigterm_stops_a_foreground_chain_and_saves_what_was_done(tmp_path: Path
     assert "member-a" in names
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_a_killed_chain_keeps_what_it_saved_and_leaves_no_node_behind(
     tmp_path: Path, port: int
 ) -> None:
@@ -140,21 +143,23 @@ def cli_state_interval() -> int:
     return STATE_INTERVAL
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_one_chain_per_state_file_and_a_busy_port_is_refused(tmp_path: Path, port: int) -> None:
     kabuto("chain", "up", "--detach", "--port", str(port), cwd=tmp_path)
     again = kabuto("chain", "up", "--port", str(free_port()), cwd=tmp_path, check=False)
     assert again.returncode == 1
-    assert "ChainUnavailable" in again.stdout and "already runs at" in again.stdout
+    assert "ChainUnavailable" in again.stderr and "already runs at" in again.stderr
     busy = kabuto(
         "chain", "up", "--port", str(port), "--state", "other.json", cwd=tmp_path, check=False
     )
-    assert busy.returncode == 1 and f"port {port} is in use" in busy.stdout
+    assert busy.returncode == 1 and f"port {port} is in use" in busy.stderr
     assert not (tmp_path / "other.json").exists()
     kabuto("chain", "down", cwd=tmp_path)
     down = kabuto("chain", "down", cwd=tmp_path, check=False)
-    assert down.returncode == 1 and "no chain runs on" in down.stdout
+    assert down.returncode == 1 and "no chain runs on" in down.stderr
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_a_busy_port_held_by_another_program_is_refused(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -176,6 +181,7 @@ def test_a_bad_argument_is_refused_before_any_chain_starts(tmp_path: Path) -> No
     assert not state.exists() and not manifest.exists()
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_a_deployment_that_fails_midway_leaves_the_state_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,6 +209,7 @@ def test_a_deployment_that_fails_midway_leaves_the_state_as_it_was(
     assert state.read_bytes() == before_state and manifest.read_bytes() == before_manifest
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_deploy_keeps_a_manifest_in_use_unless_forced(tmp_path: Path) -> None:
     state, manifest = tmp_path / "state.json", tmp_path / "deployment.json"
     args = ["deploy", "--state", str(state), "--manifest", str(manifest)]
@@ -217,6 +224,7 @@ def test_deploy_keeps_a_manifest_in_use_unless_forced(tmp_path: Path) -> None:
     assert json.loads(manifest.read_text())["contracts"] != first["contracts"]
 
 
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
 def test_deploy_then_status_share_the_embedded_chain_through_its_state_file(tmp_path) -> None:
     state, manifest = tmp_path / "state.json", tmp_path / "deployment.json"
     args = ["--state", str(state), "--manifest", str(manifest)]
@@ -279,11 +287,22 @@ def test_participant_verbs_act_as_named_and_refuse_typed_with_nothing_changed(
     assert called.exit_code == 0, called.output
     issued = json.loads(called.output)["calls"]
     assert [(c["account_label"], c["shortfall_jpy"]) for c in issued] == [
-        ("member-a house account", 400_000)
+        ("member-a house", 400_000)
     ]
     mine = json.loads(run("calls", "--member", "member-a", "--open", "--json").output)
     assert [c["id"] for c in mine] == [issued[0]["id"]]
     assert json.loads(run("calls", "--member", "member-b", "--json").output) == []
+
+    nobody = run("calls", "--member", "nobody", "--json")
+    assert nobody.exit_code == 1 and nobody.stdout == ""  # --json output stays JSON
+    assert "ParticipantNotFound" in nobody.stderr
+    again = run("margin", "run")
+    assert "no new call: no account is short of more than its open calls ask" in again.output
+    assert "Calls still open" in again.output
+    assert json.loads(run("calls", "--member", "client-seg", "--json").stdout) == []
+    run("margin", "run", "-r", "client-seg=60000000")  # more than its 50m of JPY could meet
+    seg = json.loads(run("calls", "--member", "client-seg", "--json").stdout)
+    assert [c["account_label"] for c in seg] == ["client-seg segregated"]
 
     block = w.chain.w3.eth.block_number
     jpy = w.balances("JPY")
@@ -297,6 +316,8 @@ def test_participant_verbs_act_as_named_and_refuse_typed_with_nothing_changed(
         ("admit", "notanaddress", "x"): "is not an address",
         ("admit", MEMBER_A, "y", "--kind", "wizard"): "kind 'wizard' is not one of",
         ("admit", MEMBER_A, "z", "--kind", "client"): "needs its clearing member",
+        ("admit", w.keys[9].address, "member-a"): "already has a participant named 'member-a'",
+        ("issue", "JPY", "member-a", "-5", "--as", "issuer"): "JPY amount -5 is negative",
         ("margin", "run", "-r", "member-a"): "is not ACCOUNT=JPY",
         ("margin", "run", "--type", "monthly"): "--type 'monthly'",
         ("oracle", "prices", "JPY"): "is not SYMBOL=VALUE",
@@ -308,3 +329,48 @@ def test_participant_verbs_act_as_named_and_refuse_typed_with_nothing_changed(
         assert said in result.output, (args, result.output)
         assert "Traceback" not in result.output
     assert w.chain.w3.eth.block_number == block and w.balances("JPY") == jpy
+
+
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
+def test_a_detached_chain_that_cannot_start_says_why_and_fails(tmp_path: Path) -> None:
+    """`chain up --detach` returns success only once its own chain answers: a state file Anvil
+    cannot read, or a busy port, is the chain's own error, once, with exit code 1."""
+    state = tmp_path / ".kabuto" / "chain-state.json"
+    state.parent.mkdir()
+    state.write_text("{not json")
+    broken = kabuto("chain", "up", "--detach", "--port", str(free_port()), cwd=tmp_path,
+                    check=False)  # fmt: skip
+    assert broken.returncode == 1, broken.stdout
+    assert "chain running" not in broken.stdout and "Anvil exited at start-up" in broken.stderr
+    assert broken.stderr.count("ChainUnavailable") == 1
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = kabuto("chain", "up", "--detach", "--port", str(port), "--state", "new/s.json",
+                      cwd=tmp_path, check=False)  # fmt: skip
+    assert busy.returncode == 1 and busy.stderr.count("ChainUnavailable") == 1
+    assert f"port {port} is in use" in busy.stderr and not (tmp_path / "new").exists()
+
+
+@pytest.mark.anvil_only("the command line's embedded chain is an Anvil of its own")
+def test_sigterm_during_a_deployment_leaves_the_state_as_it_was(tmp_path: Path) -> None:
+    """A deployment stopped by SIGTERM halfway (its own embedded chain) is undone like one
+    stopped by Ctrl-C: no state file where there was none, no manifest."""
+    deploying = subprocess.Popen(
+        [str(BIN / "kabuto"), "deploy"], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "120"},
+    )  # fmt: skip
+    assert deploying.stdout is not None
+    said = []
+    for line in deploying.stdout:
+        said.append(line)
+        if "deploying JPY token" in line:  # contracts are being mined
+            deploying.send_signal(signal.SIGTERM)
+            break
+    rest, _ = deploying.communicate(timeout=60)
+    out = "".join(said) + rest
+    assert deploying.returncode != 0, out
+    assert "nothing deployed" in out and "deployed;" not in out
+    assert not (tmp_path / ".kabuto" / "chain-state.json").exists()
+    assert not (tmp_path / ".kabuto" / "deployment.json").exists()

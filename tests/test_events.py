@@ -46,6 +46,7 @@ def test_the_register_and_agent_powers_read_as_sentences(world: World) -> None:
             world.ccp.agent.freeze_tokens("USD", "member-a", "12.50", reason="hold"),
             world.ccp.agent.forced_transfer("JPY", "member-a", "member-b", 5, reason="error fix"),
             world.issuer.issue("JGB374", "member-a", 2, ref="BOJ-NET 9"),
+            world.issuer.issue("JGB374", "member-b", 1),
         )
         for e in o.events
     ]
@@ -56,6 +57,8 @@ def test_the_register_and_agent_powers_read_as_sentences(world: World) -> None:
         "ccp moved 5 JPY from member-a to member-b without consent: “error fix”",
         "2 JGB374 created for member-a",
         "issuer issued 2 JGB374 to member-a against deposit “BOJ-NET 9”",
+        "1 JGB374 created for member-b",  # no reference: not the empty bytes32's role name
+        "issuer issued 1 JGB374 to member-b (no reference)",
     ]
 
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.anvil_only("the README's session starts its own embedded chain")
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 

@@ -113,8 +113,8 @@ class StateLock:
         self.path = state.with_name(state.name + ".lock")
         self._fd: int | None = None
 
-    def acquire(self, url: str) -> bool:
-        """Take the lock and record `url` in it; False if another process holds it."""
+    def acquire(self) -> bool:
+        """Take the lock (recording this process); False if another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -122,11 +122,19 @@ class StateLock:
         except BlockingIOError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"url": url, "pid": os.getpid()}).encode())
-        os.fsync(fd)
         self._fd = fd
+        self._record({"pid": os.getpid()})
         return True
+
+    def announce(self, url: str) -> None:
+        """Say where the node answers, once it does: until then nobody is sent to it."""
+        self._record({"pid": os.getpid(), "url": url})
+
+    def _record(self, what: dict[str, object]) -> None:
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, json.dumps(what).encode(), 0)
+        os.fsync(self._fd)
 
     def holder(self) -> dict[str, object] | None:
         """`{"url", "pid"}` of the node another process runs on this state file, or None."""
@@ -153,10 +161,18 @@ class StateLock:
             os.close(fd)
 
 
-def running_chain(state_file: str | os.PathLike[str]) -> str | None:
-    """The URL of the node another process runs on `state_file`, or None if none runs it."""
-    holder = StateLock(state_file).holder()
-    return str(holder["url"]) if holder and holder.get("url") else None
+def running_chain(state_file: str | os.PathLike[str], *, wait: float = 0.0) -> str | None:
+    """The URL of the node another process runs on `state_file`, or None if none runs it. A node
+    still starting has the file but no URL yet: with `wait`, its URL is waited for that many
+    seconds (then None, and starting another node on the file is refused)."""
+    deadline = time.monotonic() + wait
+    while True:
+        holder = StateLock(state_file).holder()
+        if holder and holder.get("url"):
+            return str(holder["url"])
+        if not holder or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
 
 
 class EmbeddedAnvil:
@@ -201,7 +217,7 @@ class EmbeddedAnvil:
     def start(self) -> EmbeddedAnvil:
         if self.running:
             return self
-        if self._lock is not None and not self._lock.acquire(self.url):
+        if self._lock is not None and not self._lock.acquire():
             where = running_chain(self.state_file or "") or "another process"
             raise ChainUnavailable(
                 f"a chain already runs on {self.state_file} (at {where}): use it, or stop it first"
@@ -244,6 +260,8 @@ class EmbeddedAnvil:
         atexit.register(self.stop)
         self._wait_ready()
         self._keep_clock()
+        if self._lock is not None:
+            self._lock.announce(self.url)
         return self
 
     def _keep_clock(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from ..access.registry import AccountType, Kind, Participant, Status
-from ..errors import InputError, ParticipantNotFound
+from ..errors import InputError, ParticipantNameTaken, ParticipantNotFound
 from ..units import to_bytes32
 from .base import Call, ContractClient, Outcome
 
@@ -116,7 +116,12 @@ class RegistryClient(ContractClient):
     # ------------------------------------------------------------------ admission
 
     def admit(self, account: str, kind: Kind, name: str) -> Call[Participant]:
-        """Admit a participant that is not a client (a member, trust bank, issuer, oracle...)."""
+        """Admit a participant that is not a client (a member, trust bank, issuer, oracle...);
+        a name the register already has is refused (`ParticipantNameTaken`)."""
+        self._names_free([name])
+        return self._admit(account, kind, name)
+
+    def _admit(self, account: str, kind: Kind, name: str) -> Call[Participant]:
         fn = self.contract.functions.admit(
             _address(account), int(kind), to_bytes32(name, what="participant name")
         )
@@ -125,7 +130,14 @@ class RegistryClient(ContractClient):
     def admit_client(
         self, account: str, name: str, clearing_member: Any, account_type: AccountType
     ) -> Call[Participant]:
-        """Admit a client under `clearing_member`, in a segregated or omnibus account."""
+        """Admit a client under `clearing_member`, in a segregated or omnibus account; a name the
+        register already has is refused (`ParticipantNameTaken`)."""
+        self._names_free([name])
+        return self._admit_client(account, name, clearing_member, account_type)
+
+    def _admit_client(
+        self, account: str, name: str, clearing_member: Any, account_type: AccountType
+    ) -> Call[Participant]:
         fn = self.contract.functions.admitClient(
             _address(account),
             to_bytes32(name, what="participant name"),
@@ -138,16 +150,31 @@ class RegistryClient(ContractClient):
         """One admission call per entry (send them with `send_all`); a client may name a member
         admitted earlier in the same batch."""
         entries = list(admissions)
+        self._names_free([a.name for a in entries])
         in_batch = {a.name: a.account for a in entries}
         return [
-            self.admit_client(
+            self._admit_client(
                 a.account, a.name, in_batch.get(a.clearing_member, a.clearing_member),
                 a.account_type,
             )
             if a.kind is Kind.CLIENT
-            else self.admit(a.account, a.kind, a.name)
+            else self._admit(a.account, a.kind, a.name)
             for a in entries
         ]  # fmt: skip
+
+    def _names_free(self, names: list[str]) -> None:
+        """Refuse, before anything is sent, a name given twice or one the register already has
+        (read now): names stand for participants everywhere in the SDK and the command line."""
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ParticipantNameTaken(f"{', '.join(map(repr, repeated))} given more than once")
+        taken = {p.name: p.address for p in self.participants()}
+        for name in names:
+            if name in taken:
+                raise ParticipantNameTaken(
+                    f"the register already has a participant named {name!r} ({taken[name]}): "
+                    "each name is given once, as it stands for the participant everywhere"
+                )
 
     def _admitted(self, outcome: Outcome[None]) -> Participant:
         (event,) = outcome.named("ParticipantAdmitted")

@@ -225,3 +225,29 @@ def test_only_the_ccp_operator_changes_the_register(world: World, action: str) -
     }
     err = registry_refused(world, calls[action], errors.AccessControlUnauthorizedAccount)
     assert "CCP_OPERATOR_ROLE" in str(err) and "member-a" in str(err)
+
+
+def test_a_name_the_register_has_is_refused_before_sending(world: World) -> None:
+    """Names stand for participants in the SDK and the command line, so each is given once: a
+    second 'member-a' would leave the name pointing at one of two participants."""
+    spare = world.keys[9].address
+    err = refused(
+        world, ("JPY",), lambda: world.ccp.register.admit_member(spare, "member-a"),
+        errors.ParticipantNameTaken,
+    )  # fmt: skip
+    assert "already has a participant named 'member-a'" in str(err)
+    assert world.member_a.address in str(err)
+    refused(
+        world, ("JPY",),
+        lambda: world.ccp.register.admit_client(spare, "client-seg", "member-a",
+                                                AccountType.SEGREGATED),
+        errors.ParticipantNameTaken,
+    )  # fmt: skip
+    from pyclient import Admission
+
+    twice = [Admission(spare, Kind.CLEARING_MEMBER, "member-z"),
+             Admission(world.keys[10].address, Kind.CLEARING_MEMBER, "member-z")]  # fmt: skip
+    err = refused(world, ("JPY",), lambda: world.ccp.register.admit_many(twice),
+                  errors.ParticipantNameTaken)  # fmt: skip
+    assert "'member-z' given more than once" in str(err)
+    assert world.ccp.register.admit_member(spare, "member-z").value.name == "member-z"

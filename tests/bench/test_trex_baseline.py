@@ -21,9 +21,12 @@ if not (SCRIPTS / "trex_baseline.py").exists():
     pytest.skip("needs the repository checkout", allow_module_level=True)
 trex = load_script(SCRIPTS / "trex_baseline.py", "bench_trex_baseline")
 
-pytestmark = pytest.mark.skipif(
-    not trex.TREX_ARTIFACTS.is_dir(), reason="needs @tokenysolutions/t-rex: run `npm ci`"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not trex.TREX_ARTIFACTS.is_dir(), reason="needs @tokenysolutions/t-rex: run `npm ci`"
+    ),
+    pytest.mark.anvil_only("the baseline deploys on an embedded Anvil of its own"),
+]
 
 
 def test_a_suite_deploys_through_the_factory_and_its_investors_trade() -> None:

@@ -14,6 +14,8 @@ from pyclient.chain.client import Chain
 from pyclient.deployment import attach
 from pyclient.errors import ChainUnavailable
 
+pytestmark = pytest.mark.anvil_only("a state file belongs to the embedded Anvil")
+
 
 def test_a_restarted_chain_keeps_its_ledger_and_its_clock(tmp_path) -> None:
     state = tmp_path / "chain-state.json"

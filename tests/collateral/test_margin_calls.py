@@ -302,6 +302,7 @@ def test_a_pull_takes_the_free_balance_when_part_of_it_is_frozen(market: Market)
     assert w.member_b.collateral_value(AccountKind.HOUSE) == 999_999
 
 
+@pytest.mark.anvil_only("deploys a second suite on an embedded Anvil of its own")
 def test_a_call_on_an_asset_with_a_tiny_price_and_18_decimals_stays_cheap() -> None:
     """The quantity that covers a shortfall is computed in closed form: no loop that grows with
     10^decimals / price (which used to run a call batch out of gas)."""

@@ -33,6 +33,8 @@ from pyclient.collateral import ShareStatus
 from pyclient.collateral.liquidity import Way
 from pyclient.margin.risk import CLEARING_FUND_MINIMUM
 
+pytestmark = pytest.mark.anvil_only("each demo tells its story on an embedded Anvil of its own")
+
 DEMOS = Path(__file__).resolve().parents[2] / "scripts" / "demos"
 BRIEF_LINES = 150  # the most a story may take in brief mode, at 110 columns
 # (full, width): brief where the audience reads it, full at the narrowest width supported.

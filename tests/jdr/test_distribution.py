@@ -122,6 +122,7 @@ def announce_at(jdr: JdrSeries, unix: int) -> Any:
     return jdr.bank.send(jdr.trust.call("announceRecordDate", unix))
 
 
+@pytest.mark.anvil_only("one-second blocks (anvil_setBlockTimestampInterval): EDR has none")
 def test_the_contract_takes_a_record_time_exactly_two_weeks_after_the_block_recording_it(
     jdr: JdrSeries,
 ) -> None:
@@ -145,6 +146,7 @@ def test_the_contract_takes_a_record_time_exactly_two_weeks_after_the_block_reco
     reason="SDK: Chain._needed estimates at the latest block, whose timestamp is a second "
     "before the block the call goes into, so the refusal is missed and the call reverts on chain",
 )
+@pytest.mark.anvil_only("one-second blocks (anvil_setBlockTimestampInterval): EDR has none")
 def test_the_contract_refuses_a_record_time_a_second_short_of_two_weeks_before_sending(
     jdr: JdrSeries,
 ) -> None:

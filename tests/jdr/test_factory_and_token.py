@@ -373,6 +373,7 @@ def one_second_blocks(jdr: JdrSeries) -> Iterator[None]:
         devnet.rpc(jdr.world.chain, "anvil_removeBlockTimestampInterval")
 
 
+@pytest.mark.anvil_only("one-second blocks (anvil_setBlockTimestampInterval): EDR has none")
 def test_a_jdr_movement_in_the_block_after_another_has_gas_enough_for_new_checkpoints(
     jdr: JdrSeries,
 ) -> None:
