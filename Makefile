@@ -9,8 +9,9 @@ FORGE  := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 
 VENV_STAMP := $(VENV)/.kabuto-installed
 NODE_STAMP := node_modules/.kabuto-installed
+EDR_STAMP  := tools/edr/node_modules/.kabuto-installed
 
-.PHONY: setup demo demo-full test lint format compile bench clean
+.PHONY: setup demo demo-full test test-edr lint format compile bench clean
 
 setup: $(VENV_STAMP) $(NODE_STAMP)
 
@@ -49,6 +50,15 @@ demo-full: setup
 test: setup
 	$(PY) -m pytest
 
+# The same suite on a second node implementation, Hardhat's EDR from npm (tests/nodes.py): what
+# needs Anvil itself is skipped with its reason. Installed here only; `make test` stays on Anvil.
+test-edr: setup $(EDR_STAMP)
+	KABUTO_TEST_NODE=edr $(PY) -m pytest
+
+$(EDR_STAMP): tools/edr/package.json tools/edr/package-lock.json
+	cd tools/edr && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Slither analyses the contracts as forge builds them (foundry.toml: the npm solc shim, offline;
 # what it may skip and why is in slither.config.json); the ERC-20 check reads that same build.
 lint: setup
@@ -72,4 +82,4 @@ bench: setup
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .kabuto *.egg-info
+	rm -rf $(VENV) node_modules tools/edr/node_modules .pytest_cache .hypothesis .kabuto *.egg-info

@@ -19,9 +19,31 @@ from web3.types import RPCEndpoint
 from ..errors import ChainUnavailable, TransactionFailed
 from .client import Chain, HttpTransport
 
+# Hardhat's EDR node (the suite's second node, tests/nodes.py) answers the same development
+# methods under its own prefix; everything else here is common to both.
+_HARDHAT = {
+    "anvil_mine": "hardhat_mine",
+    "anvil_setBalance": "hardhat_setBalance",
+    "anvil_impersonateAccount": "hardhat_impersonateAccount",
+    "anvil_stopImpersonatingAccount": "hardhat_stopImpersonatingAccount",
+    "anvil_dropAllTransactions": "hardhat_dropAllTransactions",
+}
+_DIALECTS: dict[str, str] = {}  # node URL -> "anvil" or "hardhat"
+
+
+def dialect(chain: Chain) -> str:
+    """Which development node `chain` is ("anvil" or "hardhat"), asked once per node."""
+    if chain.url not in _DIALECTS:
+        version = chain.w3.provider.make_request(RPCEndpoint("web3_clientVersion"), [])
+        name = str(version.get("result", "")).lower()
+        _DIALECTS[chain.url] = "hardhat" if name.startswith("hardhatnetwork") else "anvil"
+    return _DIALECTS[chain.url]
+
 
 def rpc(chain: Chain, method: str, *params: Any) -> Any:
     """Call a node method; an error answer becomes `ChainUnavailable` naming the method."""
+    if method in _HARDHAT and dialect(chain) == "hardhat":
+        method = _HARDHAT[method]
     response = chain.w3.provider.make_request(RPCEndpoint(method), list(params))
     if "error" in response:
         raise ChainUnavailable(f"{method} failed on {chain.url}: {response['error']}")
@@ -136,7 +158,9 @@ def block_gas_limit(chain: Chain, limit: int) -> Iterator[None]:
 
 
 def hardfork(chain: Chain) -> str | None:
-    """The hardfork the node runs (`anvil_nodeInfo`)."""
+    """The hardfork the node runs (`anvil_nodeInfo`; EDR's `hardhat_metadata`)."""
+    if dialect(chain) == "hardhat":
+        return (rpc(chain, "hardhat_metadata") or {}).get("hardfork")
     return (rpc(chain, "anvil_nodeInfo") or {}).get("hardFork")
 
 

@@ -56,8 +56,9 @@ def _outsider_call(contract: Contract, item: dict[str, Any], caller: str) -> Exc
     data = function_abi_to_4byte_selector(item) + encode(get_abi_input_types(item), args)
     try:
         contract.w3.eth.call({"from": caller, "to": contract.address, "data": data})
-    except ContractLogicError as exc:
-        return errors.decode_revert(exc.data if isinstance(exc.data, str) else None)
+    except ContractLogicError as exc:  # Hardhat's EDR nests the data one level deeper
+        data = exc.data.get("data") if isinstance(exc.data, dict) else exc.data
+        return errors.decode_revert(data if isinstance(data, str) else None)
     return None
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from pyclient.chain.anvil import EmbeddedAnvil, anvil_version
 from pyclient.chain.client import Chain
+
+pytestmark = pytest.mark.anvil_only("the embedded Anvil's binary and its cache directory")
 
 ANVIL_SAYS = """anvil Version: 1.7.1
 Commit SHA: 4072e48705af9d93e3c0f6e29e93b5e9a40caed8

@@ -10,6 +10,7 @@ from pyclient.chain import EmbeddedAnvil, accounts
 from pyclient.tokens import DEFAULT_ASSETS
 
 
+@pytest.mark.anvil_only("a state file belongs to the embedded Anvil")
 def test_state_file_lets_the_chain_survive_a_restart(tmp_path) -> None:
     state = tmp_path / "chain.json"
     with Chain.connect(state_file=str(state)) as chain:
@@ -28,6 +29,7 @@ def test_state_file_lets_the_chain_survive_a_restart(tmp_path) -> None:
         )
 
 
+@pytest.mark.anvil_only("starts an embedded Anvil of its own")
 def test_embedded_node_stops_cleanly() -> None:
     node = EmbeddedAnvil().start()
     assert node.running
@@ -37,6 +39,7 @@ def test_embedded_node_stops_cleanly() -> None:
         Chain.connect(node.url)
 
 
+@pytest.mark.anvil_only("starts an embedded Anvil of its own")
 def test_development_keys_are_refused_on_any_other_chain() -> None:
     with EmbeddedAnvil(chain_id=4242) as node:
         chain = Chain.connect(node.url)  # attached by URL: nothing marks it as ours
