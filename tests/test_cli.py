@@ -249,7 +249,10 @@ def test_rpc_that_does_not_answer_is_a_clear_error(tmp_path) -> None:
         app, ["deploy", "--rpc", "http://127.0.0.1:9", "--manifest", str(tmp_path / "m.json")]
     )
     assert result.exit_code == 1
-    assert "ChainUnavailable" in result.output
+    assert result.output.strip().splitlines() == [
+        "ChainUnavailable: no chain answers at http://127.0.0.1:9: connection refused (is the "
+        "node running?)"
+    ]  # one line, not the connection pool's nested repr
 
 
 def test_reconcile_passes_on_a_clean_ledger_and_fails_naming_a_break(market, tmp_path) -> None:

@@ -221,7 +221,9 @@ class Chain:
         try:
             self.chain_id = w3.eth.chain_id
         except Exception as exc:  # any transport failure means the same thing to the user
-            raise ChainUnavailable(f"no chain answers at {self.url}: {exc}") from None
+            raise ChainUnavailable(
+                f"no chain answers at {self.url}: {_why_unreachable(exc)}"
+            ) from None
         self._fees: dict[str, int] = {}
         self._fees_at = 0.0
         self._block_gas_limit = 0  # read with the fees
@@ -331,7 +333,9 @@ class Chain:
                 raise (context or ErrorContext()).decode(_logic_data(exc)) from None
             except _TRANSPORT_ERRORS as exc:
                 if time.monotonic() > deadline:
-                    raise ChainUnavailable(f"no chain answers at {self.url}: {exc}") from None
+                    raise ChainUnavailable(
+                        f"no chain answers at {self.url}: {_why_unreachable(exc)}"
+                    ) from None
             time.sleep(delay)
             delay = min(2 * delay, 1.0)
 
@@ -930,7 +934,9 @@ class Chain:
                 return self._batch(calls)
             except _Lost as exc:
                 if time.monotonic() > deadline:
-                    raise ChainUnavailable(f"no chain answers at {self.url}: {exc}") from None
+                    raise ChainUnavailable(
+                        f"no chain answers at {self.url}: {_why_unreachable(exc)}"
+                    ) from None
             time.sleep(delay)
             delay = min(2 * delay, 1.0)
 
@@ -1139,6 +1145,26 @@ def _error_data(error: dict[str, Any]) -> str | None:
     if isinstance(data, dict):
         data = data.get("data")
     return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+def _unreachable(url: str, exc: BaseException) -> ChainUnavailable:
+    return ChainUnavailable(f"no chain answers at {url}: {_why_unreachable(exc)}")
+
+
+def _why_unreachable(exc: BaseException) -> str:
+    """A transport failure in a few words (`connection refused`, `host not found`), not the
+    connection pool's nested repr."""
+    text = str(exc)
+    for pattern, words in (
+        (r"Connection refused|ECONNREFUSED", "connection refused (is the node running?)"),
+        (r"Name or service not known|Failed to resolve|nodename nor servname", "host not found"),
+        (r"timed out|Timeout", "timed out"),
+        (r"Connection reset|RemoteDisconnected|aborted", "connection dropped"),
+        (r"No route to host|Network is unreachable", "network unreachable"),
+    ):
+        if re.search(pattern, text):
+            return words
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _logic_data(exc: ContractLogicError) -> Any:
