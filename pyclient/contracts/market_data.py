@@ -90,7 +90,10 @@ class MarketDataClient(ContractClient):
         return self._call(fn, "publishPrices")
 
     def publish_fx_rates(self, rates: Mapping[str, Any], *, as_of: int | None = None) -> Call[None]:
-        """JPY per unit of each currency, `{"USD": Decimal("151.20")}`."""
+        """JPY per unit of each currency, `{"USD": Decimal("151.20")}` (the yen itself is 1 by
+        definition: a rate for JPY is refused, as the contract never reads one)."""
+        if "JPY" in rates:
+            raise InputError("JPY is the base currency, 1 by definition: publish rates to it")
         currencies = [_currency(c) for c in rates]
         values = [price_to_chain(r, what=f"{c} rate") for c, r in rates.items()]
         fn = self.contract.functions.publishFxRates(currencies, values, self._as_of(as_of))

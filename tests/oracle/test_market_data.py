@@ -76,6 +76,7 @@ def test_missing_price_is_refused(market: Market) -> None:
         (lambda o: o.publish_prices({"JPY": 1.0}), errors.InvalidAmount),
         (lambda o: o.publish_prices({"EUR": 1}), errors.AssetNotFound),
         (lambda o: o.publish_fx_rates({"usd": "150"}), errors.InputError),
+        (lambda o: o.publish_fx_rates({"JPY": "1"}), errors.InputError),
         (lambda o: o.set_max_price_age(0), errors.InputError),
     ],
 )
