@@ -36,7 +36,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import coincurve
 import requests
@@ -69,6 +69,7 @@ from . import accounts
 from .anvil import DEV_CHAIN_ID, EmbeddedAnvil, running_chain
 
 Block = int | str  # a block number, or a tag such as "latest"
+T = TypeVar("T")
 
 STARTING = 30.0  # seconds to wait for a node another process is starting on a state file
 RECEIPT_TIMEOUT = 120.0
@@ -221,9 +222,7 @@ class Chain:
         try:
             self.chain_id = w3.eth.chain_id
         except Exception as exc:  # any transport failure means the same thing to the user
-            raise ChainUnavailable(
-                f"no chain answers at {self.url}: {_why_unreachable(exc)}"
-            ) from None
+            raise _unreachable(self.url, exc) from None
         self._fees: dict[str, int] = {}
         self._fees_at = 0.0
         self._block_gas_limit = 0  # read with the fees
@@ -325,17 +324,26 @@ class Chain:
     ) -> Any:
         """A read-only call at `block` (by default the latest); a revert is the typed error. A
         lost connection is retried for `RECONNECT_TIMEOUT`, then is `ChainUnavailable`."""
-        deadline, delay = time.monotonic() + RECONNECT_TIMEOUT, 0.05
-        while True:
+
+        def once() -> Any:
             try:
                 return fn.call(block_identifier=block)
             except ContractLogicError as exc:
                 raise (context or ErrorContext()).decode(_logic_data(exc)) from None
-            except _TRANSPORT_ERRORS as exc:
+
+        return self._retried(once, _TRANSPORT_ERRORS)
+
+    def _retried(self, attempt: Callable[[], T], lost: tuple[type[Exception], ...]) -> T:
+        """`attempt()`, tried again with a growing pause while it fails with one of `lost` (a
+        connection lost: only for what reads), for `RECONNECT_TIMEOUT`; then `ChainUnavailable`
+        saying why in a few words."""
+        deadline, delay = time.monotonic() + RECONNECT_TIMEOUT, 0.05
+        while True:
+            try:
+                return attempt()
+            except lost as exc:
                 if time.monotonic() > deadline:
-                    raise ChainUnavailable(
-                        f"no chain answers at {self.url}: {_why_unreachable(exc)}"
-                    ) from None
+                    raise _unreachable(self.url, exc) from None
             time.sleep(delay)
             delay = min(2 * delay, 1.0)
 
@@ -927,18 +935,7 @@ class Chain:
 
     def _read_batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         """`_batch` for requests that read only, retried while the connection is lost."""
-        deadline = time.monotonic() + RECONNECT_TIMEOUT
-        delay = 0.05
-        while True:
-            try:
-                return self._batch(calls)
-            except _Lost as exc:
-                if time.monotonic() > deadline:
-                    raise ChainUnavailable(
-                        f"no chain answers at {self.url}: {_why_unreachable(exc)}"
-                    ) from None
-            time.sleep(delay)
-            delay = min(2 * delay, 1.0)
+        return self._retried(lambda: self._batch(calls), (_Lost,))
 
 
 class ProviderTransport:
