@@ -13,15 +13,11 @@ with that reason, so the skipped list says exactly what is not portable and why.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from pyclient.chain.anvil import free_port
+from pyclient.chain.anvil import free_port, terminate, wait_until_answering
 from pyclient.errors import ChainUnavailable
 
 NODES = ("anvil", "edr")
@@ -60,32 +56,17 @@ class EdrNode:
             cwd=EDR_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )  # fmt: skip
-        deadline = time.monotonic() + self.startup_timeout
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise ChainUnavailable(f"the EDR node exited at start-up: {err.strip()[-500:]}")
-            request = urllib.request.Request(
-                self.url, data=body.encode(), headers={"Content-Type": "application/json"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=1):
-                    return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        self.stop()
-        raise ChainUnavailable(f"the EDR node did not answer within {self.startup_timeout:.0f}s")
+        try:
+            wait_until_answering(self.url, self._process, self.startup_timeout, "the EDR node")
+        except ChainUnavailable:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process)
 
     def __enter__(self) -> EdrNode:
         return self.start()

@@ -91,6 +91,42 @@ def port_in_use(port: int) -> bool:
     return False
 
 
+def wait_until_answering(
+    url: str, process: subprocess.Popen[bytes], timeout: float, name: str
+) -> None:
+    """Return once the node `process` runs answers JSON-RPC at `url`; `ChainUnavailable` if it
+    exits first (with what it said) or has not answered within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            said = err.strip()[-1_000:] or "no output"
+            raise ChainUnavailable(f"{name} exited at start-up: {said}")
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=1):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)
+    raise ChainUnavailable(f"{name} did not answer on {url} within {timeout:.0f}s")
+
+
+def terminate(process: subprocess.Popen[bytes], *, grace: float = 15.0) -> None:
+    """Stop a node with SIGTERM (Anvil saves its state on it), killing it if it has not exited
+    after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _stop_with_parent() -> None:
     """In the node's process before it runs: on Linux, ask for SIGTERM when the Python process
     that started it dies, however it dies (killed, say), so no orphan node keeps the port and
@@ -289,13 +325,8 @@ class EmbeddedAnvil:
     def stop(self) -> None:
         """Stop the node; with a state file, Anvil writes the chain to it before exiting."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process)
         if self.cache_dir is not None:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
             self.cache_dir = None
@@ -306,24 +337,12 @@ class EmbeddedAnvil:
             self._lock.release()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode() if self._process.stderr else ""
-                self.stop()
-                raise ChainUnavailable(f"Anvil exited at start-up: {err.strip() or 'no output'}")
-            request = urllib.request.Request(
-                self.url, data=body, headers={"Content-Type": "application/json"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=1):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.05)
-        self.stop()
-        raise ChainUnavailable(f"Anvil did not answer on {self.url} within {self.startup_timeout}s")
+        assert self._process is not None
+        try:
+            wait_until_answering(self.url, self._process, self.startup_timeout, "Anvil")
+        except ChainUnavailable:
+            self.stop()
+            raise
 
     def __enter__(self) -> EmbeddedAnvil:
         return self.start()
