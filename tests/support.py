@@ -28,6 +28,7 @@ from pyclient import (
     TokenIssuer,
 )
 from pyclient.chain import devnet
+from pyclient.contracts.base import ContractClient
 from pyclient.contracts.jdr import JdrTrustClient
 from pyclient.roles import Settlor, TrustBank
 from pyclient.views import balance_sheet
@@ -157,3 +158,35 @@ def load_script(path: Path, name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up by name while a class is built
     spec.loader.exec_module(module)
     return module
+
+
+def abi_value(param: dict[str, Any], *, address: str, number: int) -> Any:
+    """A well-formed value of ABI parameter `param`, built from the ABI alone: `address` for every
+    address, `number` for every integer, empty or zero for the rest (fixed arrays filled, dynamic
+    ones empty). Enough to get a call past decoding to a contract's guards."""
+    kind = param["type"]
+    if kind.endswith("]"):
+        size = kind[kind.rindex("[") + 1 : -1]
+        element = {**param, "type": kind[: kind.rindex("[")]}
+        value = abi_value(element, address=address, number=number)
+        return [value] * int(size) if size else []
+    if kind == "tuple":
+        return tuple(abi_value(c, address=address, number=number) for c in param["components"])
+    if kind == "address":
+        return address
+    if kind.startswith(("uint", "int")):
+        return number
+    if kind == "bool":
+        return False
+    if kind == "bytes":
+        return b""
+    if kind.startswith("bytes"):
+        return bytes(int(kind[5:]))
+    if kind == "string":
+        return ""
+    raise NotImplementedError(f"no value for ABI type {kind}")
+
+
+def clients_by_artifact(d: Deployment) -> dict[str, ContractClient]:
+    """Every deployed contract's client by artifact name (one token stands for its artifact)."""
+    return {client.artifact: client for client in reversed(d.contracts())}

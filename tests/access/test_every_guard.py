@@ -17,57 +17,19 @@ GoodsPool and JdrToken, which refuse the issuer's role before OpenZeppelin's gua
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support import World
+from support import World, abi_value, clients_by_artifact
 
 from pyclient import Kind, errors
 from pyclient.access import permissions
-from pyclient.contracts.base import ContractClient
 
-ACCESS_JSON = Path(__file__).resolve().parents[2] / "pyclient" / "artifacts" / "access.json"
-TABLE = json.loads(ACCESS_JSON.read_text(encoding="utf-8"))
-ROWS = [
-    (contract, function, role)
-    for contract, functions in sorted(TABLE["contracts"].items())
-    for function, role in sorted(functions.items())
-]
+ROWS = [(r.contract, r.function, r.role) for r in permissions.access_table()]
 # The fixtures that deploy contracts the session's `market` does not (a JDR series' trust and
 # token), tried in turn until the row's contract is there.
 EXTRA_FIXTURES = ("jdr", "warehouse")
 ZERO_ADDRESS = "0x" + "00" * 20
-
-
-def _deployed(world: World) -> dict[str, ContractClient]:
-    """Every deployed contract's client by artifact name (one token stands for its artifact)."""
-    return {client.artifact: client for client in reversed(world.deployment.contracts())}
-
-
-def _zero(param: dict[str, Any]) -> Any:
-    """The zero value of ABI parameter `param`: empty arrays, zero numbers, the zero address."""
-    kind = param["type"]
-    if kind.endswith("]"):
-        size = kind[kind.rindex("[") + 1 : -1]
-        element = {**param, "type": kind[: kind.rindex("[")]}
-        return [_zero(element) for _ in range(int(size))] if size else []
-    if kind == "tuple":
-        return tuple(_zero(c) for c in param["components"])
-    if kind == "address":
-        return ZERO_ADDRESS
-    if kind.startswith(("uint", "int")):
-        return 0
-    if kind == "bool":
-        return False
-    if kind == "bytes":
-        return b""
-    if kind.startswith("bytes"):
-        return bytes(int(kind[5:]))
-    if kind == "string":
-        return ""
-    raise NotImplementedError(f"no zero value for ABI type {kind}")
 
 
 def _caller(world: World, who: str) -> Any:
@@ -89,19 +51,21 @@ def test_a_participant_without_the_role_is_refused_before_anything_is_sent(
 ) -> None:
     contract, function, role = row
     world = market.world
-    clients = _deployed(world)
+    clients = clients_by_artifact(world.deployment)
     for fixture in EXTRA_FIXTURES:
         if contract in clients:
             break
         request.getfixturevalue(fixture)  # set up inside this test's snapshot
-        clients = _deployed(world)
+        clients = clients_by_artifact(world.deployment)
     assert contract in clients, f"no fixture deploys {contract}: row {row} cannot be exercised"
     client = clients[contract]
     signer = _caller(world, who)
     assert not client.has_role(role, signer.address), f"{who} holds {role}: pick another caller"
 
     (item,) = [i for i in client.contract.abi if i.get("name") == function]
-    call = client.call(function, *[_zero(p) for p in item["inputs"]])
+    call = client.call(
+        function, *[abi_value(p, address=ZERO_ADDRESS, number=0) for p in item["inputs"]]
+    )
     w3 = world.chain.w3
     block = w3.eth.block_number
     nonce = w3.eth.get_transaction_count(signer.address, "pending")
@@ -119,9 +83,13 @@ def test_a_participant_without_the_role_is_refused_before_anything_is_sent(
 def test_every_contract_with_roles_lists_grant_and_revoke_under_the_admin_role(jdr) -> None:
     """Roles change only through the admin: a contract missing from these rows would leave its
     grantRole and revokeRole untested above."""
-    governed = {name for name, client in _deployed(jdr.world).items() if client.governed}
+    governed = {
+        name
+        for name, client in clients_by_artifact(jdr.world.deployment).items()
+        if client.governed
+    }
     assert governed, "no contract with roles deployed"
     for name in governed:
-        functions = TABLE["contracts"].get(name, {})
+        functions = {r.function: r.role for r in permissions.access_table() if r.contract == name}
         assert functions.get("grantRole") == permissions.ADMIN_ROLE, name
         assert functions.get("revokeRole") == permissions.ADMIN_ROLE, name

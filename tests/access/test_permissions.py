@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from eth_abi import encode
 from eth_utils import function_abi_to_4byte_selector, get_abi_input_types, keccak
+from support import abi_value, clients_by_artifact
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
@@ -23,36 +24,12 @@ ROLES_SOL = Path(__file__).resolve().parents[2] / "contracts" / "access" / "Role
 
 def _raw_contracts(d) -> dict[str, Contract]:
     """Every deployed contract as a plain web3 object by artifact name; one asset stands for all."""
-    return {client.artifact: client.contract for client in reversed(d.contracts())}
-
-
-def _dummy(param: dict[str, Any], caller: str) -> Any:
-    """A well-formed value of ABI type `param`: enough to get past decoding to the guards."""
-    kind = param["type"]
-    if kind.endswith("]"):
-        inner, size = kind[: kind.rindex("[")], kind[kind.rindex("[") + 1 : -1]
-        element = {**param, "type": inner}
-        return [_dummy(element, caller) for _ in range(int(size))] if size else []
-    if kind == "tuple":
-        return tuple(_dummy(c, caller) for c in param["components"])
-    if kind == "address":
-        return caller
-    if kind.startswith(("uint", "int")):
-        return 1
-    if kind == "bool":
-        return False
-    if kind == "bytes":
-        return b""
-    if kind.startswith("bytes"):
-        return bytes(int(kind[5:]))
-    if kind == "string":
-        return ""
-    raise NotImplementedError(f"no dummy value for ABI type {kind}")
+    return {name: client.contract for name, client in clients_by_artifact(d).items()}
 
 
 def _outsider_call(contract: Contract, item: dict[str, Any], caller: str) -> Exception | None:
     """What ABI function `item` reverts with when `caller` calls it with dummy arguments."""
-    args = [_dummy(p, caller) for p in item["inputs"]]
+    args = [abi_value(p, address=caller, number=1) for p in item["inputs"]]
     data = function_abi_to_4byte_selector(item) + encode(get_abi_input_types(item), args)
     try:
         contract.w3.eth.call({"from": caller, "to": contract.address, "data": data})
