@@ -243,7 +243,6 @@ ACCOUNTS = {
     "segregated": AccountKind.SEGREGATED,
     "clearing-fund": AccountKind.CLEARING_FUND,
 }
-CALL_TYPES = {t.name.lower(): t for t in CallType}
 
 
 def _address(text: str, what: str) -> str:
@@ -849,7 +848,7 @@ def margin_run_cmd(
         typer.Option(help="CSV of requirements with columns account,requirement_jpy."),
     ] = None,
     call_type: Annotated[
-        str, typer.Option("--type", help=f"Call type: {', '.join(CALL_TYPES)}.")
+        str, typer.Option("--type", help=f"Call type: {', '.join(t.label for t in CallType)}.")
     ] = "regular",
     run_id: Annotated[str, typer.Option(help="Names the run in the posting's event.")] = "",
     rpc: RpcOpt = None,
@@ -862,7 +861,7 @@ def margin_run_cmd(
     overdue every call past its deadline, and call every account short of its requirement. The
     engine reads the accounts from the chain, so any process can run it."""
     with _failures():
-        kind = _choice(call_type, CALL_TYPES, "--type")
+        kind = CallType.coerce(call_type, what="--type")
         pairs = [_pair(text) for text in requirement or []]
         if requirements is not None:
             pairs += _requirements_csv(requirements)
